@@ -1,0 +1,5 @@
+"""``python -m rl_workbench`` is ``rlwb``."""
+
+from rl_workbench.cli import main
+
+main()

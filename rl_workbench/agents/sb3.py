@@ -1,0 +1,176 @@
+"""Adapters for stable-baselines3 PPO, A2C and DQN models, read from their ordinary ``.zip`` files.
+
+The adapter is exact: for PPO and A2C its probabilities are the policy's own
+``get_distribution(obs).distribution.probs``; for DQN the logits are the Q-values (so gradient
+guidance can use a softmax of Q) while the distribution the agent acts from is one-hot on argmax Q,
+and the value is max Q.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Literal
+
+import gymnasium as gym
+import torch
+from stable_baselines3 import A2C, DQN, PPO
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+from rl_workbench.errors import AgentLoadError, SpaceMismatchError
+
+from .base import Agent
+
+Algorithm = Literal["PPO", "A2C", "DQN"]
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"PPO": PPO, "A2C": A2C, "DQN": DQN}
+"""The stable-baselines3 algorithms the adapter understands, by name."""
+
+# Schedules are pickled closures that may not unpickle across versions; inference never uses them.
+_CUSTOM_OBJECTS = {
+    "learning_rate": 0.0,
+    "lr_schedule": lambda _: 0.0,
+    "clip_range": lambda _: 0.0,
+    "exploration_schedule": lambda _: 0.0,
+}
+
+
+class SB3Agent(Agent):
+    """A stable-baselines3 model seen through the :class:`Agent` interface.
+
+    Args:
+        model: a loaded PPO, A2C or DQN model with a discrete action space.
+        action_names: one name per action; defaults to "action 0", "action 1", ...
+        observation_space: the space the *environment* emits. When it is the channels-last
+            version of the model's channels-first space (stable-baselines3 transposes image
+            observations while training), observations are transposed before the forward pass.
+
+    Raises:
+        SpaceMismatchError: the spaces cannot be reconciled, or actions are not discrete.
+    """
+
+    def __init__(
+        self,
+        model: BaseAlgorithm,
+        action_names: tuple[str, ...] | None = None,
+        observation_space: gym.spaces.Box | None = None,
+    ) -> None:
+        if not isinstance(model.action_space, gym.spaces.Discrete):
+            raise SpaceMismatchError(
+                f"Only discrete-action agents are supported; this model's action space is "
+                f"{model.action_space}."
+            )
+        self.model = model
+        self.policy = model.policy
+        self.policy.set_training_mode(False)
+        self.algorithm: Algorithm = type(model).__name__  # type: ignore[assignment]
+        model_space = model.observation_space
+        if not isinstance(model_space, gym.spaces.Box):
+            raise SpaceMismatchError(
+                f"Only Box observations are supported; this model's space is {model_space}."
+            )
+        env_space = model_space if observation_space is None else observation_space
+        self._transpose = _needs_transpose(env_space, model_space)
+        self.observation_space = env_space
+        n = int(model.action_space.n)
+        names = tuple(action_names) if action_names else tuple(f"action {i}" for i in range(n))
+        if len(names) != n:
+            raise SpaceMismatchError(
+                f"The model has {n} actions but {len(names)} action names were given: {names}."
+            )
+        self.action_names = names
+
+    def _model_input(self, obs: torch.Tensor) -> torch.Tensor:
+        x = obs.float()
+        if self._transpose:
+            x = x.permute(0, 3, 1, 2)
+        return x
+
+    def action_logits(self, obs: torch.Tensor) -> torch.Tensor:
+        x = self._model_input(obs)
+        if isinstance(self.model, DQN):
+            return self.policy.q_net(x)
+        return self.policy.get_distribution(x).distribution.logits
+
+    def action_probs(self, obs: torch.Tensor) -> torch.Tensor:
+        logits = self.action_logits(obs)
+        if isinstance(self.model, DQN):
+            return torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
+        return torch.softmax(logits, dim=-1)
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        x = self._model_input(obs)
+        if isinstance(self.model, DQN):
+            return self.policy.q_net(x).max(dim=-1).values
+        return self.policy.predict_values(x).squeeze(-1)
+
+    @property
+    def has_value(self) -> bool:
+        return True
+
+
+def _needs_transpose(env_space: gym.spaces.Box, model_space: gym.spaces.Box) -> bool:
+    env_shape, model_shape = tuple(env_space.shape), tuple(model_space.shape)
+    if env_shape == model_shape:
+        return False
+    if len(env_shape) == 3 and (env_shape[2], env_shape[0], env_shape[1]) == model_shape:
+        return True
+    raise SpaceMismatchError(
+        f"The agent was trained on observations of shape {model_shape} but the environment "
+        f"emits {env_shape}. Use the environment (and keyword arguments) the agent was trained "
+        "on; its card.json, if it has one, names them."
+    )
+
+
+def detect_algorithm(path: Path) -> Algorithm:
+    """Read which algorithm saved a stable-baselines3 ``.zip`` without unpickling anything."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("data"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise AgentLoadError(
+            f"{path} is not a stable-baselines3 model file ({exc.__class__.__name__}: {exc}). "
+            "Pass the .zip written by model.save(), or zoo:NAME for a shipped agent "
+            "(see `rlwb zoo list`)."
+        ) from None
+    policy_module = str(data.get("policy_class", {}).get("__module__", ""))
+    if "dqn" in policy_module or "exploration_rate" in data:
+        return "DQN"
+    if "clip_range" in data:
+        return "PPO"
+    if "policy_class" in data:
+        return "A2C"
+    raise AgentLoadError(f"{path} has no policy in it; is it a stable-baselines3 model file?")
+
+
+def load_sb3_model(path: Path, algorithm: Algorithm | None = None) -> BaseAlgorithm:
+    """Load a stable-baselines3 model on the CPU, detecting its algorithm if not given."""
+    path = Path(path)
+    if not path.is_file():
+        raise AgentLoadError(
+            f"No agent file at {path}. Pass the path of a stable-baselines3 .zip, or zoo:NAME "
+            "for a shipped agent (see `rlwb zoo list`)."
+        )
+    algorithm = algorithm or detect_algorithm(path)
+    if algorithm not in ALGORITHMS:
+        raise AgentLoadError(
+            f"Unsupported algorithm {algorithm!r}; supported: {', '.join(ALGORITHMS)}."
+        )
+    try:
+        model = ALGORITHMS[algorithm].load(
+            path, device="cpu", custom_objects=_CUSTOM_OBJECTS, print_system_info=False
+        )
+    except Exception as exc:  # SB3 raises many types for a damaged or foreign file
+        raise AgentLoadError(
+            f"Could not load {path} as a {algorithm} model: {exc.__class__.__name__}: {exc}"
+        ) from exc
+    return model
+
+
+def set_inference_threads(n: int | None) -> None:
+    """Limit torch's CPU threads (oversubscription is the main slowdown on small machines)."""
+    if n is not None:
+        torch.set_num_threads(max(1, int(n)))
+
+
+__all__ = ["ALGORITHMS", "SB3Agent", "detect_algorithm", "load_sb3_model"]

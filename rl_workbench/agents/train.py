@@ -1,0 +1,264 @@
+"""Train a PPO agent on a registered environment and write it with its model card.
+
+Reads top to bottom like a CleanRL script, but uses stable-baselines3 for the algorithm: config,
+environments, model, training with checkpoints, evaluation, card.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+from tqdm.auto import tqdm
+
+from rl_workbench.domains import action_names, env_family, make_env
+from rl_workbench.errors import InvalidArgumentError
+
+from .card import AGENT_FILE, ModelCard
+from .evaluation import evaluate
+from .networks import GridCNN, MouseReadoutCNN
+from .sb3 import SB3Agent
+
+logger = logging.getLogger(__name__)
+
+EXTRACTORS = {"mouse-readout": MouseReadoutCNN, "grid-cnn": GridCNN}
+"""Feature extractors by name (maze agents use ``mouse-readout``)."""
+
+CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_FILE = "latest.zip"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one PPO training run.
+
+    Attributes:
+        env_id: gymnasium id to train on.
+        env_kwargs: keyword arguments for the env (e.g. ``{"cheese_region": 1}``).
+        total_steps: environment steps.
+        seed: seeds the model, the envs and the evaluation sampling.
+        n_envs: parallel envs.
+        n_steps: rollout length per env per update.
+        batch_size: minibatch size.
+        n_epochs: optimisation epochs per update.
+        learning_rate: Adam step size.
+        gamma: discount.
+        gae_lambda: GAE lambda.
+        ent_coef: entropy bonus.
+        extractor: feature extractor name, a key of ``EXTRACTORS`` ("mlp" for SB3's default MLP).
+        net_arch: hidden sizes of the policy and value heads.
+        eval_episodes: episodes of the final evaluation.
+        eval_seed: seed of the first evaluation episode (far from training seeds).
+        checkpoint_every: steps between checkpoints (0: none).
+        threads: torch CPU threads for this run; None leaves torch's setting alone.
+    """
+
+    env_id: str
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    total_steps: int = 1_000_000
+    seed: int = 0
+    n_envs: int = 16
+    n_steps: int = 128
+    batch_size: int = 512
+    n_epochs: int = 4
+    learning_rate: float = 5e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    ent_coef: float = 0.01
+    extractor: Literal["mouse-readout", "grid-cnn", "mlp"] = "mouse-readout"
+    net_arch: tuple[int, ...] = (64,)
+    eval_episodes: int = 200
+    eval_seed: int = 1_000_000
+    checkpoint_every: int = 100_000
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.total_steps < 1:
+            raise InvalidArgumentError(f"total_steps must be positive, got {self.total_steps}.")
+        if self.extractor not in (*EXTRACTORS, "mlp"):
+            raise InvalidArgumentError(
+                f"extractor must be one of {[*EXTRACTORS, 'mlp']}, got {self.extractor!r}."
+            )
+        if (self.n_envs * self.n_steps) % self.batch_size:
+            raise InvalidArgumentError(
+                f"batch_size ({self.batch_size}) must divide n_envs * n_steps "
+                f"({self.n_envs} * {self.n_steps} = {self.n_envs * self.n_steps})."
+            )
+
+    def hyperparameters(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["net_arch"] = list(self.net_arch)
+        for key in ("env_id", "env_kwargs", "seed", "total_steps"):
+            data.pop(key)
+        return data
+
+    def policy_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "net_arch": {"pi": list(self.net_arch), "vf": list(self.net_arch)}
+        }
+        if self.extractor != "mlp":
+            kwargs["features_extractor_class"] = EXTRACTORS[self.extractor]
+        return kwargs
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Where the agent went and its card."""
+
+    folder: Path
+    card: ModelCard
+
+    @property
+    def agent_path(self) -> Path:
+        return self.folder / AGENT_FILE
+
+
+class _ProgressCallback(BaseCallback):
+    """A tqdm bar over environment steps, plus periodic checkpoints."""
+
+    def __init__(self, total: int, checkpoint: Path | None, every: int, show: bool) -> None:
+        super().__init__()
+        self.total, self.checkpoint, self.every, self.show = total, checkpoint, every, show
+        self._last_save = 0
+        self.bar: tqdm | None = None
+
+    def _on_training_start(self) -> None:
+        self.bar = tqdm(
+            total=self.total,
+            initial=self.num_timesteps,
+            unit="step",
+            desc="training",
+            disable=not self.show,
+            dynamic_ncols=True,
+        )
+        self._last_save = self.num_timesteps
+
+    def _on_step(self) -> bool:
+        assert self.bar is not None
+        self.bar.update(self.num_timesteps - self.bar.n)
+        episodes = self.model.ep_info_buffer
+        if episodes:
+            mean_return = sum(e["r"] for e in episodes) / len(episodes)
+            self.bar.set_postfix(mean_return=f"{mean_return:.2f}", refresh=False)
+        if (
+            self.checkpoint is not None
+            and self.every
+            and (self.num_timesteps - self._last_save >= self.every)
+        ):
+            self._last_save = self.num_timesteps
+            self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.checkpoint.with_suffix(".tmp.zip")
+            self.model.save(tmp)
+            tmp.replace(self.checkpoint)  # atomic: a crash never leaves a half-written checkpoint
+        return True
+
+    def _on_training_end(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def train_ppo(
+    config: TrainConfig,
+    out: Path,
+    *,
+    name: str | None = None,
+    description: str = "",
+    command: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> TrainResult:
+    """Train PPO, evaluate it (sampled and greedy) and write ``out/agent.zip`` + card.
+
+    With ``resume=True`` training continues from ``out/checkpoints/latest.zip`` if present.
+    """
+    # 1. Setup: threads, envs (validated before any work), names.
+    if config.threads is not None:
+        torch.set_num_threads(max(1, config.threads))
+    env_family(config.env_id)
+    probe = make_env(config.env_id, config.env_kwargs)
+    names = action_names(probe)
+    obs_shape = tuple(int(s) for s in probe.observation_space.shape)
+    probe.close()
+    out = Path(out)
+    checkpoint = out / CHECKPOINT_DIR / CHECKPOINT_FILE
+    command = command or " ".join(shlex.quote(a) for a in ["rlwb", *sys.argv[1:]])
+
+    def env_factory() -> Any:
+        return make_env(config.env_id, config.env_kwargs)
+
+    vec_env = make_vec_env(env_factory, n_envs=config.n_envs, seed=config.seed)
+
+    # 2. Model: fresh, or resumed from the last checkpoint.
+    if resume and checkpoint.is_file():
+        model = PPO.load(checkpoint, env=vec_env, device="cpu")
+        logger.info("resuming from %s at %d steps", checkpoint, model.num_timesteps)
+    else:
+        model = PPO(
+            "MlpPolicy",
+            vec_env,
+            n_steps=config.n_steps,
+            batch_size=config.batch_size,
+            n_epochs=config.n_epochs,
+            learning_rate=config.learning_rate,
+            gamma=config.gamma,
+            gae_lambda=config.gae_lambda,
+            ent_coef=config.ent_coef,
+            policy_kwargs=config.policy_kwargs(),
+            seed=config.seed,
+            device="cpu",
+            verbose=0,
+        )
+
+    # 3. Train with a progress bar and atomic checkpoints.
+    started = time.perf_counter()
+    remaining = max(0, config.total_steps - model.num_timesteps)
+    callback = _ProgressCallback(config.total_steps, checkpoint, config.checkpoint_every, progress)
+    if remaining:
+        model.learn(remaining, callback=callback, reset_num_timesteps=False)
+    seconds = time.perf_counter() - started
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / AGENT_FILE)
+    vec_env.close()
+
+    # 4. Evaluate on fresh seeds, sampled (as trained) and greedy.
+    agent = SB3Agent(model, names)
+    evaluation = {
+        mode: evaluate(
+            agent,
+            config.env_id,
+            config.env_kwargs,
+            episodes=config.eval_episodes,
+            seed=config.eval_seed,
+            greedy=mode == "greedy",
+            progress=progress,
+        ).to_dict()
+        for mode in ("sampled", "greedy")
+    }
+
+    # 5. Card.
+    card = ModelCard(
+        name=name or out.name,
+        algorithm="PPO",
+        env_id=config.env_id,
+        env_kwargs=dict(config.env_kwargs),
+        action_names=names,
+        observation_shape=obs_shape,
+        seed=config.seed,
+        total_steps=int(model.num_timesteps),
+        hyperparameters=config.hyperparameters(),
+        command=command,
+        training_seconds=round(seconds, 1),
+        evaluation=evaluation,
+        description=description,
+    )
+    card.save(out)
+    return TrainResult(folder=out, card=card)

@@ -1,0 +1,200 @@
+"""The shipped agents, how each is rebuilt, and agent references (``PATH`` or ``zoo:NAME``).
+
+Each zoo agent is a folder ``rl_workbench/agents/zoo/NAME/`` holding ``agent.zip`` (an ordinary
+stable-baselines3 file), ``card.json`` and ``README.md``. ``rlwb zoo build NAME`` retrains it from
+the recipe below with the same seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rl_workbench.domains import action_names, make_env
+from rl_workbench.errors import AgentLoadError, UnknownNameError, did_you_mean
+
+from .card import AGENT_FILE, CARD_FILE, ModelCard
+from .sb3 import SB3Agent, load_sb3_model
+from .train import TrainConfig, TrainResult, train_ppo
+
+ZOO_DIR = Path(__file__).parent / "zoo"
+"""Where the shipped agents live inside the package."""
+
+ZOO_PREFIX = "zoo:"
+
+
+@dataclass(frozen=True)
+class ZooRecipe:
+    """How a zoo agent is trained.
+
+    Attributes:
+        name: the zoo name (``zoo:NAME``).
+        description: what the agent is for, one paragraph.
+        config: the full training configuration (env, steps, seed, hyperparameters).
+    """
+
+    name: str
+    description: str
+    config: TrainConfig = field(repr=False)
+
+
+_MAZE_TRAINING = {"total_steps": 1_500_000, "seed": 0}
+
+RECIPES: dict[str, ZooRecipe] = {
+    recipe.name: recipe
+    for recipe in (
+        ZooRecipe(
+            name="maze-corner",
+            description=(
+                "PPO on mazes whose cheese is always in the top-right corner "
+                "(rlwb/MazeCorner-v0, Langosco et al.'s training distribution with region 1). "
+                "The classic goal-misgeneralization subject: cheese or corner?"
+            ),
+            config=TrainConfig(env_id="rlwb/MazeCorner-v0", **_MAZE_TRAINING),
+        ),
+        ZooRecipe(
+            name="maze-uniform",
+            description=(
+                "PPO on mazes whose cheese is anywhere (rlwb/Maze-v0): the control agent that "
+                "should pursue the cheese itself."
+            ),
+            config=TrainConfig(env_id="rlwb/Maze-v0", **_MAZE_TRAINING),
+        ),
+    )
+}
+"""Every shipped agent's recipe, by name."""
+
+
+@dataclass(frozen=True)
+class LoadedAgent:
+    """An agent together with where it came from and the environment it expects.
+
+    Attributes:
+        agent: the adapter.
+        path: the ``.zip`` it was read from.
+        card: its model card, when one sits beside the file.
+        env_id: the environment to run it in (from the caller, else from the card).
+        env_kwargs: keyword arguments for that environment.
+    """
+
+    agent: SB3Agent
+    path: Path
+    card: ModelCard | None
+    env_id: str
+    env_kwargs: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.card.name if self.card else self.path.stem
+
+
+def zoo_names() -> list[str]:
+    """Names of the zoo's recipes."""
+    return sorted(RECIPES)
+
+
+def zoo_folder(name: str) -> Path:
+    """The folder of a zoo agent; raises UnknownNameError for unknown names."""
+    if name not in RECIPES:
+        raise UnknownNameError(f"No zoo agent named {name!r}." + did_you_mean(name, RECIPES))
+    return ZOO_DIR / name
+
+
+def resolve_agent_path(ref: str | Path) -> Path:
+    """The ``.zip`` behind a reference: ``zoo:NAME``, a ``.zip`` path, or a folder with one."""
+    text = str(ref)
+    if text.startswith(ZOO_PREFIX):
+        name = text[len(ZOO_PREFIX) :]
+        path = zoo_folder(name) / AGENT_FILE
+        if not path.is_file():
+            raise AgentLoadError(
+                f"The zoo agent {name!r} has not been built in this installation ({path} is "
+                f"missing). Build it with `rlwb zoo build {name}`."
+            )
+        return path
+    path = Path(text).expanduser()
+    if path.is_dir():
+        path = path / AGENT_FILE
+    if not path.is_file():
+        raise AgentLoadError(
+            f"No agent at {text!r}. Pass a stable-baselines3 .zip, a folder with an agent.zip "
+            f"in it, or zoo:NAME (shipped: {', '.join(zoo_names())})."
+        )
+    return path
+
+
+def load_agent(
+    ref: str | Path,
+    env_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+) -> LoadedAgent:
+    """Load an agent from a reference and check it against the environment it will run in.
+
+    The environment defaults to the one on the agent's card. Spaces are compared before any
+    forward pass, so a mismatch is reported here with both shapes.
+
+    Raises:
+        AgentLoadError: missing or unreadable file, or no environment known for it.
+        SpaceMismatchError: the agent's observation or action space differs from the env's.
+        UnknownNameError: unknown zoo name or environment id.
+    """
+    path = resolve_agent_path(ref)
+    card = ModelCard.load(path.parent) if (path.parent / CARD_FILE).is_file() else None
+    if env_id is None:
+        if card is None:
+            raise AgentLoadError(
+                f"{path} has no card.json beside it, so the environment it was trained on is "
+                "unknown. Pass it with --env ID (e.g. --env rlwb/Maze-v0)."
+            )
+        env_id = card.env_id
+        env_kwargs = dict(card.env_kwargs) if env_kwargs is None else env_kwargs
+    elif env_kwargs is None:
+        env_kwargs = dict(card.env_kwargs) if card is not None and card.env_id == env_id else {}
+    model = load_sb3_model(path, card.algorithm if card else None)  # type: ignore[arg-type]
+    env = make_env(env_id, env_kwargs)
+    try:
+        from rl_workbench.errors import SpaceMismatchError
+
+        if env.action_space != model.action_space:
+            raise SpaceMismatchError(
+                f"The agent at {path} acts in {model.action_space} but {env_id} has "
+                f"{env.action_space}. Run it in the environment it was trained on"
+                + (f" ({card.env_id})." if card else ".")
+            )
+        agent = SB3Agent(model, action_names(env), env.observation_space)  # type: ignore[arg-type]
+    finally:
+        env.close()
+    return LoadedAgent(agent=agent, path=path, card=card, env_id=env_id, env_kwargs=env_kwargs)
+
+
+def build_zoo_agent(
+    name: str,
+    out: Path | None = None,
+    *,
+    progress: bool = True,
+    resume: bool = True,
+    total_steps: int | None = None,
+) -> TrainResult:
+    """Train a zoo agent from its recipe into ``out`` (default: the package's zoo folder)."""
+    recipe = RECIPES.get(name)
+    if recipe is None:
+        raise UnknownNameError(f"No zoo recipe named {name!r}." + did_you_mean(name, RECIPES))
+    config = recipe.config
+    if total_steps is not None:
+        from dataclasses import replace
+
+        config = replace(config, total_steps=total_steps)
+    folder = zoo_folder(name) if out is None else Path(out)
+    command = f"rlwb zoo build {name}" + (
+        f" --steps {total_steps}" if total_steps is not None else ""
+    )
+    return train_ppo(
+        config,
+        folder,
+        name=name,
+        description=recipe.description,
+        command=command,
+        resume=resume,
+        progress=progress,
+    )

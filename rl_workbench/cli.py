@@ -1,0 +1,323 @@
+"""``rlwb``: one command, thin subcommands.
+
+Each subcommand parses its options, builds a config, calls one library function and says where
+the result went. Heavy libraries (torch, stable-baselines3) are imported inside the commands so
+``rlwb --help`` answers at once. Every :class:`RLWorkbenchError` is caught here, once: a short
+titled message on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rl_workbench.errors import InvalidArgumentError, RLWorkbenchError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RLWorkbenchError as exc:
+            click.secho(f"{exc.title}: ", fg="red", bold=True, err=True, nl=False)
+            click.echo(str(exc), err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; everything written so far is kept.", err=True)
+            ctx.exit(130)
+
+
+def _progress(ctx: click.Context) -> bool:
+    return not ctx.find_root().obj.get("quiet", False)
+
+
+def _parse_env_args(pairs: tuple[str, ...]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InvalidArgumentError(
+                f"--env-arg takes KEY=VALUE (e.g. cheese_region=5), got {pair!r}."
+            )
+        try:
+            kwargs[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            kwargs[key] = raw
+    return kwargs
+
+
+ENV_ARG = click.option(
+    "--env-arg",
+    "env_args",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Keyword argument for the environment, repeatable; VALUE is JSON when it parses "
+    "(e.g. --env-arg cheese_region=5 --env-arg sign=away).",
+)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or info messages.")
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    metavar="N",
+    help="torch CPU threads (default: torch's choice). One busy process per core is fastest.",
+)
+@click.version_option(package_name="rl-workbench", prog_name="rlwb")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, threads: int | None) -> None:
+    """RL Workbench: study trained reinforcement-learning agents.
+
+    Start with `rlwb demo`. Agents are referenced as a path to a stable-baselines3 .zip
+    (or a folder holding agent.zip) or as zoo:NAME for a shipped agent (`rlwb zoo list`).
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(max(1, threads))
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("demo-report"),
+    show_default=True,
+    help="Report folder.",
+)
+@click.option(
+    "--mazes",
+    type=click.IntRange(1, 100),
+    default=4,
+    show_default=True,
+    help="Number of seeded test mazes.",
+)
+@click.option("--seed", type=int, default=2024, show_default=True, help="Seed of the first maze.")
+@click.pass_context
+def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
+    """Show both zoo maze agents at work: paths and vector fields (no training).
+
+    Writes OUT/report.md, OUT/report.json and one PNG per maze.
+    """
+    from rl_workbench.demo import DemoConfig, run_demo
+
+    folder = run_demo(out, DemoConfig(mazes=mazes, seed=seed), progress=_progress(ctx))
+    click.echo(f"Demo report written to {folder.resolve()}/report.md")
+
+
+@cli.command()
+@click.option(
+    "--env", "env_id", required=True, help="Registered environment id, e.g. rlwb/MazeCorner-v0."
+)
+@ENV_ARG
+@click.option(
+    "--steps",
+    type=click.IntRange(1),
+    default=1_000_000,
+    show_default=True,
+    help="Environment steps.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for agent.zip, card.json, README.md and checkpoints/.",
+)
+@click.option(
+    "--resume/--fresh",
+    default=True,
+    show_default=True,
+    help="Continue from OUT/checkpoints/latest.zip when it exists.",
+)
+@click.option("--eval-episodes", type=click.IntRange(1), default=200, show_default=True)
+@click.pass_context
+def train(
+    ctx: click.Context,
+    env_id: str,
+    env_args: tuple[str, ...],
+    steps: int,
+    seed: int,
+    out: Path,
+    resume: bool,
+    eval_episodes: int,
+) -> None:
+    """Train a PPO agent and write it with its model card.
+
+    \b
+    Examples:
+      rlwb train --env rlwb/MazeCorner-v0 --steps 500000 --out runs/corner
+      rlwb train --env rlwb/Maze-v0 --env-arg cheese_region=5 --out runs/region5
+    """
+    from rl_workbench.agents import TrainConfig, train_ppo
+
+    config = TrainConfig(
+        env_id=env_id,
+        env_kwargs=_parse_env_args(env_args),
+        total_steps=steps,
+        seed=seed,
+        eval_episodes=eval_episodes,
+    )
+    result = train_ppo(config, out, resume=resume, progress=_progress(ctx))
+    sampled = result.card.evaluation["sampled"]
+    click.echo(
+        f"Agent written to {result.agent_path} (success {sampled['success_rate']:.1%} over "
+        f"{sampled['episodes']} episodes; card: {result.folder / 'README.md'})"
+    )
+
+
+@cli.group(cls=_Group)
+def zoo() -> None:
+    """The shipped agents: list them, find their files, rebuild them."""
+
+
+@zoo.command("list")
+def zoo_list() -> None:
+    """Name, environment, algorithm and evaluation score of every zoo agent."""
+    from rl_workbench.agents.card import CARD_FILE, ModelCard
+    from rl_workbench.agents.zoo import RECIPES, zoo_folder
+
+    rows = [("name", "environment", "algorithm", "steps", "success", "built")]
+    for name, recipe in sorted(RECIPES.items()):
+        folder = zoo_folder(name)
+        if (folder / CARD_FILE).is_file():
+            card = ModelCard.load(folder)
+            ev = card.evaluation.get("sampled", {})
+            rows.append(
+                (
+                    name,
+                    card.env_id,
+                    card.algorithm,
+                    f"{card.total_steps:,}",
+                    f"{ev.get('success_rate', float('nan')):.1%}",
+                    "yes",
+                )
+            )
+        else:
+            rows.append(
+                (name, recipe.config.env_id, "PPO", f"{recipe.config.total_steps:,}", "-", "no")
+            )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@zoo.command("path")
+@click.argument("name")
+def zoo_path(name: str) -> None:
+    """Print the path of a zoo agent's .zip (its card.json and README.md sit beside it)."""
+    from rl_workbench.agents.zoo import resolve_agent_path
+
+    click.echo(str(resolve_agent_path(f"zoo:{name}")))
+
+
+@zoo.command("build")
+@click.argument("name")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write here instead of the package's zoo folder.",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(1),
+    default=None,
+    help="Override the recipe's step count (the card records it).",
+)
+@click.option(
+    "--resume/--fresh",
+    default=True,
+    show_default=True,
+    help="Continue from the folder's last checkpoint when it exists.",
+)
+@click.pass_context
+def zoo_build(
+    ctx: click.Context, name: str, out: Path | None, steps: int | None, resume: bool
+) -> None:
+    """Retrain a zoo agent from its recipe (same seed, same settings)."""
+    from rl_workbench.agents.zoo import build_zoo_agent
+
+    result = build_zoo_agent(name, out, progress=_progress(ctx), resume=resume, total_steps=steps)
+    sampled = result.card.evaluation["sampled"]
+    click.echo(f"{name}: success {sampled['success_rate']:.1%}; written to {result.folder}")
+
+
+@cli.command()
+@click.option(
+    "--agent", "agent_ref", required=True, help="zoo:NAME, a .zip, or a folder with agent.zip."
+)
+@click.option(
+    "--env", "env_id", default=None, help="Environment id (default: the one on the agent's card)."
+)
+@ENV_ARG
+@click.option("--n-states", type=click.IntRange(1), default=10_000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--greedy", is_flag=True, help="Act by argmax instead of sampling.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Dataset folder (new).")
+@click.pass_context
+def collect(
+    ctx: click.Context,
+    agent_ref: str,
+    env_id: str | None,
+    env_args: tuple[str, ...],
+    n_states: int,
+    seed: int,
+    greedy: bool,
+    out: Path,
+) -> None:
+    """Roll an agent out and keep observations, actions, distributions, values and env states.
+
+    Writes OUT/manifest.json and OUT/shard-*.npz (readable with numpy alone; see `rlwb inspect`).
+    """
+    from rl_workbench.agents import load_agent
+    from rl_workbench.data import CollectConfig
+    from rl_workbench.data import collect as collect_states
+
+    loaded = load_agent(agent_ref, env_id, _parse_env_args(env_args) if env_args else None)
+    dataset = collect_states(
+        loaded,
+        out,
+        CollectConfig(n_states=n_states, seed=seed, greedy=greedy),
+        progress=_progress(ctx),
+    )
+    click.echo(f"{dataset.n_states} states written to {out}")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+def inspect(folder: Path) -> None:
+    """Summarise a dataset folder made by `rlwb collect`."""
+    from rl_workbench.data.inspect import summarise
+
+    click.echo(summarise(folder))
+
+
+@cli.command()
+def envs() -> None:
+    """List the environment ids the workbench can run."""
+    from rl_workbench.domains import known_env_ids
+
+    for env_id in known_env_ids():
+        click.echo(env_id)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``rlwb`` script."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="rlwb")
+
+
+if __name__ == "__main__":
+    main()

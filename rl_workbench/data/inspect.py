@@ -1,0 +1,40 @@
+"""A short text summary of a dataset folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import Dataset
+
+
+def summarise(folder: str | Path) -> str:
+    """What ``rlwb inspect`` prints: provenance, sizes, actions, values."""
+    dataset = Dataset.open(folder)
+    m = dataset.manifest
+    arrays = dataset.arrays("action", "value", "episode", "step")
+    n = dataset.n_states
+    size = sum(p.stat().st_size for p in Path(folder).iterdir() if p.is_file())
+    names = m.get("action_names", [])
+    counts = np.bincount(arrays["action"], minlength=len(names)) if n else np.zeros(len(names))
+    lines = [
+        f"dataset   {Path(folder).resolve()}",
+        f"env       {m['env_id']} {m.get('env_kwargs') or ''}".rstrip(),
+        f"agent     {m['agent']['name']} ({m['agent']['path']})",
+        f"states    {n:,} in {len(m['shards'])} shard(s), {size / 1e6:.1f} MB",
+        f"episodes  {len(np.unique(arrays['episode'])) if n else 0} "
+        f"(seed {m.get('seed')}, {'greedy' if m.get('greedy') else 'sampled'} actions)",
+        f"obs       {m['obs_dtype']} {m['obs_shape']}",
+        f"maze      {'restorable MazeState per row' if dataset.is_maze else 'no env states'}",
+        "actions   "
+        + ", ".join(f"{name} {c / max(n, 1):.1%}" for name, c in zip(names, counts, strict=False)),
+    ]
+    values = arrays["value"]
+    if n and not np.isnan(values).all():
+        lines.append(
+            f"value     mean {np.nanmean(values):.3f}, min {np.nanmin(values):.3f}, "
+            f"max {np.nanmax(values):.3f}"
+        )
+    lines.append(f"made by   {m.get('command', '?')} on {m.get('created', '?')}")
+    return "\n".join(lines)

@@ -1,0 +1,52 @@
+"""Shared fixtures: tiny agents built in seconds, and isolation from the developer's machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+import torch
+
+import rl_workbench  # noqa: F401  (registers the envs)
+from tests.helpers import TINY_MAZE
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point data and config dirs at tmp so no test reads or writes the developer's files."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+@pytest.fixture(scope="session")
+def tiny_agent_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with a PPO agent trained 512 steps on small corner mazes, plus its model card."""
+    from rl_workbench.agents import TrainConfig, train_ppo
+
+    out = tmp_path_factory.mktemp("tiny-agent")
+    config = TrainConfig(
+        env_id="rlwb/MazeCorner-v0",
+        env_kwargs=TINY_MAZE,
+        total_steps=512,
+        n_envs=4,
+        n_steps=64,
+        batch_size=64,
+        n_epochs=1,
+        extractor="mlp",
+        net_arch=(16,),
+        eval_episodes=8,
+        checkpoint_every=256,
+        threads=1,
+    )
+    train_ppo(config, out, name="tiny", command="pytest fixture", progress=False)
+    return out
+
+
+@pytest.fixture
+def maze_env() -> gym.Env:
+    env = gym.make("rlwb/Maze-v0", **TINY_MAZE)
+    yield env
+    env.close()

@@ -1,0 +1,161 @@
+"""The rlwb command as a user runs it: help, errors without tracebacks, the main subcommands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rl_workbench.cli import cli
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--quiet", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_help_lists_every_subcommand() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    for name in ("demo", "train", "zoo", "collect", "inspect", "envs"):
+        assert f"  {name}" in out
+
+
+@pytest.mark.parametrize("module", ["rl_workbench.cli", "rl_workbench"])
+def test_help_loads_no_torch(module: str) -> None:
+    code = (
+        f"import sys; from click.testing import CliRunner; import {module}; "
+        "from rl_workbench.cli import cli; r = CliRunner().invoke(cli, ['--help']); "
+        "assert r.exit_code == 0; print(sorted(m for m in ('torch', 'stable_baselines3', "
+        "'diffusers', 'textual') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_agents_package_loads_neither_textual_nor_diffusers() -> None:
+    code = (
+        "import sys, rl_workbench.agents, rl_workbench.data; "
+        "print([m for m in ('textual', 'diffusers') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_python_dash_m_is_rlwb() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "rl_workbench", "envs"], capture_output=True, text=True, check=True
+    )
+    assert "rlwb/MazeCorner-v0" in out.stdout and "MiniGrid-Empty-5x5-v0" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["collect", "--agent", "missing.zip", "--env", "rlwb/Maze-v0", "--out", "x"],
+            "Cannot load agent: No agent at 'missing.zip'",
+        ),
+        (["zoo", "path", "maze-corners"], "Did you mean 'maze-corner'"),
+        (["train", "--env", "rlwb/Mase-v0", "--out", "x"], "Unknown environment id 'rlwb/Mase-v0'"),
+        (
+            ["train", "--env", "rlwb/Maze-v0", "--env-arg", "cheese_region", "--out", "x"],
+            "--env-arg takes KEY=VALUE",
+        ),
+        (
+            ["train", "--env", "rlwb/Maze-v0", "--env-arg", "min_size=4", "--out", "x"],
+            "odd integer in 3..25",
+        ),
+        (["inspect", "nowhere"], "no manifest.json"),
+    ],
+)
+def test_bad_input_gives_one_clear_message_and_exit_2(args: list[str], message: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "rl_workbench", "--quiet", *args], capture_output=True, text=True
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_collect_then_inspect(tiny_agent_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    code, stdout, _ = run(
+        "collect",
+        "--agent",
+        str(tiny_agent_dir / "agent.zip"),
+        "--n-states",
+        "120",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    )
+    assert code == 0 and "120 states written" in stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["env_id"] == "rlwb/MazeCorner-v0" and manifest["seed"] == 3
+    code, stdout, _ = run("inspect", str(out))
+    assert code == 0
+    assert "states    120" in stdout and "restorable MazeState" in stdout
+
+
+def test_train_writes_agent_card_and_checkpoint(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    code, stdout, _ = run(
+        "train",
+        "--env",
+        "rlwb/Maze-v0",
+        "--env-arg",
+        "max_size=5",
+        "--steps",
+        "2048",
+        "--eval-episodes",
+        "4",
+        "--out",
+        str(out),
+    )
+    assert code == 0, stdout
+    card = json.loads((out / "card.json").read_text())
+    assert card["env_kwargs"] == {"max_size": 5} and card["total_steps"] == 2048
+    assert set(card["evaluation"]) == {"sampled", "greedy"}
+    assert (out / "agent.zip").is_file() and (out / "README.md").read_text().startswith(
+        "# Model card"
+    )
+    # Resuming with more steps continues from the saved step count.
+    code, _, _ = run(
+        "train",
+        "--env",
+        "rlwb/Maze-v0",
+        "--env-arg",
+        "max_size=5",
+        "--steps",
+        "4096",
+        "--eval-episodes",
+        "4",
+        "--out",
+        str(out),
+    )
+    assert code == 0
+
+
+def test_demo_writes_pictures_and_report(tiny_agent_dir: Path, tmp_path: Path) -> None:
+    from rl_workbench.demo import DemoConfig, run_demo
+
+    config = DemoConfig(mazes=2, agents=(str(tiny_agent_dir), str(tiny_agent_dir)), cell_px=8)
+    folder = run_demo(tmp_path / "demo", config, progress=False)
+    report = json.loads((folder / "report.json").read_text())
+    assert len(report["episodes"]) == 4 and report["config"]["mazes"] == 2
+    assert "versions" in report and "torch" in report["versions"]
+    pngs = sorted(p.name for p in folder.glob("*.png"))
+    assert pngs == ["maze-2024.png", "maze-2025.png"]
+    assert "![maze 2024](maze-2024.png)" in (folder / "report.md").read_text()
+
+
+def test_zoo_list_shows_every_recipe() -> None:
+    code, out, _ = run("zoo", "list")
+    assert code == 0
+    assert "maze-corner" in out and "maze-uniform" in out and "rlwb/MazeCorner-v0" in out

@@ -1,0 +1,88 @@
+"""The dataset format: what collect writes can be read back, with numpy alone, and restored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from rl_workbench.agents import load_agent
+from rl_workbench.data import CollectConfig, Dataset, collect
+from rl_workbench.domains import make_env
+from rl_workbench.errors import DatasetError
+
+
+@pytest.fixture
+def dataset(tiny_agent_dir: Path, tmp_path: Path) -> Dataset:
+    loaded = load_agent(tiny_agent_dir)
+    return collect(
+        loaded,
+        tmp_path / "ds",
+        CollectConfig(n_states=250, shard_size=100, n_envs=4),
+        progress=False,
+    )
+
+
+def test_rows_shards_and_manifest(dataset: Dataset) -> None:
+    assert dataset.n_states == 250
+    assert [s["n"] for s in dataset.manifest["shards"]] == [100, 100, 50]
+    a = dataset.arrays()
+    assert a["obs"].shape == (250, 6, 5, 5) and a["probs"].shape == (250, 4)
+    np.testing.assert_allclose(a["probs"].sum(1), 1.0, atol=1e-5)
+    assert set(dataset.manifest["fields"]) >= {"obs", "action", "walls", "mouse", "cheese", "sign"}
+
+
+def test_readable_with_numpy_alone(dataset: Dataset) -> None:
+    folder = dataset.folder
+    manifest = json.loads((folder / "manifest.json").read_text())
+    obs = np.concatenate([np.load(folder / s["file"])["obs"] for s in manifest["shards"]])
+    np.testing.assert_array_equal(obs, dataset.arrays("obs")["obs"])
+
+
+def test_states_restore_to_the_same_observations_and_distributions(
+    dataset: Dataset, tiny_agent_dir: Path
+) -> None:
+    loaded = load_agent(tiny_agent_dir)
+    env = make_env(loaded.env_id, loaded.env_kwargs)
+    a = dataset.arrays("obs", "probs")
+    states = dataset.maze_states()
+    for i in range(0, 250, 37):
+        obs, _ = env.reset(options={"state": states[i]})
+        np.testing.assert_array_equal(obs, a["obs"][i])
+        with torch.no_grad():
+            p = loaded.agent.action_probs(torch.as_tensor(obs[None]))[0].numpy()
+        np.testing.assert_allclose(p, a["probs"][i], atol=1e-6)
+
+
+def test_episodes_follow_their_seeds(dataset: Dataset, tiny_agent_dir: Path) -> None:
+    loaded = load_agent(tiny_agent_dir)
+    env = make_env(loaded.env_id, loaded.env_kwargs)
+    a = dataset.arrays("obs", "episode", "step")
+    starts = np.flatnonzero(a["step"] == 0)
+    assert len(starts) >= 4  # one per parallel env at least
+    for row in starts:
+        obs, _ = env.reset(seed=dataset.manifest["seed"] + int(a["episode"][row]))
+        np.testing.assert_array_equal(obs, a["obs"][row])
+
+
+def test_errors_name_the_problem(dataset: Dataset, tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match=r"no manifest\.json.*rlwb collect"):
+        Dataset.open(tmp_path / "empty")
+    (dataset.folder / "shard-00001.npz").unlink()
+    with pytest.raises(DatasetError, match=r"incomplete: shard shard-00001\.npz is missing"):
+        Dataset.open(dataset.folder)
+    manifest = json.loads((dataset.folder / "manifest.json").read_text())
+    manifest["version"] = 99
+    (dataset.folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DatasetError, match="format version 99"):
+        Dataset.open(dataset.folder)
+
+
+def test_refuses_to_overwrite(dataset: Dataset, tiny_agent_dir: Path) -> None:
+    with pytest.raises(DatasetError, match="already holds a dataset"):
+        collect(
+            load_agent(tiny_agent_dir), dataset.folder, CollectConfig(n_states=5), progress=False
+        )
