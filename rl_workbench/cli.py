@@ -266,6 +266,13 @@ def zoo_build(
 @click.option("--n-states", type=click.IntRange(1), default=10_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--greedy", is_flag=True, help="Act by argmax instead of sampling.")
+@click.option(
+    "--shard-size",
+    type=click.IntRange(1),
+    default=5000,
+    show_default=True,
+    help="States per .npz shard (each shard is saved as soon as it is full).",
+)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Dataset folder (new).")
 @click.pass_context
 def collect(
@@ -276,6 +283,7 @@ def collect(
     n_states: int,
     seed: int,
     greedy: bool,
+    shard_size: int,
     out: Path,
 ) -> None:
     """Roll an agent out and keep observations, actions, distributions, values and env states.
@@ -290,7 +298,7 @@ def collect(
     dataset = collect_states(
         loaded,
         out,
-        CollectConfig(n_states=n_states, seed=seed, greedy=greedy),
+        CollectConfig(n_states=n_states, seed=seed, greedy=greedy, shard_size=shard_size),
         progress=_progress(ctx),
     )
     click.echo(f"{dataset.n_states} states written to {out}")

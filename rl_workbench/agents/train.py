@@ -25,13 +25,13 @@ from rl_workbench.errors import InvalidArgumentError
 
 from .card import AGENT_FILE, ModelCard
 from .evaluation import evaluate
-from .networks import GridCNN, MouseReadoutCNN
+from .networks import GridCNN
 from .sb3 import SB3Agent
 
 logger = logging.getLogger(__name__)
 
-EXTRACTORS = {"mouse-readout": MouseReadoutCNN, "grid-cnn": GridCNN}
-"""Feature extractors by name (maze agents use ``mouse-readout``)."""
+EXTRACTORS = {"grid-cnn": GridCNN}
+"""Feature extractors by name; "mlp" (stable-baselines3's default) is accepted too."""
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_FILE = "latest.zip"
@@ -68,13 +68,13 @@ class TrainConfig:
     seed: int = 0
     n_envs: int = 16
     n_steps: int = 128
-    batch_size: int = 512
-    n_epochs: int = 4
+    batch_size: int = 256
+    n_epochs: int = 8
     learning_rate: float = 5e-4
-    gamma: float = 0.99
+    gamma: float = 0.95
     gae_lambda: float = 0.95
     ent_coef: float = 0.01
-    extractor: Literal["mouse-readout", "grid-cnn", "mlp"] = "mouse-readout"
+    extractor: Literal["grid-cnn", "mlp"] = "grid-cnn"
     net_arch: tuple[int, ...] = (64,)
     eval_episodes: int = 200
     eval_seed: int = 1_000_000
@@ -227,6 +227,8 @@ def train_ppo(
     seconds = time.perf_counter() - started
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / AGENT_FILE)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    model.save(checkpoint)  # so a later run with more steps resumes from the end
     vec_env.close()
 
     # 4. Evaluate on fresh seeds, sampled (as trained) and greedy.

@@ -39,7 +39,7 @@ class ZooRecipe:
     config: TrainConfig = field(repr=False)
 
 
-_MAZE_TRAINING = {"total_steps": 1_500_000, "seed": 0}
+_MAZE_TRAINING = {"total_steps": 1_000_000, "seed": 0, "threads": 1}
 
 RECIPES: dict[str, ZooRecipe] = {
     recipe.name: recipe

@@ -86,3 +86,67 @@ def test_refuses_to_overwrite(dataset: Dataset, tiny_agent_dir: Path) -> None:
         collect(
             load_agent(tiny_agent_dir), dataset.folder, CollectConfig(n_states=5), progress=False
         )
+
+
+def test_minigrid_agent_collects_a_dataset(tmp_path: Path) -> None:
+    """An agent trained by anyone on MiniGrid with FullyObsWrapper + ImgObsWrapper runs here."""
+    from stable_baselines3 import PPO
+
+    env = make_env("MiniGrid-Empty-5x5-v0")
+    model = PPO(
+        "MlpPolicy",
+        env,
+        policy_kwargs={"net_arch": [16]},
+        n_steps=32,
+        batch_size=32,
+        seed=0,
+        device="cpu",
+    )
+    model.save(tmp_path / "mg.zip")
+    loaded = load_agent(tmp_path / "mg.zip", "MiniGrid-Empty-5x5-v0")
+    ds = collect(loaded, tmp_path / "ds", CollectConfig(n_states=60, n_envs=2), progress=False)
+    a = ds.arrays()
+    assert a["obs"].shape == (60, 5, 5, 3) and a["obs"].dtype == np.uint8
+    assert a["probs"].shape == (60, 7) and not ds.is_maze
+    with pytest.raises(DatasetError, match="holds no maze states"):
+        ds.maze_states()
+
+
+def test_a_killed_collection_leaves_a_valid_dataset(tiny_agent_dir: Path, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rl_workbench",
+            "--quiet",
+            "--threads",
+            "1",
+            "collect",
+            "--agent",
+            str(tiny_agent_dir),
+            "--n-states",
+            "10000000",
+            "--shard-size",
+            "200",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (out / "shard-00001.npz").exists():
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    ds = Dataset.open(out)
+    assert ds.n_states >= 400 and ds.n_states % 200 == 0
+    assert len(ds.arrays("obs")["obs"]) == ds.n_states

@@ -51,7 +51,7 @@ def test_rgb_observation_and_render() -> None:
     obs, _ = env.reset(seed=0)
     assert obs.shape == (64, 64, 3) and obs.dtype == np.uint8
     frame = env.render()
-    assert frame.shape == (90, 90, 3)
+    assert frame.shape == (70, 70, 3)  # 7x7 world, 10 px per cell
     assert len(np.unique(obs.reshape(-1, 3), axis=0)) >= 4  # out, wall, floor, mouse/cheese
 
 
