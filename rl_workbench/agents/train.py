@@ -30,8 +30,10 @@ from .sb3 import SB3Agent
 
 logger = logging.getLogger(__name__)
 
-EXTRACTORS = {"grid-cnn": GridCNN}
-"""Feature extractors by name; "mlp" (stable-baselines3's default) is accepted too."""
+EXTRACTORS = ("auto", "grid-cnn", "nature-cnn", "mlp")
+"""Feature extractor choices: our GridCNN for small symbolic grids, stable-baselines3's NatureCNN
+for images, its MLP, or "auto" (GridCNN when the observation is a grid of side <= 32, else
+NatureCNN)."""
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_FILE = "latest.zip"
@@ -54,7 +56,7 @@ class TrainConfig:
         gamma: discount.
         gae_lambda: GAE lambda.
         ent_coef: entropy bonus.
-        extractor: feature extractor name, a key of ``EXTRACTORS`` ("mlp" for SB3's default MLP).
+        extractor: one of ``EXTRACTORS``.
         net_arch: hidden sizes of the policy and value heads.
         eval_episodes: episodes of the final evaluation.
         eval_seed: seed of the first evaluation episode (far from training seeds).
@@ -74,7 +76,7 @@ class TrainConfig:
     gamma: float = 0.95
     gae_lambda: float = 0.95
     ent_coef: float = 0.01
-    extractor: Literal["grid-cnn", "mlp"] = "grid-cnn"
+    extractor: Literal["auto", "grid-cnn", "nature-cnn", "mlp"] = "auto"
     net_arch: tuple[int, ...] = (64,)
     eval_episodes: int = 200
     eval_seed: int = 1_000_000
@@ -84,9 +86,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.total_steps < 1:
             raise InvalidArgumentError(f"total_steps must be positive, got {self.total_steps}.")
-        if self.extractor not in (*EXTRACTORS, "mlp"):
+        if self.extractor not in EXTRACTORS:
             raise InvalidArgumentError(
-                f"extractor must be one of {[*EXTRACTORS, 'mlp']}, got {self.extractor!r}."
+                f"extractor must be one of {list(EXTRACTORS)}, got {self.extractor!r}."
             )
         if (self.n_envs * self.n_steps) % self.batch_size:
             raise InvalidArgumentError(
@@ -101,13 +103,20 @@ class TrainConfig:
             data.pop(key)
         return data
 
-    def policy_kwargs(self) -> dict[str, Any]:
+    def policy(self, obs_shape: tuple[int, ...]) -> tuple[str, dict[str, Any]]:
+        """The stable-baselines3 policy name and kwargs for observations of this shape."""
+        extractor = self.extractor
+        if extractor == "auto":
+            if len(obs_shape) != 3:
+                extractor = "mlp"
+            else:
+                extractor = "grid-cnn" if max(obs_shape[1:]) <= 32 else "nature-cnn"
         kwargs: dict[str, Any] = {
             "net_arch": {"pi": list(self.net_arch), "vf": list(self.net_arch)}
         }
-        if self.extractor != "mlp":
-            kwargs["features_extractor_class"] = EXTRACTORS[self.extractor]
-        return kwargs
+        if extractor == "grid-cnn":
+            kwargs["features_extractor_class"] = GridCNN
+        return ("CnnPolicy" if extractor == "nature-cnn" else "MlpPolicy"), kwargs
 
 
 @dataclass(frozen=True)
@@ -202,8 +211,9 @@ def train_ppo(
         model = PPO.load(checkpoint, env=vec_env, device="cpu")
         logger.info("resuming from %s at %d steps", checkpoint, model.num_timesteps)
     else:
+        policy, policy_kwargs = config.policy(tuple(vec_env.observation_space.shape))
         model = PPO(
-            "MlpPolicy",
+            policy,
             vec_env,
             n_steps=config.n_steps,
             batch_size=config.batch_size,
@@ -212,7 +222,7 @@ def train_ppo(
             gamma=config.gamma,
             gae_lambda=config.gae_lambda,
             ent_coef=config.ent_coef,
-            policy_kwargs=config.policy_kwargs(),
+            policy_kwargs=policy_kwargs,
             seed=config.seed,
             device="cpu",
             verbose=0,

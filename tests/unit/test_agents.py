@@ -147,3 +147,20 @@ def test_unknown_env_id_suggests_close_matches(tmp_path: Path) -> None:
 def test_unknown_zoo_name() -> None:
     with pytest.raises(UnknownNameError, match="maze-corner"):
         load_agent("zoo:maze-coner")
+
+
+@pytest.mark.parametrize(
+    ("shape", "policy", "extractor"),
+    [
+        ((6, 7, 7), "MlpPolicy", "GridCNN"),
+        ((64, 64, 3), "CnnPolicy", None),
+        ((8,), "MlpPolicy", None),
+    ],
+)
+def test_auto_extractor_fits_the_observation(shape, policy, extractor) -> None:
+    from rl_workbench.agents import TrainConfig
+
+    name, kwargs = TrainConfig(env_id="rlwb/Maze-v0").policy(shape)
+    assert name == policy
+    cls = kwargs.get("features_extractor_class")
+    assert (cls.__name__ if cls else None) == extractor

@@ -1,0 +1,232 @@
+"""The maze domain: maze states as tensors and back, legal edits, and pictures.
+
+``decode`` is where the honesty rule starts: whatever tensor an optimiser or a generator produced,
+it is projected onto the nearest *legal* level (a perfect maze on procgen's lattice, one mouse, one
+cheese, the sign where the variant allows it), and only that level is ever judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from rl_workbench.envs.maze import (
+    CHANNELS,
+    MazeEnv,
+    MazeState,
+    is_on_distribution,
+    render_picture,
+    symbolic_observation,
+)
+from rl_workbench.errors import InvalidArgumentError
+from rl_workbench.types import Cell, SignMode
+
+EditKind = Literal["move_cheese", "toggle_wall", "move_sign", "move_mouse"]
+
+WALL, FREE, MOUSE, CHEESE, SIGN, OUT = range(len(CHANNELS))
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One atomic change to a level.
+
+    Attributes:
+        kind: what changes.
+        cell: the cell it acts on (the new position for moves; None removes the sign).
+    """
+
+    kind: EditKind
+    cell: Cell | None
+
+    def apply(self, state: MazeState) -> MazeState:
+        """The edited level (raises InvalidEditError when illegal)."""
+        if self.kind == "move_cheese":
+            return state.move_cheese(self.cell)  # type: ignore[arg-type]
+        if self.kind == "move_mouse":
+            return state.move_mouse(self.cell)  # type: ignore[arg-type]
+        if self.kind == "move_sign":
+            return state.move_sign(self.cell)
+        return state.toggle_wall(self.cell)  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        verb = {
+            "move_cheese": "move the cheese to",
+            "move_mouse": "move the mouse to",
+            "move_sign": "move the sign to",
+            "toggle_wall": "toggle the wall at",
+        }[self.kind]
+        return "remove the sign" if self.cell is None else f"{verb} {self.cell}"
+
+
+@dataclass(frozen=True)
+class MazeDomain:
+    """How maze states of one environment configuration become tensors, pictures and back.
+
+    Attributes:
+        world_size: side of the world.
+        sizes: maze sides the generator draws.
+        cheese_region: the generator's cheese region (None: anywhere).
+        sign_mode: the generator's sign mode.
+    """
+
+    world_size: int
+    sizes: tuple[int, ...]
+    cheese_region: int | None = None
+    sign_mode: SignMode = "none"
+
+    @classmethod
+    def from_env(cls, env: MazeEnv) -> MazeDomain:
+        base = env.unwrapped
+        if not isinstance(base, MazeEnv):
+            raise InvalidArgumentError(f"MazeDomain needs a maze env, got {type(base).__name__}.")
+        if base.obs_mode != "symbolic":
+            raise InvalidArgumentError(
+                "MazeDomain works on symbolic observations; make the env with obs_mode='symbolic'."
+            )
+        return cls(base.world_size, base.sizes, base.cheese_region, base.sign_mode)
+
+    @property
+    def channels(self) -> int:
+        return len(CHANNELS)
+
+    # -- tensors ---------------------------------------------------------------------------------
+    def encode(self, state: MazeState) -> torch.Tensor:
+        """float32 [6, W, W] one-hot channels: exactly what the agent sees."""
+        return torch.from_numpy(symbolic_observation(state))
+
+    def decode(self, x: torch.Tensor | np.ndarray, maze_size: int | None = None) -> MazeState:
+        """The nearest legal level to a real-valued tensor [6, W, W] (higher = more present).
+
+        1. maze size: the allowed size whose padding best matches the out-of-maze channel
+           (or ``maze_size`` when given, e.g. the original's);
+        2. walls: rooms free, pillars walls, and the passages of a *maximum spanning tree* over the
+           rooms, weighted by how free each passage looks (free - wall), so the result is always
+           a perfect maze and keeps the passages the tensor is most sure of;
+        3. cheese, mouse, sign: the free cells where their channels are highest (the cheese in the
+           generator's region, the mouse never on the cheese, the sign on the cheese, away from
+           it or absent as the variant requires).
+        """
+        a = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
+        if a.shape != (self.channels, self.world_size, self.world_size):
+            raise InvalidArgumentError(
+                f"decode expects a [{self.channels}, {self.world_size}, {self.world_size}] tensor, "
+                f"got {list(a.shape)}."
+            )
+        size = maze_size if maze_size is not None else self._decode_size(a[OUT])
+        walls = self._decode_walls(a, size)
+        template = MazeState(walls=walls, maze_size=size, mouse=(0, 0), cheese=(0, 0))
+        free = ~walls
+        inside = template.maze_mask() & free
+        # The cheese first: it carries the tightest constraint (the region), then the mouse.
+        cheese_mask = inside.copy()
+        if self.cheese_region is not None:
+            cheese_mask[:] = False
+            for cell in template.region(self.cheese_region):
+                cheese_mask[cell] = True
+        cheese = _argmax_cell(a[CHEESE], cheese_mask)
+        mouse_mask = inside.copy()
+        mouse_mask[cheese] = False
+        mouse = _argmax_cell(a[MOUSE], mouse_mask)
+        sign: Cell | None = None
+        if self.sign_mode == "on_cheese":
+            sign = cheese
+        elif self.sign_mode == "away":
+            sign_mask = inside.copy()
+            sign_mask[cheese] = False
+            sign = _argmax_cell(a[SIGN], sign_mask)
+        return MazeState(walls=walls, maze_size=size, mouse=mouse, cheese=cheese, sign=sign)
+
+    def _decode_size(self, out_channel: np.ndarray) -> int:
+        best, best_score = self.sizes[0], -np.inf
+        for size in self.sizes:
+            probe = MazeState(
+                walls=np.ones((self.world_size,) * 2, bool),
+                maze_size=size,
+                mouse=(0, 0),
+                cheese=(0, 0),
+            )
+            outside = ~probe.maze_mask()
+            centred = out_channel - 0.5  # agreement: high outside the maze, low inside it
+            score = float(centred[outside].sum() - centred[~outside].sum())
+            if score > best_score:
+                best, best_score = size, score
+        return best
+
+    def _decode_walls(self, a: np.ndarray, size: int) -> np.ndarray:
+        n = self.world_size
+        margin = (n - size) // 2
+        free_score = a[FREE] - a[WALL]
+        rooms = (size + 1) // 2
+        edges = []
+        for i in range(rooms):
+            for j in range(rooms):
+                if j + 1 < rooms:
+                    edges.append((free_score[margin + 2 * i, margin + 2 * j + 1], i, j, 0))
+                if i + 1 < rooms:
+                    edges.append((free_score[margin + 2 * i + 1, margin + 2 * j], i, j, 1))
+        edges.sort(key=lambda e: -e[0])  # stable: ties keep lattice order, so decoding is exact
+        parent = list(range(rooms * rooms))
+
+        def find(k: int) -> int:
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        walls = np.ones((n, n), dtype=bool)
+        walls[margin : margin + size : 2, margin : margin + size : 2] = False
+        for _, i, j, vertical in edges:
+            u = i * rooms + j
+            v = u + rooms if vertical else u + 1
+            ru, rv = find(u), find(v)
+            if ru != rv:
+                parent[ru] = rv
+                walls[margin + 2 * i + vertical, margin + 2 * j + (1 - vertical)] = False
+        return walls
+
+    # -- legality, edits, pictures ---------------------------------------------------------------
+    def is_on_distribution(self, state: MazeState) -> bool:
+        """Whether this configuration's generator could have produced ``state``."""
+        if state.maze_size not in self.sizes or not is_on_distribution(state, self.cheese_region):
+            return False
+        if self.sign_mode == "none":
+            return state.sign is None
+        if self.sign_mode == "on_cheese":
+            return state.sign == state.cheese
+        return state.sign is not None and state.sign != state.cheese
+
+    def edits(self, state: MazeState, *, mouse: bool = False) -> Iterator[Edit]:
+        """Every legal atomic edit: move the cheese, toggle an inner wall, move the sign
+        (and move the mouse when ``mouse`` is True)."""
+        free = [c for c in state.free_cells() if state.in_maze(c)]
+        for cell in free:
+            if cell not in (state.mouse, state.cheese):
+                yield Edit("move_cheese", cell)
+        top, left = state.origin
+        occupied = {state.mouse, state.cheese, state.sign}
+        for r in range(top, top + state.maze_size):
+            for c in range(left, left + state.maze_size):
+                if (r, c) not in occupied:
+                    yield Edit("toggle_wall", (r, c))
+        if state.sign is not None and state.sign != state.cheese:
+            for cell in free:
+                if cell != state.sign:
+                    yield Edit("move_sign", cell)
+        if mouse:
+            for cell in free:
+                if cell not in (state.mouse, state.cheese):
+                    yield Edit("move_mouse", cell)
+
+    def render(self, state: MazeState, cell_px: int = 24) -> np.ndarray:
+        """uint8 [W*cell_px, W*cell_px, 3] picture for people."""
+        return render_picture(state, cell_px)
+
+
+def _argmax_cell(channel: np.ndarray, mask: np.ndarray) -> Cell:
+    scores = np.where(mask, channel, -np.inf)
+    r, c = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    return (int(r), int(c))
