@@ -247,7 +247,17 @@ def zoo_path(name: str) -> None:
 def zoo_build(
     ctx: click.Context, name: str, out: Path | None, steps: int | None, resume: bool
 ) -> None:
-    """Retrain a zoo agent from its recipe (same seed, same settings)."""
+    """Retrain a zoo agent (or the maze generator) from its recipe, same seed and settings."""
+    if name == "maze-generator":
+        from rl_workbench.generative.zoo import build_zoo_generator
+
+        generator = build_zoo_generator(out, progress=_progress(ctx))
+        quality = generator.sample_quality()
+        click.echo(
+            f"maze-generator: {quality['raw_on_distribution']:.1%} of 500 samples are "
+            "on-distribution before repair"
+        )
+        return
     from rl_workbench.agents.zoo import build_zoo_agent
 
     result = build_zoo_agent(name, out, progress=_progress(ctx), resume=resume, total_steps=steps)
@@ -302,6 +312,134 @@ def collect(
         progress=_progress(ctx),
     )
     click.echo(f"{dataset.n_states} states written to {out}")
+
+
+@cli.command("fit-generator")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="A maze dataset folder made by `rlwb collect`.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Generator folder (diffusers format: unet/, scheduler/, generator.json).",
+)
+@click.option("--steps", type=click.IntRange(1), default=3000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--resume/--fresh",
+    default=True,
+    show_default=True,
+    help="Continue from OUT/checkpoint when it exists.",
+)
+@click.pass_context
+def fit_generator_command(
+    ctx: click.Context, data: Path, out: Path, steps: int, batch_size: int, seed: int, resume: bool
+) -> None:
+    """Fit a diffusion model (diffusers UNet2DModel + DDIM) on a dataset's maze levels.
+
+    Checkpoints every 500 steps into OUT/checkpoint; an interrupted fit resumes from there.
+    """
+    from rl_workbench.generative import FitConfig, fit_generator
+
+    config = FitConfig(steps=steps, batch_size=batch_size, seed=seed)
+    generator = fit_generator(data, out, config, progress=_progress(ctx), resume=resume)
+    quality = generator.sample_quality(n=200)
+    click.echo(
+        f"Generator written to {out} ({quality['raw_on_distribution']:.1%} of 200 samples "
+        "on-distribution before repair)"
+    )
+
+
+@cli.command()
+@click.option(
+    "--agent", "agent_ref", required=True, help="zoo:NAME, a .zip, or a folder with agent.zip."
+)
+@click.option("--env", "env_id", default=None, help="Environment id (default: the agent's card).")
+@ENV_ARG
+@click.option(
+    "--method",
+    type=click.Choice(["diffusion", "search", "nearest", "pixel"]),
+    default="diffusion",
+    show_default=True,
+)
+@click.option(
+    "--target",
+    default="any",
+    show_default=True,
+    help="any, an action name (up/down/left/right), value-high, value-low or uncertain.",
+)
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(1),
+    default=10,
+    show_default=True,
+    help="States to explain, met by the agent in seeded episodes.",
+)
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Explain the first N distinct states of this dataset instead (nearest also "
+    "draws its real levels from it).",
+)
+@click.option(
+    "--generator",
+    "generator_ref",
+    default="zoo:maze-generator",
+    show_default=True,
+    help="Generator folder for the diffusion method.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")
+@click.pass_context
+def explain(
+    ctx: click.Context,
+    agent_ref: str,
+    env_id: str | None,
+    env_args: tuple[str, ...],
+    method: str,
+    target: str,
+    n: int,
+    data: Path | None,
+    generator_ref: str,
+    seed: int,
+    out: Path,
+) -> None:
+    """Find counterfactual levels: the smallest legal change that makes the agent act otherwise.
+
+    Writes OUT/report.json (config, summary, every item with both levels and distributions),
+    OUT/report.md and OUT/items/item-NNNN.png. Validity is judged on the decoded, legal level.
+    """
+    from rl_workbench.agents import load_agent
+    from rl_workbench.counterfactual import ExplainConfig, run_explain
+
+    loaded = load_agent(agent_ref, env_id, _parse_env_args(env_args) if env_args else None)
+    states = pool = None
+    if data is not None:
+        from rl_workbench.data import Dataset
+
+        pool = list(dict.fromkeys(Dataset.open(data).maze_states()))
+        states = pool[:n]
+    generator = None
+    if method == "diffusion":
+        from rl_workbench.generative.zoo import load_generator
+
+        generator = load_generator(generator_ref)
+    config = ExplainConfig(method=method, target=target, n=n, seed=seed)
+    summary = run_explain(
+        loaded, out, config, states=states, pool=pool, generator=generator, progress=_progress(ctx)
+    )
+    click.echo(
+        f"{summary['n']} counterfactuals, validity "
+        f"{'n/a' if summary['validity'] is None else format(summary['validity'], '.1%')}; "
+        f"report written to {Path(out) / 'report.md'}"
+    )
 
 
 @cli.command()

@@ -50,3 +50,26 @@ def maze_env() -> gym.Env:
     env = gym.make("rlwb/Maze-v0", **TINY_MAZE)
     yield env
     env.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_dir(tiny_agent_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 states of the tiny agent on small uniform mazes."""
+    from rl_workbench.agents import load_agent
+    from rl_workbench.data import CollectConfig, collect
+
+    out = tmp_path_factory.mktemp("tiny-data") / "ds"
+    loaded = load_agent(tiny_agent_dir, "rlwb/Maze-v0", TINY_MAZE)
+    collect(loaded, out, CollectConfig(n_states=300, n_envs=4), progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_generator_dir(tiny_dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 4x8x8 UNet fitted for 20 steps: enough to exercise every code path, in seconds."""
+    from rl_workbench.generative import FitConfig, fit_generator
+
+    out = tmp_path_factory.mktemp("tiny-gen") / "gen"
+    config = FitConfig(steps=20, batch_size=8, block_out_channels=(8, 8), checkpoint_every=10)
+    fit_generator(tiny_dataset_dir, out, config, progress=False)
+    return out

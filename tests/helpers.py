@@ -37,3 +37,44 @@ def rollout(env: gym.Env, seed: int, steps: int = 50) -> list[np.ndarray]:
             obs, _ = env.reset()
             out.append(obs)
     return out
+
+
+class CheeseCompassAgent:
+    """A scripted, differentiable agent: it heads straight for the cheese as the crow flies.
+
+    Positions are soft (channel-weighted coordinates), so gradients flow to the observation.
+    Moving the cheese to the other side of the mouse always flips its action.
+    """
+
+    def __new__(cls, world: int = 5):
+        import torch
+
+        from rl_workbench.agents import Agent
+
+        class _Compass(Agent):
+            def __init__(self) -> None:
+                import gymnasium as gym
+
+                self.observation_space = gym.spaces.Box(0.0, 1.0, (6, world, world), np.float32)
+                self.action_names = ("up", "down", "left", "right")
+                rows, cols = torch.meshgrid(torch.arange(world), torch.arange(world), indexing="ij")
+                self._coords = torch.stack([rows, cols]).float()  # [2, W, W]
+                self._dirs = torch.tensor([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])
+
+            def _pos(self, channel: torch.Tensor) -> torch.Tensor:
+                weights = channel / channel.sum(dim=(1, 2), keepdim=True).clamp_min(1e-6)
+                return (weights[:, None] * self._coords).sum(dim=(2, 3))  # [B, 2]
+
+            def action_logits(self, obs: torch.Tensor) -> torch.Tensor:
+                delta = self._pos(obs[:, 3].clamp_min(0)) - self._pos(obs[:, 2].clamp_min(0))
+                return 3.0 * delta @ self._dirs.T
+
+            def value(self, obs: torch.Tensor) -> torch.Tensor:
+                delta = self._pos(obs[:, 3].clamp_min(0)) - self._pos(obs[:, 2].clamp_min(0))
+                return -delta.abs().sum(dim=1)
+
+            @property
+            def has_value(self) -> bool:
+                return True
+
+        return _Compass()

@@ -98,7 +98,9 @@ class MazeDomain:
         """float32 [6, W, W] one-hot channels: exactly what the agent sees."""
         return torch.from_numpy(symbolic_observation(state))
 
-    def decode(self, x: torch.Tensor | np.ndarray, maze_size: int | None = None) -> MazeState:
+    def decode(
+        self, x: torch.Tensor | np.ndarray, maze_size: int | None = None, mouse: Cell | None = None
+    ) -> MazeState:
         """The nearest legal level to a real-valued tensor [6, W, W] (higher = more present).
 
         1. maze size: the allowed size whose padding best matches the out-of-maze channel
@@ -109,6 +111,9 @@ class MazeDomain:
         3. cheese, mouse, sign: the free cells where their channels are highest (the cheese in the
            generator's region, the mouse never on the cheese, the sign on the cheese, away from
            it or absent as the variant requires).
+
+        Counterfactual methods pass the original ``maze_size`` and ``mouse``: they edit the world
+        around the agent, not its position (the mouse's cell is kept open).
         """
         a = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
         if a.shape != (self.channels, self.world_size, self.world_size):
@@ -117,6 +122,10 @@ class MazeDomain:
                 f"got {list(a.shape)}."
             )
         size = maze_size if maze_size is not None else self._decode_size(a[OUT])
+        if mouse is not None:
+            a = a.copy()
+            a[FREE][mouse] = a[MOUSE][mouse] = np.inf  # keep its cell open and the mouse on it
+            a[CHEESE][mouse] = -np.inf
         walls = self._decode_walls(a, size)
         template = MazeState(walls=walls, maze_size=size, mouse=(0, 0), cheese=(0, 0))
         free = ~walls
@@ -140,6 +149,30 @@ class MazeDomain:
             sign = _argmax_cell(a[SIGN], sign_mask)
         return MazeState(walls=walls, maze_size=size, mouse=mouse, cheese=cheese, sign=sign)
 
+    def read_raw(self, x: torch.Tensor | np.ndarray) -> MazeState | None:
+        """The level read off cell by cell with no projection, or None if it is not a level.
+
+        Each cell takes its strongest terrain channel (wall / free / out of maze); mouse, cheese
+        and sign sit at their channels' maxima. This is how a generator is judged honestly: the
+        fraction of samples whose raw reading is already on-distribution, before ``decode``
+        repairs anything.
+        """
+        a = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
+        terrain = np.stack([a[WALL], a[FREE], a[OUT]]).argmax(axis=0)
+        size = self._decode_size(a[OUT])
+        probe = MazeState(
+            walls=np.ones((self.world_size,) * 2, bool), maze_size=size, mouse=(0, 0), cheese=(0, 0)
+        )
+        if not np.array_equal(terrain == 2, ~probe.maze_mask()):
+            return None
+        walls = terrain != 1
+        mouse = np.unravel_index(int(np.argmax(a[MOUSE])), walls.shape)
+        cheese = np.unravel_index(int(np.argmax(a[CHEESE])), walls.shape)
+        sign = None
+        if self.sign_mode != "none":
+            sign = tuple(int(v) for v in np.unravel_index(int(np.argmax(a[SIGN])), walls.shape))
+        return MazeState(walls=walls, maze_size=size, mouse=mouse, cheese=cheese, sign=sign)
+
     def _decode_size(self, out_channel: np.ndarray) -> int:
         best, best_score = self.sizes[0], -np.inf
         for size in self.sizes:
@@ -159,7 +192,7 @@ class MazeDomain:
     def _decode_walls(self, a: np.ndarray, size: int) -> np.ndarray:
         n = self.world_size
         margin = (n - size) // 2
-        free_score = a[FREE] - a[WALL]
+        free_score = np.nan_to_num(a[FREE] - a[WALL], nan=np.inf)
         rooms = (size + 1) // 2
         edges = []
         for i in range(rooms):

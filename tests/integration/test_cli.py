@@ -159,3 +159,56 @@ def test_zoo_list_shows_every_recipe() -> None:
     code, out, _ = run("zoo", "list")
     assert code == 0
     assert "maze-corner" in out and "maze-uniform" in out and "rlwb/MazeCorner-v0" in out
+
+
+def test_explain_writes_items_that_can_be_checked(
+    tiny_agent_dir: Path, tiny_generator_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "cf"
+    code, stdout, _ = run(
+        "explain",
+        "--agent",
+        str(tiny_agent_dir),
+        "--env",
+        "rlwb/Maze-v0",
+        "--env-arg",
+        "min_size=3",
+        "--env-arg",
+        "max_size=5",
+        "--method",
+        "diffusion",
+        "--generator",
+        str(tiny_generator_dir),
+        "--n",
+        "3",
+        "--out",
+        str(out),
+    )
+    assert code == 0, stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["method"] == "diffusion"
+    assert report["summary"]["n"] + report["summary"]["skipped_target_equals_original"] == 3
+    for i, item in enumerate(report["items"]):
+        assert len(item["counterfactual_state"]["walls"]) == 5
+        assert (out / "items" / f"item-{i:04d}.png").is_file()
+    assert "| n | validity |" in (out / "report.md").read_text()
+
+
+def test_explain_without_a_generator_names_the_fix(tiny_agent_dir: Path, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rl_workbench",
+            "explain",
+            "--agent",
+            str(tiny_agent_dir),
+            "--generator",
+            str(tmp_path / "none"),
+            "--out",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "rlwb fit-generator" in proc.stderr

@@ -1,0 +1,169 @@
+"""The one interface every counterfactual method shares, and the bookkeeping they all need.
+
+``Method.explain`` does the honest part once for everyone: it evaluates the original, refuses a
+target the agent already meets, times the search, and judges whatever level the method proposes
+by re-encoding it and running the agent on it. Methods implement one hook, ``_propose``.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from rl_workbench.agents import Agent
+from rl_workbench.domains.maze import MazeDomain
+from rl_workbench.envs.maze import MazeState
+from rl_workbench.errors import InvalidArgumentError
+
+from .result import Result, count_edits
+from .targets import Target
+
+
+@dataclass
+class Budget:
+    """What a proposal cost; methods add to it as they go."""
+
+    generator_calls: int = 0
+    agent_calls: int = 0
+
+
+@dataclass(frozen=True)
+class Query:
+    """Everything a method needs to know about one (state, target) pair.
+
+    Attributes:
+        state: the level to explain.
+        agent: the agent.
+        domain: how levels become tensors and back.
+        target: what the counterfactual must achieve.
+        original_action: the agent's argmax on ``state``.
+        original_value: the critic's value on ``state`` (None without a critic).
+        rng: the method's source of randomness for this query.
+    """
+
+    state: MazeState
+    agent: Agent
+    domain: MazeDomain
+    target: Target
+    original_action: int
+    original_value: float | None
+    rng: torch.Generator = field(repr=False)
+
+    def score_levels(
+        self, states: list[MazeState], budget: Budget
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(target score [B], satisfied [B]) of candidate levels."""
+        obs = torch.stack([self.domain.encode(s) for s in states])
+        budget.agent_calls += len(states)
+        with torch.no_grad():
+            logits = self.agent.action_logits(obs)
+            values = self.agent.value(obs) if self.target.needs_value else None
+            probs = self.agent.action_probs(obs)
+        score = self.target.score(logits, values, self.original_action)
+        ok = self.target.satisfied(probs, values, self.original_action, self.original_value)
+        return score, ok
+
+
+class Method(ABC):
+    """Finds counterfactual levels; subclasses set ``name`` and implement ``_propose``."""
+
+    name: ClassVar[str]
+
+    def explain(
+        self, state: MazeState, agent: Agent, domain: MazeDomain, target: Target, *, seed: int = 0
+    ) -> Result:
+        """Find and judge a counterfactual of ``state`` for ``target``.
+
+        Raises:
+            InvalidArgumentError: the agent already meets the target on ``state`` (a target equal
+                to the original action is never counted as a success).
+        """
+        obs = domain.encode(state)[None]
+        with torch.no_grad():
+            probs_before = agent.action_probs(obs)[0]
+            value_t = agent.value(obs) if agent.has_value else None
+        value_before = None if value_t is None else float(value_t[0])
+        original_action = int(probs_before.argmax())
+        if target.needs_value and value_before is None:
+            raise InvalidArgumentError(f"Target {target.kind!r} needs an agent with a critic.")
+        already = target.satisfied(
+            probs_before[None], None if value_t is None else value_t, original_action, value_before
+        )
+        if target.kind in ("action", "uncertain") and bool(already[0]):
+            what = "takes that action" if target.kind == "action" else "is uncertain"
+            raise InvalidArgumentError(
+                f"The agent already {what} on this state; a counterfactual must change something."
+            )
+        query = Query(
+            state=state,
+            agent=agent,
+            domain=domain,
+            target=target,
+            original_action=original_action,
+            original_value=value_before,
+            rng=torch.Generator().manual_seed(seed),
+        )
+        budget = Budget(agent_calls=1)
+        started = time.perf_counter()
+        proposal = self._propose(query, budget)
+        seconds = time.perf_counter() - started
+        return self._judge(query, proposal, probs_before, value_before, budget, seconds)
+
+    @abstractmethod
+    def _propose(self, query: Query, budget: Budget) -> MazeState | None:
+        """Return a legal level meant to meet the target, or None."""
+
+    def _judge(
+        self,
+        query: Query,
+        proposal: MazeState | None,
+        probs_before: torch.Tensor,
+        value_before: float | None,
+        budget: Budget,
+        seconds: float,
+    ) -> Result:
+        probs_after = value_after = action_after = None
+        valid = False
+        edits = on_dist = None
+        if proposal is not None:
+            obs = query.domain.encode(proposal)[None]  # re-encoded from the legal level
+            with torch.no_grad():
+                p = query.agent.action_probs(obs)
+                v = query.agent.value(obs) if query.agent.has_value else None
+            probs_after = p[0].numpy()
+            value_after = None if v is None else float(v[0])
+            action_after = int(p[0].argmax())
+            valid = bool(query.target.satisfied(p, v, query.original_action, value_before)[0])
+            edits = count_edits(query.state, proposal)
+            on_dist = query.domain.is_on_distribution(proposal)
+        return Result(
+            method=self.name,
+            target=query.target.label(query.agent.action_names),
+            original_state=query.state,
+            counterfactual_state=proposal,
+            original_action=query.original_action,
+            counterfactual_action=action_after,
+            probs_before=probs_before.numpy(),
+            probs_after=probs_after,
+            value_before=value_before,
+            value_after=value_after,
+            valid=valid,
+            edits=edits,
+            on_distribution=on_dist,
+            seconds=seconds,
+            generator_calls=budget.generator_calls,
+            agent_calls=budget.agent_calls,
+        )
+
+
+def best(levels: list[MazeState], score: torch.Tensor, ok: torch.Tensor) -> MazeState | None:
+    """The highest-scoring satisfied level, or None."""
+    if not bool(ok.any()):
+        return None
+    masked = torch.where(ok, score, torch.full_like(score, -np.inf))
+    return levels[int(masked.argmax())]

@@ -1,0 +1,36 @@
+"""The registry of counterfactual methods, by name."""
+
+from __future__ import annotations
+
+from rl_workbench.envs.maze import MazeState
+from rl_workbench.errors import InvalidArgumentError, UnknownNameError, did_you_mean
+
+from .base import Method
+from .search import SearchMethod
+
+METHOD_NAMES = ("diffusion", "search", "nearest", "pixel")
+"""Every method, in the order reports list them."""
+
+
+def make_method(name: str, *, generator=None, pool: list[MazeState] | None = None) -> Method:
+    """Build a method by name; ``generator`` feeds ``diffusion``, ``pool`` feeds ``nearest``."""
+    if name == "search":
+        return SearchMethod()
+    if name == "pixel":
+        from .pixel import PixelMethod
+
+        return PixelMethod()
+    if name == "nearest":
+        from .nearest import NearestMethod
+
+        if not pool:
+            raise InvalidArgumentError(
+                "The nearest method chooses among real levels: pass --data DIR (a dataset made by "
+                "`rlwb collect`) or use --pool-size to collect some first."
+            )
+        return NearestMethod(pool=pool)
+    if name == "diffusion":
+        from .diffusion import DiffusionMethod
+
+        return DiffusionMethod(generator=generator)
+    raise UnknownNameError(f"Unknown method {name!r}." + did_you_mean(name, METHOD_NAMES))

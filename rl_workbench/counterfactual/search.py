@@ -1,0 +1,68 @@
+"""``search``: the fewest atomic edits that meet the target, by exhaustive then beam search.
+
+Depth 1 is exhaustive over every legal single edit (move the cheese, toggle a wall, move the
+sign); deeper levels expand the ``beam_width`` best candidates by target score. Every candidate
+must stay playable (the cheese reachable from the mouse). Agent evaluations are batched per depth.
+This is the ground truth the other methods' edit counts are divided by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from rl_workbench.envs.maze import MazeState, bfs_distances
+from rl_workbench.errors import InvalidEditError
+
+from .base import Budget, Method, Query, best
+
+
+def is_playable(state: MazeState) -> bool:
+    """The cheese is reachable from the mouse."""
+    return bfs_distances(state.walls, state.mouse)[state.cheese] >= 0
+
+
+@dataclass
+class SearchMethod(Method):
+    """Exhaustive single edits, then beam search.
+
+    Attributes:
+        max_edits: deepest search.
+        beam_width: candidates kept between depths.
+        on_distribution_only: accept only levels the env's generator could have produced.
+    """
+
+    name: ClassVar[str] = "search"
+    max_edits: int = 3
+    beam_width: int = 16
+    on_distribution_only: bool = False
+
+    def _propose(self, query: Query, budget: Budget) -> MazeState | None:
+        frontier = [query.state]
+        seen = {query.state}
+        for _ in range(self.max_edits):
+            children: list[MazeState] = []
+            for parent in frontier:
+                for edit in query.domain.edits(parent):
+                    try:
+                        child = edit.apply(parent)
+                    except InvalidEditError:
+                        continue
+                    if child in seen or not is_playable(child):
+                        continue
+                    seen.add(child)
+                    children.append(child)
+            if not children:
+                return None
+            score, ok = query.score_levels(children, budget)
+            if self.on_distribution_only:
+                allowed = [query.domain.is_on_distribution(c) for c in children]
+                ok = ok & torch.tensor(allowed)
+            found = best(children, score, ok)
+            if found is not None:
+                return found
+            order = score.argsort(descending=True)[: self.beam_width]
+            frontier = [children[int(i)] for i in order]
+        return None

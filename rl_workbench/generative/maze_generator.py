@@ -1,0 +1,223 @@
+"""A diffusers model of maze levels: a ``UNet2DModel`` plus a DDIM scheduler over the maze
+domain's one-hot channels.
+
+Levels are encoded as the agent sees them (``[6, W, W]`` one-hot), mapped to [-1, 1] and padded
+with "out of maze" cells to a side the UNet's downsampling divides. The folder format is diffusers'
+own: ``unet/`` and ``scheduler/`` written by ``save_pretrained``, plus ``generator.json`` naming
+the maze configuration the model was fitted on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import DDIMScheduler, UNet2DModel
+
+from rl_workbench.domains.maze import OUT, MazeDomain
+from rl_workbench.envs.maze import MazeState
+from rl_workbench.errors import RLWorkbenchError
+
+GENERATOR_FILE = "generator.json"
+FORMAT = "rlwb-maze-generator"
+VERSION = 1
+
+
+class GeneratorLoadError(RLWorkbenchError):
+    """A generator folder is missing, damaged, or was fitted for other levels."""
+
+    title = "Cannot load generator"
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """What a generator models (saved as generator.json).
+
+    Attributes:
+        world_size: side of the maze world.
+        sizes: maze sides of the training levels.
+        cheese_region: cheese region of the training levels.
+        sign_mode: sign mode of the training levels.
+        padded_size: side of the UNet's input (world_size rounded up to a multiple of 4).
+        env_id: the environment the training states came from.
+    """
+
+    world_size: int
+    sizes: tuple[int, ...]
+    cheese_region: int | None
+    sign_mode: str
+    padded_size: int
+    env_id: str
+
+    @property
+    def domain(self) -> MazeDomain:
+        return MazeDomain(self.world_size, self.sizes, self.cheese_region, self.sign_mode)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "version": VERSION, **asdict(self), "sizes": list(self.sizes)}
+
+
+def padded_side(world_size: int, multiple: int = 4) -> int:
+    return -(-world_size // multiple) * multiple
+
+
+class MazeGenerator:
+    """A fitted (or fresh) diffusion model of maze levels.
+
+    Args:
+        unet: the noise-prediction network over [C, P, P] inputs.
+        scheduler: a DDIM scheduler (the same noise schedule as training).
+        spec: what the model was fitted on.
+    """
+
+    def __init__(self, unet: UNet2DModel, scheduler: DDIMScheduler, spec: GeneratorSpec) -> None:
+        self.unet = unet.eval()
+        self.scheduler = scheduler
+        self.spec = spec
+        self.domain = spec.domain
+
+    @classmethod
+    def create(
+        cls,
+        spec: GeneratorSpec,
+        block_out_channels: tuple[int, ...] = (32, 64, 64),
+        num_train_timesteps: int = 1000,
+    ) -> MazeGenerator:
+        """A fresh, untrained model sized for ``spec``."""
+        c = spec.domain.channels
+        unet = UNet2DModel(
+            sample_size=spec.padded_size,
+            in_channels=c,
+            out_channels=c,
+            layers_per_block=1,
+            block_out_channels=block_out_channels,
+            down_block_types=("DownBlock2D",) * len(block_out_channels),
+            up_block_types=("UpBlock2D",) * len(block_out_channels),
+            add_attention=False,
+            norm_num_groups=8,
+        )
+        scheduler = DDIMScheduler(num_train_timesteps=num_train_timesteps, clip_sample=True)
+        return cls(unet, scheduler, spec)
+
+    # -- tensors <-> levels ----------------------------------------------------------------------
+    def to_model_space(self, states: list[MazeState]) -> torch.Tensor:
+        """[B, C, P, P] in [-1, 1]: one-hot levels, padded with out-of-maze cells."""
+        x = torch.stack([self.domain.encode(s) for s in states])
+        return self.pad(x) * 2 - 1
+
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.spec.padded_size - self.spec.world_size
+        if p == 0:
+            return x
+        out = torch.zeros(x.shape[0], x.shape[1], self.spec.padded_size, self.spec.padded_size)
+        out[:, OUT] = 1.0
+        out[:, :, : self.spec.world_size, : self.spec.world_size] = x
+        return out
+
+    def crop(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, C, W, W] from model-space [B, C, P, P], mapped back to [0, 1]."""
+        w = self.spec.world_size
+        return (x[:, :, :w, :w] + 1) / 2
+
+    def decode(self, x: torch.Tensor, maze_size: int | None = None) -> list[MazeState]:
+        """Legal levels nearest to a batch of model-space tensors."""
+        return [self.domain.decode(t, maze_size) for t in self.crop(x)]
+
+    # -- sampling --------------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(
+        self, n: int, steps: int = 20, generator: torch.Generator | None = None
+    ) -> list[MazeState]:
+        """Draw ``n`` levels from noise with ``steps`` DDIM steps, decoded to legal levels."""
+        shape = (n, self.domain.channels, self.spec.padded_size, self.spec.padded_size)
+        x = torch.randn(shape, generator=generator)
+        self.scheduler.set_timesteps(steps)
+        for t in self.scheduler.timesteps:
+            eps = self.unet(x, t).sample
+            x = self.scheduler.step(eps, t, x).prev_sample
+        return self.decode(x)
+
+    @torch.no_grad()
+    def sample_quality(self, n: int = 500, steps: int = 20, seed: int = 0) -> dict[str, float]:
+        """How often samples from noise are already on-distribution levels before any repair.
+
+        Returns the fraction on-distribution read raw (``raw_on_distribution``), after the
+        domain's projection (``decoded_on_distribution``; 1.0 by construction), and the fraction
+        of distinct levels among the raw ones.
+        """
+        g = torch.Generator().manual_seed(seed)
+        shape = (n, self.domain.channels, self.spec.padded_size, self.spec.padded_size)
+        x = torch.randn(shape, generator=g)
+        self.scheduler.set_timesteps(steps)
+        for t in self.scheduler.timesteps:
+            x = self.scheduler.step(self.unet(x, t).sample, t, x).prev_sample
+        cropped = self.crop(x)
+        raw = [self.domain.read_raw(t) for t in cropped]
+        ok = [r is not None and self.domain.is_on_distribution(r) for r in raw]
+        decoded = [self.domain.decode(t) for t in cropped]
+        distinct = len({r for r in raw if r is not None})
+        return {
+            "n": n,
+            "steps": steps,
+            "raw_on_distribution": sum(ok) / n,
+            "decoded_on_distribution": sum(map(self.domain.is_on_distribution, decoded)) / n,
+            "distinct_fraction": distinct / n,
+        }
+
+    # -- persistence (diffusers' own format) -----------------------------------------------------
+    def save_pretrained(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.unet.save_pretrained(folder / "unet")
+        self.scheduler.save_pretrained(folder / "scheduler")
+        (folder / GENERATOR_FILE).write_text(json.dumps(self.spec.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path) -> MazeGenerator:
+        """Load a generator folder; every failure names the folder and what is wrong with it."""
+        folder = Path(folder)
+        spec_path = folder / GENERATOR_FILE
+        if not spec_path.is_file():
+            raise GeneratorLoadError(
+                f"{folder} is not a maze generator folder (no {GENERATOR_FILE}). Fit one with "
+                "`rlwb fit-generator --data DIR --out GEN`."
+            )
+        try:
+            data = json.loads(spec_path.read_text())
+            if data.get("format") != FORMAT or data.get("version") != VERSION:
+                raise GeneratorLoadError(
+                    f"{spec_path} is format {data.get('format')!r} version {data.get('version')!r};"
+                    f" expected {FORMAT!r} version {VERSION}."
+                )
+            spec = GeneratorSpec(
+                world_size=int(data["world_size"]),
+                sizes=tuple(data["sizes"]),
+                cheese_region=data["cheese_region"],
+                sign_mode=data["sign_mode"],
+                padded_size=int(data["padded_size"]),
+                env_id=data["env_id"],
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise GeneratorLoadError(
+                f"{spec_path} is damaged ({exc.__class__.__name__}: {exc})."
+            ) from None
+        try:
+            unet = UNet2DModel.from_pretrained(folder / "unet", low_cpu_mem_usage=False)
+            scheduler = DDIMScheduler.from_pretrained(folder / "scheduler")
+        except Exception as exc:  # diffusers raises OSError, EnvironmentError, safetensors errors
+            raise GeneratorLoadError(
+                f"The weights in {folder} cannot be read ({exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}). Refit the generator."
+            ) from None
+        if (
+            unet.config.in_channels != spec.domain.channels
+            or unet.config.sample_size != spec.padded_size
+        ):
+            raise GeneratorLoadError(
+                f"{folder}: the UNet takes {unet.config.in_channels}x{unet.config.sample_size}² "
+                f"inputs but generator.json describes {spec.domain.channels}x{spec.padded_size}²."
+            )
+        return cls(unet, scheduler, spec)
