@@ -28,6 +28,8 @@ class DemoConfig:
         env_id: the test distribution (cheese anywhere by default).
         cell_px: pixels per maze cell in pictures.
         agents: agent references to show side by side.
+        counterfactuals: states per agent explained with the diffusion method (0: none).
+        generator: the generator for those counterfactuals.
     """
 
     mazes: int = 4
@@ -35,6 +37,8 @@ class DemoConfig:
     env_id: str = "rlwb/Maze-v0"
     cell_px: int = 32
     agents: tuple[str, ...] = ("zoo:maze-corner", "zoo:maze-uniform")
+    counterfactuals: int = 3
+    generator: str = "zoo:maze-generator"
 
 
 def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = True) -> Path:
@@ -101,5 +105,50 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
                 f" over {sampled.get('episodes', 0)} evaluation episodes (model card: "
                 f"`{loaded.path.parent / 'README.md'}`)."
             )
+    if config.counterfactuals:
+        _counterfactuals(report, agents, config, progress)
     report.data["episodes"] = episodes
     return report.write(asdict(config), library_versions())
+
+
+def _counterfactuals(
+    report: ReportWriter, agents: dict[str, LoadedAgent], config: DemoConfig, progress: bool
+) -> None:
+    """A few diffusion counterfactuals per agent, each in its own explain report folder."""
+    from rl_workbench.counterfactual import ExplainConfig, run_explain
+    from rl_workbench.generative.zoo import load_generator
+
+    generator = load_generator(config.generator)
+    report.text(
+        "## Counterfactuals",
+        "",
+        "The smallest legal change to a level that makes the agent act otherwise (diffusion "
+        "method, target: any other action), judged on the decoded level. Levels come from the "
+        "test distribution (cheese anywhere) for both agents.",
+        "",
+    )
+    summaries = {}
+    for i, (name, loaded) in enumerate(agents.items()):
+        folder = f"counterfactuals-{i}-{name.replace(' ', '_')}"
+        # Explain on the test distribution (cheese anywhere), where the agents are studied.
+        on_test = load_agent(loaded.path, config.env_id, loaded.env_kwargs)
+        summary = run_explain(
+            on_test,
+            report.folder / folder,
+            ExplainConfig(method="diffusion", n=config.counterfactuals, seed=config.seed),
+            generator=generator,
+            progress=progress,
+        )
+        summaries[name] = summary
+        validity = "n/a" if summary["validity"] is None else f"{summary['validity']:.0%}"
+        report.text(
+            f"### {name}: validity {validity}, median edits {summary['edits']}",
+            "",
+            *[
+                f"![{name} item {k}]({folder}/items/item-{k:04d}.png)"
+                for k in range(summary["n"] + summary["skipped_target_equals_original"])
+                if (report.folder / folder / "items" / f"item-{k:04d}.png").is_file()
+            ],
+            "",
+        )
+    report.data["counterfactuals"] = summaries

@@ -7,12 +7,12 @@ the recipe below with the same seed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rl_workbench.domains import action_names, make_env
-from rl_workbench.errors import AgentLoadError, UnknownNameError, did_you_mean
+from rl_workbench.errors import AgentLoadError, SpaceMismatchError, UnknownNameError, did_you_mean
 
 from .card import AGENT_FILE, CARD_FILE, ModelCard
 from .sb3 import SB3Agent, load_sb3_model
@@ -154,8 +154,6 @@ def load_agent(
     model = load_sb3_model(path, card.algorithm if card else None)  # type: ignore[arg-type]
     env = make_env(env_id, env_kwargs)
     try:
-        from rl_workbench.errors import SpaceMismatchError
-
         if env.action_space != model.action_space:
             raise SpaceMismatchError(
                 f"The agent at {path} acts in {model.action_space} but {env_id} has "
@@ -182,8 +180,6 @@ def build_zoo_agent(
         raise UnknownNameError(f"No zoo recipe named {name!r}." + did_you_mean(name, RECIPES))
     config = recipe.config
     if total_steps is not None:
-        from dataclasses import replace
-
         config = replace(config, total_steps=total_steps)
     folder = zoo_folder(name) if out is None else Path(out)
     command = f"rlwb zoo build {name}" + (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -21,6 +21,9 @@ from rl_workbench.report.counterfactual_figure import counterfactual_figure
 from .methods import make_method
 from .result import Result
 from .targets import parse_target
+
+if TYPE_CHECKING:
+    from rl_workbench.generative import MazeGenerator
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def run_explain(
     *,
     states: list[MazeState] | None = None,
     pool: list[MazeState] | None = None,
-    generator=None,
+    generator: MazeGenerator | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Explain ``config.n`` states (or the given ones) and write the report folder."""

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rl_workbench.envs.maze import MazeState
 from rl_workbench.errors import InvalidArgumentError, UnknownNameError, did_you_mean
 
 from .base import Method
 from .search import SearchMethod
 
+if TYPE_CHECKING:
+    from rl_workbench.generative import MazeGenerator
+
 METHOD_NAMES = ("diffusion", "search", "nearest", "pixel")
 """Every method, in the order reports list them."""
 
 
-def make_method(name: str, *, generator=None, pool: list[MazeState] | None = None) -> Method:
+def make_method(
+    name: str, *, generator: MazeGenerator | None = None, pool: list[MazeState] | None = None
+) -> Method:
     """Build a method by name; ``generator`` feeds ``diffusion``, ``pool`` feeds ``nearest``."""
     if name == "search":
         return SearchMethod()

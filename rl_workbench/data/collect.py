@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from rl_workbench.agents import LoadedAgent, choose_actions, library_versions
 from rl_workbench.domains import make_env
-from rl_workbench.envs.maze import MazeEnv
+from rl_workbench.envs.maze import MazeEnv, MazeState
 from rl_workbench.errors import InvalidArgumentError
 
 from .dataset import FIELDS, MAZE_FIELDS, Dataset, DatasetWriter
@@ -116,7 +116,7 @@ def collect(
     return Dataset.open(out)
 
 
-def _maze_row(state) -> dict[str, np.ndarray]:
+def _maze_row(state: MazeState) -> dict[str, np.ndarray]:
     return {
         "walls": state.walls,
         "maze_size": np.int64(state.maze_size),

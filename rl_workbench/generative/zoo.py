@@ -58,4 +58,44 @@ def build_zoo_generator(out: Path | None = None, *, progress: bool = True) -> Ma
         )
         generator = fit_generator(data, folder, FIT, progress=progress, resume=False)
     shutil.rmtree(folder / "checkpoint", ignore_errors=True)
+    write_card(generator, folder)
     return generator
+
+
+def write_card(generator: MazeGenerator, folder: Path) -> None:
+    """The generator's model card: how it was made and how good its samples are."""
+    import json
+
+    fit = json.loads((folder / "fit.json").read_text())
+    quality = generator.sample_quality(n=500, steps=20, seed=0)
+    (folder / "quality.json").write_text(json.dumps(quality, indent=2) + "\n")
+    params = sum(p.numel() for p in generator.unet.parameters())
+    lines = [
+        "# Model card: maze-generator",
+        "",
+        "A diffusers `UNet2DModel` (no attention, block widths "
+        f"{fit['config']['block_out_channels']}, {params:,} parameters) with a DDIM scheduler, "
+        "modelling maze levels as the agents see them (6 one-hot channels, padded to "
+        f"{generator.spec.padded_size}x{generator.spec.padded_size}).",
+        "",
+        "| field | value |",
+        "|---|---|",
+        "| rebuild with | `rlwb zoo build maze-generator` |",
+        f"| training levels | {fit['training_levels']:,} distinct levels among {COLLECT_STATES:,} "
+        f"states of `{SOURCE_AGENT}` on `{generator.spec.env_id}` (collect seed 0) |",
+        f"| fit | {fit['config']['steps']:,} steps, batch {fit['config']['batch_size']}, "
+        f"lr {fit['config']['learning_rate']}, seed {fit['config']['seed']} |",
+        f"| fit time | {fit['seconds'] / 60:.1f} min |",
+        f"| final noise loss | {fit['final_loss']:.4f} |",
+        f"| samples on-distribution before repair | {quality['raw_on_distribution']:.1%} "
+        f"(500 samples from noise, {quality['steps']} DDIM steps, seed 0) |",
+        f"| samples on-distribution after decode | {quality['decoded_on_distribution']:.1%} |",
+        f"| distinct raw samples | {quality['distinct_fraction']:.1%} |",
+        "",
+        '"Before repair" reads each sample cell by cell (strongest terrain channel; mouse, '
+        "cheese and sign at their maxima) and asks whether the level generator could have made "
+        "it: a perfect maze on procgen's lattice with mouse and cheese on distinct free cells. "
+        "`decode` then projects every sample onto the nearest such level.",
+        "",
+    ]
+    (folder / "README.md").write_text("\n".join(lines))

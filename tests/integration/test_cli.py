@@ -142,10 +142,18 @@ def test_train_writes_agent_card_and_checkpoint(tmp_path: Path) -> None:
     assert code == 0
 
 
-def test_demo_writes_pictures_and_report(tiny_agent_dir: Path, tmp_path: Path) -> None:
+def test_demo_writes_pictures_and_report(
+    tiny_agent_dir: Path, tiny_generator_dir: Path, tmp_path: Path
+) -> None:
     from rl_workbench.demo import DemoConfig, run_demo
 
-    config = DemoConfig(mazes=2, agents=(str(tiny_agent_dir), str(tiny_agent_dir)), cell_px=8)
+    config = DemoConfig(
+        mazes=2,
+        agents=(str(tiny_agent_dir), str(tiny_agent_dir)),
+        cell_px=8,
+        counterfactuals=2,
+        generator=str(tiny_generator_dir),
+    )
     folder = run_demo(tmp_path / "demo", config, progress=False)
     report = json.loads((folder / "report.json").read_text())
     assert len(report["episodes"]) == 4 and report["config"]["mazes"] == 2
@@ -153,6 +161,8 @@ def test_demo_writes_pictures_and_report(tiny_agent_dir: Path, tmp_path: Path) -
     pngs = sorted(p.name for p in folder.glob("*.png"))
     assert pngs == ["maze-2024.png", "maze-2025.png"]
     assert "![maze 2024](maze-2024.png)" in (folder / "report.md").read_text()
+    assert set(report["counterfactuals"]) == {"tiny", "tiny (2)"}
+    assert (folder / "counterfactuals-0-tiny" / "report.json").is_file()
 
 
 def test_zoo_list_shows_every_recipe() -> None:

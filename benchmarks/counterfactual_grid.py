@@ -1,0 +1,95 @@
+"""Every counterfactual method on the same (state, target) pairs for each zoo maze agent.
+
+Usage: python benchmarks/counterfactual_grid.py [--pairs 200] [--target any] [--seed 0]
+Prints a Markdown table for BENCHMARKS.md. Edit optimality divides a method's edits by the
+search optimum on the same pair (pairs where both are valid); "reachable" pairs are those where
+search finds any legal flip within its depth, and validity is reported over all pairs and over
+the reachable ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+
+import numpy as np
+import torch
+
+import rl_workbench  # noqa: F401
+from rl_workbench.agents import load_agent
+from rl_workbench.counterfactual import METHOD_NAMES, make_method, parse_target, sample_states
+from rl_workbench.domains import make_env
+from rl_workbench.domains.maze import MazeDomain
+from rl_workbench.errors import InvalidArgumentError
+from rl_workbench.generative.zoo import load_generator
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pairs", type=int, default=200)
+    parser.add_argument("--target", default="any")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--agents", nargs="+", default=["zoo:maze-corner", "zoo:maze-uniform"])
+    parser.add_argument("--generator", default="zoo:maze-generator")
+    parser.add_argument(
+        "--env",
+        default="rlwb/Maze-v0",
+        help="levels are drawn from, and judged on-distribution for, this env",
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    generator = load_generator(args.generator)
+    print(
+        f"{args.pairs} (state, target={args.target}) pairs per agent, seed {args.seed}; "
+        f"{platform.machine()}, 1 torch thread, {time.strftime('%Y-%m-%d')}"
+    )
+    print()
+    print(
+        "| agent | method | validity | validity (reachable) | median edits | "
+        "median edit optimality | on-distribution | median s | median generator calls |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for ref in args.agents:
+        loaded = load_agent(ref, args.env, load_agent(ref).env_kwargs)
+        domain = MazeDomain.from_env(make_env(loaded.env_id, loaded.env_kwargs).unwrapped)
+        target = parse_target(args.target, loaded.agent.action_names)
+        states = sample_states(loaded, args.pairs, args.seed)
+        pool = sample_states(loaded, 2000, args.seed + 10_000_000)
+        results = {}
+        for name in ("search", *[m for m in METHOD_NAMES if m != "search"]):
+            method = make_method(name, generator=generator, pool=pool)
+            out = []
+            for i, state in enumerate(states):
+                try:
+                    out.append(method.explain(state, loaded.agent, domain, target, seed=i))
+                except InvalidArgumentError:
+                    out.append(None)  # target = original: excluded for every method alike
+            results[name] = out
+        reachable = [r is not None and r.valid for r in results["search"]]
+        for name, out in results.items():
+            kept = [
+                (r, s, ok)
+                for r, s, ok in zip(out, results["search"], reachable, strict=True)
+                if r is not None
+            ]
+            validity = np.mean([r.valid for r, _, _ in kept])
+            reach = [r.valid for r, _, ok in kept if ok]
+            edits = [r.edits for r, _, _ in kept if r.valid]
+            ratio = [r.edits / s.edits for r, s, ok in kept if r.valid and ok and s.edits]
+            on_dist = [bool(r.on_distribution) for r, _, _ in kept if r.counterfactual_state]
+            print(
+                f"| {loaded.name} | {name} | {validity:.1%} | "
+                f"{np.mean(reach):.1%} | {_med(edits)} | {_med(ratio, 2)} | "
+                f"{np.mean(on_dist):.1%} | {_med([r.seconds for r, _, _ in kept], 3)} | "
+                f"{_med([r.generator_calls for r, _, _ in kept])} |"
+            )
+
+
+def _med(values: list[float], digits: int = 1) -> str:
+    return "n/a" if not values else f"{statistics.median(values):.{digits}f}"
+
+
+if __name__ == "__main__":
+    main()
