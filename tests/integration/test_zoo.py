@@ -1,0 +1,37 @@
+"""The shipped zoo: every recipe is built, loads against its env, and does what its card says."""
+
+from __future__ import annotations
+
+import pytest
+
+from rl_workbench.agents import ModelCard, evaluate, load_agent, zoo_folder, zoo_names
+from rl_workbench.agents.card import AGENT_FILE
+
+SUCCESS_BAR = 0.90
+
+
+@pytest.mark.parametrize("name", zoo_names())
+def test_zoo_agent_is_shipped_with_a_complete_card(name: str) -> None:
+    folder = zoo_folder(name)
+    assert (folder / AGENT_FILE).is_file(), f"run `rlwb zoo build {name}` and commit the result"
+    card = ModelCard.load(folder)
+    assert card.name == name and card.command.startswith(f"rlwb zoo build {name}")
+    assert card.evaluation["sampled"]["episodes"] >= 200
+    assert card.evaluation["sampled"]["success_rate"] >= SUCCESS_BAR
+    assert card.training_seconds < 30 * 60
+
+
+@pytest.mark.parametrize("name", zoo_names())
+def test_zoo_agent_succeeds_on_its_training_distribution(name: str) -> None:
+    """A quick check (40 fresh episodes) that the committed weights behave as the card says."""
+    loaded = load_agent(f"zoo:{name}")
+    result = evaluate(loaded.agent, loaded.env_id, loaded.env_kwargs, episodes=40, seed=123)
+    assert result.success_rate >= 0.8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", zoo_names())
+def test_zoo_agent_reaches_the_bar_over_200_episodes(name: str) -> None:
+    loaded = load_agent(f"zoo:{name}")
+    result = evaluate(loaded.agent, loaded.env_id, loaded.env_kwargs, episodes=200, seed=2_000_000)
+    assert result.success_rate >= SUCCESS_BAR
