@@ -48,9 +48,11 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
         loaded = load_agent(ref)
         label = loaded.name if loaded.name not in agents else f"{loaded.name} ({len(agents) + 1})"
         agents[label] = loaded
-    # Test mazes come from the uniform distribution, in the world size the agents were trained on.
+    # Test mazes come from the uniform distribution, in the world the agents were trained on,
+    # at the largest maze size they saw (small mazes show little).
     first = next(iter(agents.values()))
-    env = make_env(config.env_id, first.env_kwargs | {"cheese_region": None}).unwrapped
+    trained = make_env(first.env_id, first.env_kwargs).unwrapped
+    env = make_env(config.env_id, first.env_kwargs | {"min_size": max(trained.sizes)}).unwrapped
     report = ReportWriter(Path(out), "RL Workbench demo: two maze agents")
     report.text(
         "Two PPO agents from the zoo on the same seeded mazes, with the cheese placed anywhere.",
@@ -58,8 +60,6 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
         "`maze-uniform` saw it anywhere. Red: the path the agent took (sampled actions).",
         "Blue arrows: the vector field, the agent's expected move with the mouse on each square.",
         "",
-        "| maze | agent | got cheese | steps | optimal steps | visited the corner |",
-        "|---|---|---|---|---|---|",
     )
     episodes = []
     px = config.cell_px
@@ -68,6 +68,12 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
         env.reset(seed=seed)
         state = env.get_state()
         panels = [(f"maze {seed}", maze_image(state, px))]
+        report.text(
+            f"### Maze {seed}",
+            "",
+            "| agent | got cheese | steps | optimal steps | visited the corner |",
+            "|---|---|---|---|---|",
+        )
         for name, loaded in agents.items():
             rng = np.random.default_rng(seed)
             traj = run_episode(loaded.agent, env, state=state, rng=rng)
@@ -88,7 +94,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
             }
             episodes.append(record)
             report.text(
-                f"| {seed} | {name} | {'yes' if traj.got_cheese else 'no'} | {traj.steps} | "
+                f"| {name} | {'yes' if traj.got_cheese else 'no'} | {traj.steps} | "
                 f"{traj.optimal_steps} | {'yes' if traj.reached_corner else 'no'} |"
             )
         report.text("")
