@@ -9,7 +9,8 @@ For each attempt, with a growing guidance scale:
    through the UNet, as in FastDiME) shifts the noise estimate:
    ``eps <- eps - scale * sqrt(1 - a_t) * grad`` (classifier guidance, Dhariwal & Nichol eq. 14).
 3. Decode the result to the nearest legal level (same maze size, same mouse), then a minimality
-   pass keeps only the cheese move, or only the wall changes, when that alone meets the target.
+   pass keeps the fewest of the proposal's own changes (the cheese move, single passage swaps)
+   that still meet the target.
 4. Judge on the decoded level; stop at the first attempt that meets the target with a margin.
 """
 
@@ -18,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
 import torch
 
-from rl_workbench.envs.maze import MazeState
+from rl_workbench.envs.maze import MazeState, is_perfect_maze
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.generative import MazeGenerator
 
@@ -35,17 +37,22 @@ class DiffusionMethod(Method):
 
     Attributes:
         generator: the fitted maze generator.
-        strength: how far to noise the real level (0 = not at all, 1 = pure noise).
-        steps: DDIM steps over the full schedule (about ``strength * steps`` are run).
-        scales: guidance scales tried in turn until one works.
+        attempts: (strength, guidance scale) pairs tried in turn until one works; strength is how
+            far the real level is noised (0: not at all, 1: pure noise), so later attempts both
+            push harder and allow larger changes.
+        steps: DDIM steps over the full schedule (about ``strength * steps`` run per attempt).
         closeness: weight of the squared distance to the original in the guided objective.
     """
 
     name: ClassVar[str] = "diffusion"
     generator: MazeGenerator | None = field(default=None, repr=False)
-    strength: float = 0.4
+    attempts: tuple[tuple[float, float], ...] = (
+        (0.4, 10.0),
+        (0.4, 30.0),
+        (0.6, 100.0),
+        (0.8, 300.0),
+    )
     steps: int = 25
-    scales: tuple[float, ...] = (3.0, 10.0, 30.0, 100.0)
     closeness: float = 0.1
 
     def __post_init__(self) -> None:
@@ -54,8 +61,11 @@ class DiffusionMethod(Method):
                 "The diffusion method needs a generator: pass --generator GEN (fit one with "
                 "`rlwb fit-generator`) or use the zoo's (zoo:maze-generator)."
             )
-        if not 0 < self.strength <= 1:
-            raise InvalidArgumentError(f"strength must be in (0, 1], got {self.strength}.")
+        for strength, scale in self.attempts:
+            if not 0 < strength <= 1 or scale < 0:
+                raise InvalidArgumentError(
+                    f"Each attempt needs strength in (0, 1] and scale >= 0, got {strength, scale}."
+                )
 
     def _propose(self, query: Query, budget: Budget) -> MazeState | None:
         gen = self.generator
@@ -68,13 +78,13 @@ class DiffusionMethod(Method):
             )
         scheduler = gen.scheduler
         scheduler.set_timesteps(self.steps)
-        t_max = self.strength * scheduler.config.num_train_timesteps
-        timesteps = [t for t in scheduler.timesteps if t <= t_max]
         x0 = gen.to_model_space([query.state])
-        last: MazeState | None = None
-        for scale in self.scales:
+        proposals: list[MazeState] = []
+        for strength, scale in self.attempts:
+            t_max = strength * scheduler.config.num_train_timesteps
+            timesteps = [t for t in scheduler.timesteps if t <= t_max]
             noise = torch.randn(x0.shape, generator=query.rng)
-            x = scheduler.add_noise(x0, noise, timesteps[:1][0].reshape(1))
+            x = scheduler.add_noise(x0, noise, timesteps[0].reshape(1))
             for t in timesteps:
                 with torch.no_grad():
                     eps = gen.unet(x, t).sample
@@ -94,34 +104,58 @@ class DiffusionMethod(Method):
             level = gen.domain.decode(
                 gen.crop(x)[0], maze_size=query.state.maze_size, mouse=query.state.mouse
             )
-            candidate = self._minimal(query, level, budget)
+            proposals.append(level)
+            candidate = self._minimal(query, proposals, budget)
             if candidate is not None:
                 return candidate
-            last = level
-        return last
+        return proposals[-1] if proposals else None
 
-    def _minimal(self, query: Query, level: MazeState, budget: Budget) -> MazeState | None:
-        """The fewest-edit version of ``level`` that still meets the target, or None."""
+    def _minimal(
+        self, query: Query, proposals: list[MazeState], budget: Budget
+    ) -> MazeState | None:
+        """The fewest-edit level within the proposals' own changes that meets the target.
+
+        The generator proposes *where* to change the level; this pass decides *how little* of it
+        is needed (CARLA's redundancy). Candidates, all legal and on the lattice: each proposal;
+        each proposed cheese move alone; every single passage swap (open a passage some proposal
+        opened, close one some proposal closed) that keeps a perfect maze, with and without a
+        proposed cheese move. All are scored in one batch; the fewest edits win, the target score
+        breaks ties. Later attempts reuse the changes earlier ones proposed.
+        """
         original = query.state
-        options = [level]
-        if level.cheese != original.cheese:
-            only_cheese = (
-                original.move_cheese(level.cheese) if not original.walls[level.cheese] else None
-            )
-            if only_cheese is not None:
-                options.append(only_cheese)
-        if (level.walls != original.walls).any() and not level.walls[original.cheese]:
-            only_walls = level.replace(cheese=original.cheese, sign=original.sign)
-            if original.sign is not None and level.walls[original.sign]:
-                only_walls = None
-            if only_walls is not None:
-                options.append(only_walls)
-        options = [o for o in dict.fromkeys(options) if is_playable(o) and o != original]
+        cheese_options = [original.cheese]
+        opened: list[tuple[int, ...]] = []
+        closed: list[tuple[int, ...]] = []
+        for level in proposals:
+            if level.cheese != original.cheese and not original.walls[level.cheese]:
+                cheese_options.append(level.cheese)
+            opened += [tuple(map(int, c)) for c in np.argwhere(~level.walls & original.walls)]
+            closed += [tuple(map(int, c)) for c in np.argwhere(level.walls & ~original.walls)]
+        cheese_options = list(dict.fromkeys(cheese_options))
+        opened, closed = list(dict.fromkeys(opened)), list(dict.fromkeys(closed))
+        wall_options = [original.walls]
+        for o in opened:
+            for c in closed:
+                walls = original.walls.copy()
+                walls[o], walls[c] = False, True
+                wall_options.append(walls)
+        options = list(proposals)
+        for walls in wall_options:
+            for cheese in cheese_options:
+                if walls[cheese] or walls[original.mouse] or cheese == original.mouse:
+                    continue
+                sign = cheese if original.sign == original.cheese else original.sign
+                if sign is not None and walls[sign]:
+                    continue
+                options.append(original.replace(walls=walls, cheese=cheese, sign=sign))
+        options = [
+            o
+            for o in dict.fromkeys(options)
+            if o != original and is_playable(o) and is_perfect_maze(o)
+        ]
         if not options:
             return None
         score, ok = query.score_levels(options, budget)
         edits = torch.tensor([float(count_edits(original, o)) for o in options])
-        # Fewest edits first; the target score breaks ties.
         ok_edits = torch.where(ok, edits, torch.full_like(edits, float("inf")))
-        fewest = ok_edits == ok_edits.min()
-        return best(options, score, ok & fewest)
+        return best(options, score, ok & (ok_edits == ok_edits.min()))
