@@ -4,7 +4,10 @@ Usage: python benchmarks/counterfactual_grid.py [--pairs 200] [--target any] [--
 Prints a Markdown table for BENCHMARKS.md. Edit optimality divides a method's edits by the
 search optimum on the same pair (pairs where both are valid); "reachable" pairs are those where
 search finds any legal flip within its depth, and validity is reported over all pairs and over
-the reachable ones.
+the reachable ones. Single wall toggles always leave the perfect-maze distribution, so the
+unrestricted search optimum is often an off-distribution level; the second ratio divides by the
+fewest edits of an on-distribution-only search (beam 64, depth 3), the fair yardstick for methods
+whose levels are always on-distribution.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import torch
 import rl_workbench  # noqa: F401
 from rl_workbench.agents import load_agent
 from rl_workbench.counterfactual import METHOD_NAMES, make_method, parse_target, sample_states
+from rl_workbench.counterfactual.search import SearchMethod
 from rl_workbench.domains import make_env
 from rl_workbench.domains.maze import MazeDomain
 from rl_workbench.errors import InvalidArgumentError
@@ -48,9 +52,10 @@ def main() -> None:
     print()
     print(
         "| agent | method | validity | validity (reachable) | median edits | "
-        "median edit optimality | on-distribution | median s | median generator calls |"
+        "median edit optimality | ... vs on-distribution optimum | on-distribution | "
+        "median s | median generator calls |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for ref in args.agents:
         loaded = load_agent(ref, args.env, load_agent(ref).env_kwargs)
         domain = MazeDomain.from_env(make_env(loaded.env_id, loaded.env_kwargs).unwrapped)
@@ -58,8 +63,11 @@ def main() -> None:
         states = sample_states(loaded, args.pairs, args.seed)
         pool = sample_states(loaded, 2000, args.seed + 10_000_000)
         results = {}
-        for name in ("search", *[m for m in METHOD_NAMES if m != "search"]):
-            method = make_method(name, generator=generator, pool=pool)
+        for name in ("search", "search-ondist", *[m for m in METHOD_NAMES if m != "search"]):
+            if name == "search-ondist":
+                method = SearchMethod(on_distribution_only=True, beam_width=64)
+            else:
+                method = make_method(name, generator=generator, pool=pool)
             out = []
             for i, state in enumerate(states):
                 try:
@@ -78,10 +86,15 @@ def main() -> None:
             reach = [r.valid for r, _, ok in kept if ok]
             edits = [r.edits for r, _, _ in kept if r.valid]
             ratio = [r.edits / s.edits for r, s, ok in kept if r.valid and ok and s.edits]
+            ondist = [
+                r.edits / s.edits
+                for r, s in zip(out, results["search-ondist"], strict=True)
+                if r is not None and s is not None and r.valid and s.valid and s.edits
+            ]
             on_dist = [bool(r.on_distribution) for r, _, _ in kept if r.counterfactual_state]
             print(
                 f"| {loaded.name} | {name} | {validity:.1%} | "
-                f"{np.mean(reach):.1%} | {_med(edits)} | {_med(ratio, 2)} | "
+                f"{np.mean(reach):.1%} | {_med(edits)} | {_med(ratio, 2)} | {_med(ondist, 2)} | "
                 f"{np.mean(on_dist):.1%} | {_med([r.seconds for r, _, _ in kept], 3)} | "
                 f"{_med([r.generator_calls for r, _, _ in kept])} |"
             )

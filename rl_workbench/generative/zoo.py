@@ -1,6 +1,6 @@
 """The shipped maze generator and how it is rebuilt: collect levels, then fit.
 
-``rlwb zoo build maze-generator`` collects 20,000 states of ``zoo:maze-uniform`` playing
+``rlwb zoo build maze-generator`` collects 60,000 states of ``zoo:maze-uniform`` playing
 ``rlwb/Maze-v0`` (cheese anywhere, so the generator covers every cheese position; corner levels
 are a subset) and fits a 3-level UNet on the distinct levels among them.
 """
@@ -19,8 +19,8 @@ from .maze_generator import GENERATOR_FILE, MazeGenerator
 GENERATOR_ZOO_DIR = Path(__file__).parent / "zoo"
 ZOO_GENERATORS = ("maze-generator",)
 SOURCE_AGENT = "zoo:maze-uniform"
-COLLECT_STATES = 20_000
-FIT = FitConfig(steps=3000, batch_size=64, seed=0)
+COLLECT_STATES = 60_000
+FIT = FitConfig(steps=6000, batch_size=64, seed=0)
 
 
 def resolve_generator(ref: str | Path) -> Path:
