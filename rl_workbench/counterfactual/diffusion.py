@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from rl_workbench.domains.maze import CHEESE
 from rl_workbench.envs.maze import MazeState, is_perfect_maze
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.generative import MazeGenerator
@@ -42,6 +43,8 @@ class DiffusionMethod(Method):
             push harder and allow larger changes.
         steps: DDIM steps over the full schedule (about ``strength * steps`` run per attempt).
         closeness: weight of the squared distance to the original in the guided objective.
+        cheese_candidates: how many of the most likely cheese cells of each denoised sample the
+            minimality pass tries (the generator's own ranking, not a search over the maze).
     """
 
     name: ClassVar[str] = "diffusion"
@@ -51,9 +54,11 @@ class DiffusionMethod(Method):
         (0.4, 30.0),
         (0.6, 100.0),
         (0.8, 300.0),
+        (1.0, 300.0),
     )
-    steps: int = 25
+    steps: int = 20
     closeness: float = 0.1
+    cheese_candidates: int = 6
 
     def __post_init__(self) -> None:
         if self.generator is None:
@@ -80,6 +85,7 @@ class DiffusionMethod(Method):
         scheduler.set_timesteps(self.steps)
         x0 = gen.to_model_space([query.state])
         proposals: list[MazeState] = []
+        cheese_cells: list[tuple[int, int]] = []
         for strength, scale in self.attempts:
             t_max = strength * scheduler.config.num_train_timesteps
             timesteps = [t for t in scheduler.timesteps if t <= t_max]
@@ -105,13 +111,27 @@ class DiffusionMethod(Method):
                 gen.crop(x)[0], maze_size=query.state.maze_size, mouse=query.state.mouse
             )
             proposals.append(level)
-            candidate = self._minimal(query, proposals, budget)
+            cheese_cells += self._likely_cheese(gen.crop(x)[0][CHEESE], query.state)
+            candidate = self._minimal(query, proposals, cheese_cells, budget)
             if candidate is not None:
                 return candidate
         return proposals[-1] if proposals else None
 
+    def _likely_cheese(self, channel: torch.Tensor, original: MazeState) -> list[tuple[int, int]]:
+        """The original level's free cells where the sample's cheese channel is highest."""
+        allowed = torch.from_numpy(~original.walls & original.maze_mask())
+        allowed[original.mouse] = False
+        scores = torch.where(allowed, channel, torch.full_like(channel, -torch.inf)).flatten()
+        top = scores.argsort(descending=True)[: self.cheese_candidates]
+        w = channel.shape[-1]
+        return [(int(i) // w, int(i) % w) for i in top if torch.isfinite(scores[i])]
+
     def _minimal(
-        self, query: Query, proposals: list[MazeState], budget: Budget
+        self,
+        query: Query,
+        proposals: list[MazeState],
+        cheese_cells: list[tuple[int, int]],
+        budget: Budget,
     ) -> MazeState | None:
         """The fewest-edit level within the proposals' own changes that meets the target.
 
@@ -131,7 +151,7 @@ class DiffusionMethod(Method):
                 cheese_options.append(level.cheese)
             opened += [tuple(map(int, c)) for c in np.argwhere(~level.walls & original.walls)]
             closed += [tuple(map(int, c)) for c in np.argwhere(level.walls & ~original.walls)]
-        cheese_options = list(dict.fromkeys(cheese_options))
+        cheese_options = list(dict.fromkeys(cheese_options + cheese_cells))
         opened, closed = list(dict.fromkeys(opened)), list(dict.fromkeys(closed))
         wall_options = [original.walls]
         for o in opened:

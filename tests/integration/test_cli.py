@@ -222,3 +222,34 @@ def test_explain_without_a_generator_names_the_fix(tiny_agent_dir: Path, tmp_pat
         text=True,
     )
     assert proc.returncode == 2 and "rlwb fit-generator" in proc.stderr
+
+
+def test_explain_from_a_dataset_with_nearest(
+    tiny_agent_dir: Path, tiny_dataset_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "cf-nearest"
+    code, stdout, _ = run(
+        "explain",
+        "--agent",
+        str(tiny_agent_dir),
+        "--env",
+        "rlwb/Maze-v0",
+        "--env-arg",
+        "min_size=3",
+        "--env-arg",
+        "max_size=5",
+        "--method",
+        "nearest",
+        "--data",
+        str(tiny_dataset_dir),
+        "--n",
+        "4",
+        "--out",
+        str(out),
+    )
+    assert code == 0, stdout
+    report = json.loads((out / "report.json").read_text())
+    for item in report["items"]:
+        assert item["generator_calls"] == 0
+        if item["valid"]:
+            assert item["counterfactual_action"] != item["original_action"]
