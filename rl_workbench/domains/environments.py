@@ -5,6 +5,8 @@ Families and what an agent of each sees:
 - ``rlwb/...``: our maze family, as registered (symbolic channels by default).
 - ``MiniGrid-...``: minigrid's env behind ``FullyObsWrapper`` + ``ImgObsWrapper``, the usual
   recipe for training a stable-baselines3 agent on a fully observed gridworld.
+- ``ALE/...`` (and ``*NoFrameskip-v4``): stable-baselines3's standard Atari pipeline with its
+  4-frame stack (see :mod:`rl_workbench.domains.atari`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import rl_workbench.envs  # noqa: F401  (registers the maze family)
 from rl_workbench.envs.maze import ACTION_NAMES as MAZE_ACTION_NAMES
 from rl_workbench.errors import InvalidArgumentError, UnknownNameError, did_you_mean
 
-FAMILIES = ("rlwb/", "MiniGrid-")
+FAMILIES = ("rlwb/", "MiniGrid-", "ALE/")
 """Prefixes of the environment ids the workbench knows how to wrap."""
 
 
@@ -26,16 +28,13 @@ def _register_minigrid() -> None:
 
 
 def env_family(env_id: str) -> str:
-    """ "maze" or "minigrid"; raises UnknownNameError for anything else."""
+    """The family of an id: "maze", "minigrid" or "atari" (UnknownNameError otherwise)."""
     if env_id.startswith("rlwb/"):
         return "maze"
     if env_id.startswith("MiniGrid-"):
         return "minigrid"
-    if env_id.startswith("ALE/"):
-        raise UnknownNameError(
-            f"Atari environment {env_id!r} is not supported by this version of the workbench yet. "
-            "Supported families: rlwb/* (mazes) and MiniGrid-* (gridworlds)."
-        )
+    if env_id.startswith("ALE/") or env_id.endswith("NoFrameskip-v4"):
+        return "atari"
     raise UnknownNameError(
         f"Unknown environment id {env_id!r}." + did_you_mean(env_id, known_env_ids())
     )
@@ -44,7 +43,14 @@ def env_family(env_id: str) -> str:
 def known_env_ids() -> list[str]:
     """Registered ids of every family the workbench supports."""
     _register_minigrid()
+    _register_ale()
     return sorted(i for i in gym.registry if i.startswith(FAMILIES))
+
+
+def _register_ale() -> None:
+    import ale_py
+
+    gym.register_envs(ale_py)
 
 
 def make_env(
@@ -59,6 +65,8 @@ def make_env(
     family = env_family(env_id)
     if family == "minigrid":
         _register_minigrid()
+    if family == "atari":
+        _register_ale()
     if env_id not in gym.registry:
         raise UnknownNameError(
             f"Unknown environment id {env_id!r}." + did_you_mean(env_id, known_env_ids())
@@ -67,6 +75,10 @@ def make_env(
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     try:
+        if family == "atari":
+            from .atari import make_atari_env
+
+            return make_atari_env(env_id, kwargs)
         env = gym.make(env_id, **kwargs)
     except TypeError as exc:
         raise InvalidArgumentError(
@@ -88,4 +100,6 @@ def action_names(env: gym.Env) -> tuple[str, ...]:
     actions = getattr(base, "actions", None)  # minigrid keeps an IntEnum of its actions here
     if actions is not None:
         return tuple(a.name for a in actions)[:n]
+    if hasattr(base, "get_action_meanings"):  # the ALE
+        return tuple(base.get_action_meanings())[:n]
     return tuple(f"action {i}" for i in range(n))

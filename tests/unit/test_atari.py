@@ -1,0 +1,83 @@
+"""Atari through stable-baselines3's standard pipeline: the real 4-frame stack, any SB3 agent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from rl_workbench.agents import load_agent
+from rl_workbench.data import CollectConfig, collect
+from rl_workbench.domains import action_names, make_env
+from rl_workbench.errors import SpaceMismatchError
+
+GAME = "ALE/Breakout-v5"
+
+
+def _sb3_stack(env_id: str, seed: int):
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    return VecFrameStack(make_atari_env(env_id, n_envs=1, seed=seed), 4)
+
+
+def test_single_env_pipeline_equals_sb3_vec_frame_stack() -> None:
+    env = make_env("ALE/SpaceInvaders-v5")
+    venv = _sb3_stack("ALE/SpaceInvaders-v5", seed=3)
+    obs, _ = env.reset(seed=3)
+    vobs = venv.reset()
+    assert obs.shape == (84, 84, 4) and obs.dtype == np.uint8
+    np.testing.assert_array_equal(obs, vobs[0])
+    rng = np.random.default_rng(0)
+    for _ in range(150):
+        a = int(rng.integers(6))
+        obs, _, terminated, truncated, _ = env.step(a)
+        vobs, *_ = venv.step(np.array([a]))
+        if terminated or truncated:  # a lost life ends the episode; the VecEnv resets itself
+            obs, _ = env.reset()
+        np.testing.assert_array_equal(obs, vobs[0])
+    # The stack is a real history, not one frame copied four times.
+    assert any(not np.array_equal(obs[..., i], obs[..., 3]) for i in range(3))
+    assert action_names(env) == ("NOOP", "FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE")
+
+
+@pytest.fixture(scope="module")
+def breakout_agent(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Anyone's SB3 PPO agent trained with the standard pipeline (untrained weights suffice)."""
+    from stable_baselines3 import PPO
+
+    venv = _sb3_stack(GAME, seed=0)
+    model = PPO("CnnPolicy", venv, n_steps=16, batch_size=16, seed=0, device="cpu")
+    path = tmp_path_factory.mktemp("byo") / "breakout_ppo.zip"
+    model.save(path)
+    return path
+
+
+def test_bring_your_own_atari_agent(breakout_agent: Path, tmp_path: Path) -> None:
+    from stable_baselines3 import PPO
+
+    loaded = load_agent(breakout_agent, GAME)
+    assert loaded.agent.action_names == ("NOOP", "FIRE", "RIGHT", "LEFT")
+    env = make_env(GAME)
+    obs = np.stack([env.reset(seed=i)[0] for i in range(3)])
+    model = PPO.load(breakout_agent, device="cpu")
+    with torch.no_grad():
+        expected = model.policy.get_distribution(
+            model.policy.obs_to_tensor(obs.transpose(0, 3, 1, 2))[0]
+        ).distribution.probs
+        ours = loaded.agent.action_probs(torch.as_tensor(obs))
+    torch.testing.assert_close(ours, expected)
+    ds = collect(loaded, tmp_path / "ds", CollectConfig(n_states=24, n_envs=2), progress=False)
+    saved = ds.arrays("obs", "probs")
+    assert saved["obs"].shape == (24, 84, 84, 4) and saved["obs"].dtype == np.uint8
+    # The saved observation is the agent's exact input: feeding it back gives the saved probs.
+    with torch.no_grad():
+        again = loaded.agent.action_probs(torch.as_tensor(saved["obs"][:5])).numpy()
+    np.testing.assert_allclose(again, saved["probs"][:5], atol=1e-6)
+
+
+def test_agent_of_another_game_is_refused(breakout_agent: Path) -> None:
+    with pytest.raises(SpaceMismatchError, match=r"acts in Discrete\(4\).*Discrete\(6\)"):
+        load_agent(breakout_agent, "ALE/SpaceInvaders-v5")
