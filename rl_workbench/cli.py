@@ -420,6 +420,9 @@ def explain(
     from rl_workbench.counterfactual import ExplainConfig, run_explain
 
     loaded = load_agent(agent_ref, env_id, _parse_env_args(env_args) if env_args else None)
+    from rl_workbench.counterfactual.explain import require_maze
+
+    require_maze(loaded.env_id)
     states = pool = None
     if data is not None:
         from rl_workbench.data import Dataset

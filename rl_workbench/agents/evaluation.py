@@ -22,7 +22,8 @@ class EvaluationResult:
         greedy: whether actions were argmax (True) or sampled from the policy (False).
         success_rate: fraction of episodes that ended with positive terminal reward
             (for mazes: the cheese was reached before the timeout).
-        mean_return: mean undiscounted return.
+        mean_return: mean undiscounted return; for Atari, the game score (unclipped, all lives),
+            read from the Monitor beneath the Atari wrappers.
         mean_steps: mean episode length.
         path_efficiency: mean over successful maze episodes of optimal steps / steps taken
             (NaN where the env reports no ``optimal_steps``).
@@ -73,6 +74,12 @@ def evaluate(
             returns[i] += r
             steps[i] += 1
             if terminated or truncated:
+                if "lives" in info and "episode" not in info:
+                    # Atari: a lost life ends the agent's episode but not the game; play on.
+                    obs[i] = envs[i].reset()[0]
+                    continue
+                if "episode" in info:  # Monitor's record of the whole game, unclipped
+                    returns[i] = info["episode"]["r"]
                 alive[i] = False
                 bar.update(1)
                 success[i] = bool(terminated and r > 0)

@@ -11,7 +11,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rl_workbench.agents import LoadedAgent, choose_actions, library_versions
-from rl_workbench.domains import make_env
+from rl_workbench.domains import env_family, make_env
 from rl_workbench.domains.maze import MazeDomain
 from rl_workbench.envs.maze import MazeEnv, MazeState
 from rl_workbench.errors import InvalidArgumentError
@@ -45,6 +45,17 @@ class ExplainConfig:
     seed: int = 0
     pool_size: int = 2000
     pictures: bool = True
+
+
+def require_maze(env_id: str) -> None:
+    """Counterfactuals exist for the maze family only, so far; say so plainly for the others."""
+    family = env_family(env_id)
+    if family != "maze":
+        raise InvalidArgumentError(
+            f"rlwb explain works on maze agents (rlwb/* environments) in this version; {env_id} "
+            f"is a {family} environment. Atari counterfactuals are planned (see the README); "
+            "datasets of any supported env can already be made with `rlwb collect`."
+        )
 
 
 def sample_states(loaded: LoadedAgent, n: int, seed: int) -> list[MazeState]:
@@ -97,6 +108,7 @@ def run_explain(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Explain ``config.n`` states (or the given ones) and write the report folder."""
+    require_maze(loaded.env_id)
     env = make_env(loaded.env_id, loaded.env_kwargs).unwrapped
     domain = MazeDomain.from_env(env)  # type: ignore[arg-type]
     names = loaded.agent.action_names

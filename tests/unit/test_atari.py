@@ -17,7 +17,11 @@ GAME = "ALE/Breakout-v5"
 
 
 def _sb3_stack(env_id: str, seed: int):
+    import ale_py
+    import gymnasium as gym
     from stable_baselines3.common.env_util import make_atari_env
+
+    gym.register_envs(ale_py)
     from stable_baselines3.common.vec_env import VecFrameStack
 
     return VecFrameStack(make_atari_env(env_id, n_envs=1, seed=seed), 4)
@@ -81,3 +85,51 @@ def test_bring_your_own_atari_agent(breakout_agent: Path, tmp_path: Path) -> Non
 def test_agent_of_another_game_is_refused(breakout_agent: Path) -> None:
     with pytest.raises(SpaceMismatchError, match=r"acts in Discrete\(4\).*Discrete\(6\)"):
         load_agent(breakout_agent, "ALE/SpaceInvaders-v5")
+
+
+def test_explain_on_atari_says_what_is_missing(breakout_agent: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rl_workbench",
+            "explain",
+            "--agent",
+            str(breakout_agent),
+            "--env",
+            GAME,
+            "--out",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "works on maze agents" in proc.stderr and "rlwb collect" in proc.stderr
+
+
+def test_evaluation_scores_whole_games_unclipped(breakout_agent: Path) -> None:
+    """An Atari evaluation episode is a whole game (all lives), scored without clipping."""
+    from rl_workbench.agents import evaluate
+
+    loaded = load_agent(breakout_agent, GAME)
+    # Replay what evaluate() does for one episode, counting the lives lost along the way.
+    env = make_env(GAME)
+    rng = np.random.default_rng(0)
+    obs, _ = env.reset(seed=0)
+    steps = lives_lost = 0
+    while True:
+        obs, _, terminated, truncated, info = env.step(int(loaded.agent.act(obs, rng)[0]))
+        steps += 1
+        if "episode" in info:
+            score = info["episode"]["r"]
+            break
+        if terminated or truncated:
+            lives_lost += 1
+            obs, _ = env.reset()
+    assert lives_lost == 4  # Breakout's fifth life ends the game, reported by the Monitor
+    result = evaluate(loaded.agent, GAME, episodes=1, seed=0)
+    assert result.mean_steps == steps and result.mean_return == score
