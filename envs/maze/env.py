@@ -46,7 +46,7 @@ from rl_workbench.types import ObsMode, SignMode
 
 from .generation import generate_level
 from .render import CHANNELS, RGB_OBS_SIZE, render_picture, rgb_observation, symbolic_observation
-from .state import MOVES, MazeState, bfs_distances, is_on_distribution
+from .state import MOVES, MazeState, bfs_distances, fits_variant
 
 ACTION_NAMES: tuple[str, ...] = ("up", "down", "left", "right")
 """Names of the four actions, in action order."""
@@ -191,20 +191,8 @@ class MazeEnv(gym.Env[np.ndarray, np.int64]):
         return rgb_observation(state)
 
     def is_on_distribution(self, state: MazeState) -> bool:
-        """Whether this env's level generator could have produced ``state``.
-
-        Besides the generic check (perfect maze, distinct free mouse and cheese, cheese in the
-        region), the maze size must be one this env draws and the sign must match the sign mode.
-        """
-        if state.maze_size not in self.sizes:
-            return False
-        if not is_on_distribution(state, self.cheese_region):
-            return False
-        if self.sign_mode == "none":
-            return state.sign is None
-        if self.sign_mode == "on_cheese":
-            return state.sign == state.cheese
-        return state.sign is not None and state.sign != state.cheese
+        """Whether this env's level generator could have produced ``state``."""
+        return fits_variant(state, self.sizes, self.cheese_region, self.sign_mode)
 
     # -- internals --------------------------------------------------------------------------------
     def _begin(self, state: MazeState) -> None:

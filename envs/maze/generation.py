@@ -6,6 +6,8 @@ its levels exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from rl_workbench.types import Cell, SignMode
@@ -13,37 +15,59 @@ from rl_workbench.types import Cell, SignMode
 from .state import MazeState, bfs_distances
 
 
-def kruskal_walls(maze_size: int, world_size: int, rng: np.random.Generator) -> np.ndarray:
-    """bool [world, world]: a perfect maze of side ``maze_size`` centred in walls.
-
-    Rooms sit at even offsets; every wall between two rooms is a candidate edge; edges are taken
-    in random order and opened when they join two different components (randomized Kruskal).
-    """
-    walls = np.ones((world_size, world_size), dtype=bool)
+def passages(maze_size: int, world_size: int) -> list[tuple[Cell, Cell, Cell]]:
+    """Every (room, room, passage cell) pair of adjacent rooms, in a fixed lattice order."""
     margin = (world_size - maze_size) // 2
-    rooms_per_side = (maze_size + 1) // 2
-    parent = list(range(rooms_per_side * rooms_per_side))
+    rooms = (maze_size + 1) // 2
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    def room(i: int, j: int) -> Cell:
+        return (margin + 2 * i, margin + 2 * j)
 
-    for i in range(rooms_per_side):
-        for j in range(rooms_per_side):
-            walls[margin + 2 * i, margin + 2 * j] = False
-    edges = [(i, j, 0) for i in range(rooms_per_side) for j in range(rooms_per_side - 1)]
-    edges += [(i, j, 1) for i in range(rooms_per_side - 1) for j in range(rooms_per_side)]
-    for k in rng.permutation(len(edges)):
-        i, j, vertical = edges[k]
-        a = i * rooms_per_side + j
-        b = a + rooms_per_side if vertical else a + 1
+    out = [
+        (room(i, j), room(i, j + 1), (margin + 2 * i, margin + 2 * j + 1))
+        for i in range(rooms)
+        for j in range(rooms - 1)
+    ]
+    out += [
+        (room(i, j), room(i + 1, j), (margin + 2 * i + 1, margin + 2 * j))
+        for i in range(rooms - 1)
+        for j in range(rooms)
+    ]
+    return out
+
+
+def spanning_tree_walls(maze_size: int, world_size: int, order: Sequence[int]) -> np.ndarray:
+    """bool [world, world]: rooms free, and passages opened in ``order`` (indices into
+    :func:`passages`) whenever they join two components: Kruskal's algorithm, so the result is
+    always a perfect maze. A random order gives procgen's generator; an order by score gives the
+    maximum spanning tree the maze domain decodes to."""
+    walls = np.ones((world_size, world_size), dtype=bool)
+    edges = passages(maze_size, world_size)
+    parent: dict[Cell, Cell] = {}
+
+    def find(c: Cell) -> Cell:
+        parent.setdefault(c, c)
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for a, b, _ in edges:
+        walls[a] = walls[b] = False
+    for k in order:
+        a, b, passage = edges[int(k)]
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[ra] = rb
-            walls[margin + 2 * i + vertical, margin + 2 * j + (1 - vertical)] = False
+            walls[passage] = False
     return walls
+
+
+def kruskal_walls(maze_size: int, world_size: int, rng: np.random.Generator) -> np.ndarray:
+    """bool [world, world]: a perfect maze of side ``maze_size`` centred in walls, by randomized
+    Kruskal (every passage between two rooms considered once, in random order)."""
+    n_edges = len(passages(maze_size, world_size))
+    return spanning_tree_walls(maze_size, world_size, rng.permutation(n_edges))
 
 
 def generate_level(

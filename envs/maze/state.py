@@ -319,3 +319,24 @@ def is_on_distribution(state: MazeState, cheese_region: int | None = None) -> bo
         if cell is not None and (not state.in_maze(cell) or state.walls[cell]):
             return False
     return not (cheese_region is not None and state.cheese not in state.region(cheese_region))
+
+
+def fits_variant(
+    state: MazeState,
+    sizes: tuple[int, ...],
+    cheese_region: int | None,
+    sign_mode: str,
+) -> bool:
+    """Whether a level generator with these settings could have produced ``state``.
+
+    :func:`is_on_distribution` plus the settings' own rules: a maze size the generator draws,
+    and the sign absent, on the cheese, or elsewhere as ``sign_mode`` ("none", "on_cheese",
+    "away") says.
+    """
+    if state.maze_size not in sizes or not is_on_distribution(state, cheese_region):
+        return False
+    if sign_mode == "none":
+        return state.sign is None
+    if sign_mode == "on_cheese":
+        return state.sign == state.cheese
+    return state.sign is not None and state.sign != state.cheese

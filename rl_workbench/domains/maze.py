@@ -18,10 +18,11 @@ from rl_workbench.envs.maze import (
     CHANNELS,
     MazeEnv,
     MazeState,
-    is_on_distribution,
+    fits_variant,
     render_picture,
     symbolic_observation,
 )
+from rl_workbench.envs.maze.generation import passages, spanning_tree_walls
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.types import Cell, SignMode
 
@@ -190,47 +191,17 @@ class MazeDomain:
         return best
 
     def _decode_walls(self, a: np.ndarray, size: int) -> np.ndarray:
-        n = self.world_size
-        margin = (n - size) // 2
         free_score = np.nan_to_num(a[FREE] - a[WALL], nan=np.inf)
-        rooms = (size + 1) // 2
-        edges = []
-        for i in range(rooms):
-            for j in range(rooms):
-                if j + 1 < rooms:
-                    edges.append((free_score[margin + 2 * i, margin + 2 * j + 1], i, j, 0))
-                if i + 1 < rooms:
-                    edges.append((free_score[margin + 2 * i + 1, margin + 2 * j], i, j, 1))
-        edges.sort(key=lambda e: -e[0])  # stable: ties keep lattice order, so decoding is exact
-        parent = list(range(rooms * rooms))
-
-        def find(k: int) -> int:
-            while parent[k] != k:
-                parent[k] = parent[parent[k]]
-                k = parent[k]
-            return k
-
-        walls = np.ones((n, n), dtype=bool)
-        walls[margin : margin + size : 2, margin : margin + size : 2] = False
-        for _, i, j, vertical in edges:
-            u = i * rooms + j
-            v = u + rooms if vertical else u + 1
-            ru, rv = find(u), find(v)
-            if ru != rv:
-                parent[ru] = rv
-                walls[margin + 2 * i + vertical, margin + 2 * j + (1 - vertical)] = False
-        return walls
+        edges = passages(size, self.world_size)
+        scores = np.array([free_score[passage] for _, _, passage in edges])
+        # Most-open-looking passages first; stable, so ties keep lattice order and decoding
+        # an exact one-hot level gives back exactly its tree.
+        return spanning_tree_walls(size, self.world_size, np.argsort(-scores, kind="stable"))
 
     # -- legality, edits, pictures ---------------------------------------------------------------
     def is_on_distribution(self, state: MazeState) -> bool:
         """Whether this configuration's generator could have produced ``state``."""
-        if state.maze_size not in self.sizes or not is_on_distribution(state, self.cheese_region):
-            return False
-        if self.sign_mode == "none":
-            return state.sign is None
-        if self.sign_mode == "on_cheese":
-            return state.sign == state.cheese
-        return state.sign is not None and state.sign != state.cheese
+        return fits_variant(state, self.sizes, self.cheese_region, self.sign_mode)
 
     def edits(self, state: MazeState, *, mouse: bool = False) -> Iterator[Edit]:
         """Every legal atomic edit: move the cheese, toggle an inner wall, move the sign
