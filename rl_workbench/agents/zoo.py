@@ -39,7 +39,12 @@ class ZooRecipe:
     config: TrainConfig = field(repr=False)
 
 
-_MAZE_TRAINING = {"total_steps": 1_000_000, "seed": 0, "threads": 1, "extractor": "grid-cnn"}
+_MAZE_TRAINING: dict[str, Any] = {
+    "total_steps": 1_000_000,
+    "seed": 0,
+    "threads": 1,
+    "extractor": "grid-cnn",
+}
 
 RECIPES: dict[str, ZooRecipe] = {
     recipe.name: recipe
