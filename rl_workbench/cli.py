@@ -420,14 +420,20 @@ def explain(
     from rl_workbench.counterfactual import ExplainConfig, run_explain
 
     loaded = load_agent(agent_ref, env_id, _parse_env_args(env_args) if env_args else None)
-    from rl_workbench.counterfactual.explain import require_maze
+    from rl_workbench.counterfactual.explain import require_supported
 
-    require_maze(loaded.env_id)
+    require_supported(loaded.env_id, method)
     states = pool = None
     if data is not None:
         from rl_workbench.data import Dataset
 
-        pool = list(dict.fromkeys(Dataset.open(data).maze_states()))
+        dataset = Dataset.open(data)
+        if dataset.is_maze:
+            pool = list(dict.fromkeys(dataset.maze_states()))
+        else:
+            from rl_workbench.domains.atari import AtariState
+
+            pool = list(dict.fromkeys(AtariState(o) for o in dataset.arrays("obs")["obs"]))
         states = pool[:n]
     generator = None
     if method == "diffusion":

@@ -10,17 +10,16 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from rl_workbench.agents import Agent
-from rl_workbench.domains.maze import MazeDomain
-from rl_workbench.envs.maze import MazeState
+from rl_workbench.domains.base import Domain
 from rl_workbench.errors import InvalidArgumentError
 
-from .result import Result, count_edits
+from .result import Result
 from .targets import Target
 
 
@@ -46,17 +45,15 @@ class Query:
         rng: the method's source of randomness for this query.
     """
 
-    state: MazeState
+    state: Any
     agent: Agent
-    domain: MazeDomain
+    domain: Domain
     target: Target
     original_action: int
     original_value: float | None
     rng: torch.Generator = field(repr=False)
 
-    def score_levels(
-        self, states: list[MazeState], budget: Budget
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def score_levels(self, states: list[Any], budget: Budget) -> tuple[torch.Tensor, torch.Tensor]:
         """(target score [B], satisfied [B]) of candidate levels."""
         obs = torch.stack([self.domain.encode(s) for s in states])
         budget.agent_calls += len(states)
@@ -75,7 +72,7 @@ class Method(ABC):
     name: ClassVar[str]
 
     def explain(
-        self, state: MazeState, agent: Agent, domain: MazeDomain, target: Target, *, seed: int = 0
+        self, state: Any, agent: Agent, domain: Domain, target: Target, *, seed: int = 0
     ) -> Result:
         """Find and judge a counterfactual of ``state`` for ``target``.
 
@@ -115,13 +112,13 @@ class Method(ABC):
         return self._judge(query, proposal, probs_before, value_before, budget, seconds)
 
     @abstractmethod
-    def _propose(self, query: Query, budget: Budget) -> MazeState | None:
-        """Return a legal level meant to meet the target, or None."""
+    def _propose(self, query: Query, budget: Budget) -> Any | None:
+        """Return a legal state (decoded by the domain) meant to meet the target, or None."""
 
     def _judge(
         self,
         query: Query,
-        proposal: MazeState | None,
+        proposal: Any | None,
         probs_before: torch.Tensor,
         value_before: float | None,
         budget: Budget,
@@ -139,7 +136,8 @@ class Method(ABC):
             value_after = None if v is None else float(v[0])
             action_after = int(p[0].argmax())
             valid = bool(query.target.satisfied(p, v, query.original_action, value_before)[0])
-            edits = count_edits(query.state, proposal)
+            distance = query.domain.distance(query.state, proposal)
+            edits = int(distance) if np.isfinite(distance) else None
             on_dist = query.domain.is_on_distribution(proposal)
         return Result(
             method=self.name,
@@ -161,7 +159,7 @@ class Method(ABC):
         )
 
 
-def best(levels: list[MazeState], score: torch.Tensor, ok: torch.Tensor) -> MazeState | None:
+def best(levels: list[Any], score: torch.Tensor, ok: torch.Tensor) -> Any | None:
     """The highest-scoring satisfied level, or None."""
     if not bool(ok.any()):
         return None

@@ -12,10 +12,13 @@ from tqdm.auto import tqdm
 
 from rl_workbench.agents import LoadedAgent, choose_actions, library_versions
 from rl_workbench.domains import env_family, make_env
+from rl_workbench.domains.atari import AtariDomain, AtariState, proximity, sparsity
+from rl_workbench.domains.base import Domain
 from rl_workbench.domains.maze import MazeDomain
-from rl_workbench.envs.maze import MazeEnv, MazeState
+from rl_workbench.envs.maze import MazeEnv
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.report import ReportWriter
+from rl_workbench.report.atari_figure import atari_figure
 from rl_workbench.report.counterfactual_figure import counterfactual_figure
 
 from .methods import make_method
@@ -47,33 +50,65 @@ class ExplainConfig:
     pictures: bool = True
 
 
-def require_maze(env_id: str) -> None:
-    """Counterfactuals exist for the maze family only, so far; say so plainly for the others."""
+METHODS_BY_FAMILY = {
+    "maze": ("diffusion", "search", "nearest", "pixel"),
+    "atari": ("nearest", "pixel"),
+}
+"""Which methods each environment family supports in this version."""
+
+
+def domain_for(loaded: LoadedAgent) -> Domain:
+    """The domain the agent's environment belongs to (maze or Atari)."""
+    family = env_family(loaded.env_id)
+    if family == "maze":
+        return MazeDomain.from_env(make_env(loaded.env_id, loaded.env_kwargs).unwrapped)  # type: ignore[arg-type]
+    if family == "atari":
+        return AtariDomain()
+    raise InvalidArgumentError(
+        f"rlwb explain works on maze (rlwb/*) and Atari (ALE/*) agents; {loaded.env_id} is a "
+        f"{family} environment. Datasets of it can be made with `rlwb collect`."
+    )
+
+
+def require_supported(env_id: str, method: str) -> None:
+    """Refuse a method the environment's family has no implementation for, saying what exists."""
     family = env_family(env_id)
-    if family != "maze":
+    allowed = METHODS_BY_FAMILY.get(family)
+    if allowed is None:
         raise InvalidArgumentError(
-            f"rlwb explain works on maze agents (rlwb/* environments) in this version; {env_id} "
-            f"is a {family} environment. Atari counterfactuals are planned (see the README); "
-            "datasets of any supported env can already be made with `rlwb collect`."
+            f"rlwb explain works on maze (rlwb/*) and Atari (ALE/*) agents; {env_id} is a "
+            f"{family} environment. Datasets of it can be made with `rlwb collect`."
+        )
+    if method not in allowed:
+        why = (
+            "no diffusion generator exists for Atari games in this version"
+            if method == "diffusion"
+            else "edit search is defined for grid levels only"
+        )
+        raise InvalidArgumentError(
+            f"--method {method} is not available for {env_id}: {why}. Use one of "
+            f"{', '.join(allowed)}."
         )
 
 
-def sample_states(loaded: LoadedAgent, n: int, seed: int) -> list[MazeState]:
-    """``n`` levels the agent meets in play: episode i (seed + i) after 0-7 of its own steps."""
-    env = make_env(loaded.env_id, loaded.env_kwargs).unwrapped
-    if not isinstance(env, MazeEnv):
-        raise InvalidArgumentError(f"explain works on maze agents; {loaded.env_id} is not a maze.")
+def sample_states(loaded: LoadedAgent, n: int, seed: int) -> list[Any]:
+    """``n`` states the agent meets in play: episode i (seed + i) after some of its own steps
+    (0-7 for mazes, 0-99 for Atari, where early frames all look alike)."""
+    env = make_env(loaded.env_id, loaded.env_kwargs)
+    is_maze = isinstance(env.unwrapped, MazeEnv)
+    most_steps = 8 if is_maze else 100
     rng = np.random.default_rng(seed)
-    states = []
+    states: list[Any] = []
     for i in range(n):
         obs, _ = env.reset(seed=seed + i)
-        for _ in range(int(rng.integers(0, 8))):
+        for _ in range(int(rng.integers(0, most_steps))):
             probs, _ = loaded.agent.evaluate_batch(obs)
             obs, _, terminated, truncated, _ = env.step(int(choose_actions(probs, rng)[0]))
             if terminated or truncated:
                 obs, _ = env.reset(seed=seed + i)
                 break
-        states.append(env.get_state())
+        states.append(env.unwrapped.get_state() if is_maze else AtariState(obs))
+    env.close()
     return states
 
 
@@ -84,6 +119,15 @@ def summarise(results: list[Result], skipped: int) -> dict[str, Any]:
         return float(statistics.median(values)) if values else None
 
     made = [r for r in results if r.counterfactual_state is not None]
+    extra = {}
+    if any(isinstance(r.original_state, AtariState) for r in results):
+        atari = [r for r in made if isinstance(r.original_state, AtariState)]
+        extra = {
+            "proximity": median(
+                [proximity(r.original_state, r.counterfactual_state) for r in atari]
+            ),
+            "sparsity": median([sparsity(r.original_state, r.counterfactual_state) for r in atari]),
+        }
     return {
         "n": len(results),
         "skipped_target_equals_original": skipped,
@@ -94,6 +138,7 @@ def summarise(results: list[Result], skipped: int) -> dict[str, Any]:
         else None,
         "seconds": median([r.seconds for r in results]),
         "generator_calls": median([r.generator_calls for r in results]),
+        **extra,
     }
 
 
@@ -102,15 +147,14 @@ def run_explain(
     out: Path,
     config: ExplainConfig,
     *,
-    states: list[MazeState] | None = None,
-    pool: list[MazeState] | None = None,
+    states: list[Any] | None = None,
+    pool: list[Any] | None = None,
     generator: MazeGenerator | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Explain ``config.n`` states (or the given ones) and write the report folder."""
-    require_maze(loaded.env_id)
-    env = make_env(loaded.env_id, loaded.env_kwargs).unwrapped
-    domain = MazeDomain.from_env(env)  # type: ignore[arg-type]
+    require_supported(loaded.env_id, config.method)
+    domain = domain_for(loaded)
     names = loaded.agent.action_names
     target = parse_target(config.target, names)
     if config.method == "nearest" and pool is None:
@@ -131,10 +175,13 @@ def run_explain(
                 continue
             raise
         results.append(result)
+        if isinstance(state, AtariState):
+            _save_stacks(report.folder / "items" / f"item-{i:04d}.npz", result)
         if config.pictures:
-            figure = counterfactual_figure(
-                result.original_state,
-                result.counterfactual_state,
+            draw = atari_figure if isinstance(state, AtariState) else counterfactual_figure
+            figure = draw(
+                _picture_state(result.original_state),
+                _picture_state(result.counterfactual_state),
                 result.probs_before,
                 result.probs_after,
                 names,
@@ -157,12 +204,22 @@ def run_explain(
         f"{_fmt(summary['on_distribution'])} | {_fmt(summary['seconds'], 3)} | "
         f"{_fmt(summary['generator_calls'])} |",
         "",
-        f"Target: `{config.target}`. Validity is judged on the decoded, legal level re-encoded for "
+        *(
+            [
+                f"Atari: median proximity {_fmt(summary['proximity'], 4)}, median sparsity "
+                f"{_fmt(summary['sparsity'], 4)}; each item's exact uint8 inputs are in "
+                "`items/item-NNNN.npz` (`original`, `counterfactual`).",
+                "",
+            ]
+            if "proximity" in summary
+            else []
+        ),
+        f"Target: `{config.target}`. Validity is judged on the decoded, legal state re-encoded for "
         f"the agent; {skipped} state(s) where the agent already met the target were skipped.",
         "",
     )
     report.data["summary"] = summary
-    report.data["items"] = [r.to_dict(names) for r in results]
+    report.data["items"] = [r.to_dict(names, domain) for r in results]
     report.data["agent"] = {
         "path": str(loaded.path),
         "env_id": loaded.env_id,
@@ -170,6 +227,19 @@ def run_explain(
     }
     report.write(asdict(config), library_versions())
     return summary
+
+
+def _picture_state(state: Any) -> Any:
+    return state.obs if isinstance(state, AtariState) else state
+
+
+def _save_stacks(path: Path, result: Result) -> None:
+    """The agent's exact inputs, uint8, so anyone can feed them back and check the flip."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {"original": result.original_state.obs}
+    if result.counterfactual_state is not None:
+        arrays["counterfactual"] = result.counterfactual_state.obs
+    np.savez_compressed(path, **arrays)
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:

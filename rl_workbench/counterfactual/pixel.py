@@ -7,11 +7,9 @@ no maze produces, and the honest judge then looks at the nearest legal level ins
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
-
-from rl_workbench.envs.maze import MazeState
 
 from .base import Budget, Method, Query
 
@@ -31,7 +29,7 @@ class PixelMethod(Method):
     lr: float = 0.05
     closeness: float = 0.05
 
-    def _propose(self, query: Query, budget: Budget) -> MazeState | None:
+    def _propose(self, query: Query, budget: Budget) -> Any | None:
         x0 = query.domain.encode(query.state)[None]
         x = x0.clone().requires_grad_(True)
         optimizer = torch.optim.Adam([x], lr=self.lr)
@@ -50,7 +48,5 @@ class PixelMethod(Method):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        # The honest step: only the nearest legal level (same maze size, same mouse) is judged.
-        return query.domain.decode(
-            x.detach()[0], maze_size=query.state.maze_size, mouse=query.state.mouse
-        )
+        # The honest step: only the nearest legal state (mazes: same size and mouse) is judged.
+        return query.domain.decode_like(x.detach()[0], query.state)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from rl_workbench.domains.base import Domain
 from rl_workbench.envs.maze import MazeState
 
 
@@ -43,8 +44,8 @@ class Result:
 
     method: str
     target: str
-    original_state: MazeState
-    counterfactual_state: MazeState | None
+    original_state: Any
+    counterfactual_state: Any | None
     original_action: int
     counterfactual_action: int | None
     probs_before: np.ndarray
@@ -58,8 +59,13 @@ class Result:
     generator_calls: int
     agent_calls: int
 
-    def to_dict(self, action_names: tuple[str, ...]) -> dict[str, Any]:
+    def to_dict(
+        self, action_names: tuple[str, ...], domain: Domain | None = None
+    ) -> dict[str, Any]:
         """JSON-ready, with enough to restore both levels and check the flip by hand."""
+
+        def to_json(state: Any) -> Any:
+            return domain.state_to_json(state) if domain is not None else state.to_dict()
 
         def name(a: int | None) -> str | None:
             return None if a is None else action_names[a]
@@ -67,10 +73,10 @@ class Result:
         return {
             "method": self.method,
             "target": self.target,
-            "original_state": self.original_state.to_dict(),
+            "original_state": to_json(self.original_state),
             "counterfactual_state": None
             if self.counterfactual_state is None
-            else self.counterfactual_state.to_dict(),
+            else to_json(self.counterfactual_state),
             "original_action": name(self.original_action),
             "counterfactual_action": name(self.counterfactual_action),
             "probs_before": dict(zip(action_names, map(float, self.probs_before), strict=True)),

@@ -14,6 +14,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
 from gymnasium import spaces
 from gymnasium.wrappers import FrameStackObservation
 
@@ -54,3 +55,64 @@ def make_atari_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym
 def atari_action_names(env: gym.Env) -> tuple[str, ...]:
     """The ALE's names for the game's actions (e.g. NOOP, FIRE, RIGHT, LEFT, ...)."""
     return tuple(env.unwrapped.get_action_meanings())  # type: ignore[attr-defined]
+
+
+class AtariState:
+    """One observation of the standard pipeline: uint8 [84, 84, 4], the agent's exact input.
+
+    Compared and hashed by value, so datasets of them can be deduplicated.
+    """
+
+    __slots__ = ("_key", "obs")
+
+    def __init__(self, obs: np.ndarray) -> None:
+        obs = np.asarray(obs)
+        if obs.dtype != np.uint8 or obs.ndim != 3:
+            raise ValueError(
+                f"an Atari state is a uint8 [H, W, k] stack, got {obs.dtype} {obs.shape}"
+            )
+        self.obs = np.ascontiguousarray(obs)
+        self.obs.setflags(write=False)
+        self._key = self.obs.tobytes()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AtariState) and self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+
+class AtariDomain:
+    """Frame stacks as tensors and back: decoding quantises to uint8 in [0, 255].
+
+    There is no exact on-distribution check for pixels; realism is measured separately (a
+    classifier telling real from counterfactual stacks), so ``is_on_distribution`` returns None.
+    """
+
+    def encode(self, state: AtariState) -> torch.Tensor:
+        return torch.from_numpy(state.obs.astype(np.float32))
+
+    def decode_like(self, x: torch.Tensor, like: AtariState) -> AtariState:
+        values = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        return AtariState(np.clip(np.rint(values), 0, 255).astype(np.uint8))
+
+    def is_on_distribution(self, state: AtariState) -> bool | None:
+        return None
+
+    def distance(self, a: AtariState, b: AtariState) -> float:
+        """Changed values (L0), the quantity sparsity is defined from."""
+        return float(np.count_nonzero(a.obs != b.obs))
+
+    def state_to_json(self, state: AtariState) -> None:
+        return None
+
+
+def proximity(a: AtariState, b: AtariState) -> float:
+    """1 - L1(x, x') / (N * 255) over the uint8 stack (GANterfactual-RL's definition)."""
+    diff = np.abs(a.obs.astype(np.int64) - b.obs.astype(np.int64)).sum()
+    return float(1.0 - diff / (a.obs.size * 255))
+
+
+def sparsity(a: AtariState, b: AtariState) -> float:
+    """1 - L0(x, x') / N after quantisation to uint8."""
+    return float(1.0 - np.count_nonzero(a.obs != b.obs) / a.obs.size)

@@ -150,6 +150,20 @@ class MazeDomain:
             sign = _argmax_cell(a[SIGN], sign_mask)
         return MazeState(walls=walls, maze_size=size, mouse=mouse, cheese=cheese, sign=sign)
 
+    def decode_like(self, x: torch.Tensor | np.ndarray, like: MazeState) -> MazeState:
+        """The nearest legal level with ``like``'s maze size and mouse (what methods keep)."""
+        return self.decode(x, maze_size=like.maze_size, mouse=like.mouse)
+
+    def distance(self, a: MazeState, b: MazeState) -> float:
+        """Atomic edits between two levels of the same maze size (inf across sizes)."""
+        if a.maze_size != b.maze_size or a.world_size != b.world_size:
+            return float("inf")
+        walls = int((a.walls != b.walls).sum())
+        return float(walls + (a.cheese != b.cheese) + (a.mouse != b.mouse) + (a.sign != b.sign))
+
+    def state_to_json(self, state: MazeState) -> dict:
+        return state.to_dict()
+
     def read_raw(self, x: torch.Tensor | np.ndarray) -> MazeState | None:
         """The level read off cell by cell with no projection, or None if it is not a level.
 

@@ -87,7 +87,36 @@ def test_agent_of_another_game_is_refused(breakout_agent: Path) -> None:
         load_agent(breakout_agent, "ALE/SpaceInvaders-v5")
 
 
-def test_explain_on_atari_says_what_is_missing(breakout_agent: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", ["pixel", "nearest"])
+def test_atari_counterfactuals_are_saved_and_can_be_rechecked(
+    breakout_agent: Path, tmp_path: Path, method: str
+) -> None:
+    import json
+
+    from rl_workbench.counterfactual import ExplainConfig, run_explain
+
+    loaded = load_agent(breakout_agent, GAME)
+    out = tmp_path / method
+    config = ExplainConfig(method=method, n=3, pool_size=20, pictures=True)
+    summary = run_explain(loaded, out, config, progress=False)
+    report = json.loads((out / "report.json").read_text())
+    assert {"proximity", "sparsity"} <= set(summary)
+    for key in ("proximity", "sparsity"):
+        assert summary[key] is None or 0.0 <= summary[key] <= 1.0
+    for k, item in enumerate(report["items"]):
+        saved = np.load(out / "items" / f"item-{k:04d}.npz")
+        assert saved["original"].dtype == np.uint8 and saved["original"].shape == (84, 84, 4)
+        if "counterfactual" in saved:
+            with torch.no_grad():
+                p = loaded.agent.action_probs(torch.as_tensor(saved["counterfactual"][None]))
+            assert loaded.agent.action_names[int(p.argmax())] == item["counterfactual_action"]
+        assert (out / "items" / f"item-{k:04d}.png").is_file()
+
+
+@pytest.mark.parametrize("method", ["diffusion", "search"])
+def test_explain_on_atari_names_what_is_missing(
+    breakout_agent: Path, tmp_path: Path, method: str
+) -> None:
     import subprocess
     import sys
 
@@ -101,6 +130,8 @@ def test_explain_on_atari_says_what_is_missing(breakout_agent: Path, tmp_path: P
             str(breakout_agent),
             "--env",
             GAME,
+            "--method",
+            method,
             "--out",
             str(tmp_path / "x"),
         ],
@@ -108,7 +139,8 @@ def test_explain_on_atari_says_what_is_missing(breakout_agent: Path, tmp_path: P
         text=True,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "works on maze agents" in proc.stderr and "rlwb collect" in proc.stderr
+    assert f"--method {method} is not available" in proc.stderr
+    assert "nearest, pixel" in proc.stderr
 
 
 def test_evaluation_scores_whole_games_unclipped(breakout_agent: Path) -> None:
