@@ -86,6 +86,17 @@ class Agent(ABC):
         return probs, None if value is None else value.numpy()
 
 
+class UniformRandomAgent(Agent):
+    """The baseline every score is compared with: all actions equally likely, whatever it sees."""
+
+    def __init__(self, observation_space: gym.spaces.Box, action_names: tuple[str, ...]) -> None:
+        self.observation_space = observation_space
+        self.action_names = tuple(action_names)
+
+    def action_logits(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(obs.shape[0], self.n_actions)
+
+
 def choose_actions(probs: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
     """Actions [B] from distributions [B, A]: argmax without ``rng``, else one sample per row."""
     if rng is None:

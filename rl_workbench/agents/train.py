@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 from rl_workbench.domains import action_names, env_family, make_env
 from rl_workbench.errors import InvalidArgumentError
 
+from .base import UniformRandomAgent
 from .card import AGENT_FILE, ModelCard
 from .evaluation import evaluate
 from .networks import GridCNN
@@ -195,7 +196,8 @@ def train_ppo(
     env_family(config.env_id)
     probe = make_env(config.env_id, config.env_kwargs)
     names = action_names(probe)
-    obs_shape = tuple(int(s) for s in probe.observation_space.shape)
+    env_space = probe.observation_space
+    obs_shape = tuple(int(s) for s in env_space.shape)
     probe.close()
     out = Path(out)
     checkpoint = out / CHECKPOINT_DIR / CHECKPOINT_FILE
@@ -242,7 +244,7 @@ def train_ppo(
     vec_env.close()
 
     # 4. Evaluate on fresh seeds, sampled (as trained) and greedy.
-    agent = SB3Agent(model, names)
+    agent = SB3Agent(model, names, env_space)  # type: ignore[arg-type]
     evaluation = {
         mode: evaluate(
             agent,
@@ -255,6 +257,17 @@ def train_ppo(
         ).to_dict()
         for mode in ("sampled", "greedy")
     }
+    if env_family(config.env_id) == "atari":
+        # Scores mean little alone: the card also records a uniformly random policy's.
+        random_agent = UniformRandomAgent(agent.observation_space, names)
+        evaluation["random"] = evaluate(
+            random_agent,
+            config.env_id,
+            config.env_kwargs,
+            episodes=config.eval_episodes,
+            seed=config.eval_seed,
+            progress=progress,
+        ).to_dict()
 
     # 5. Card.
     card = ModelCard(

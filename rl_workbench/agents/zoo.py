@@ -66,6 +66,31 @@ RECIPES: dict[str, ZooRecipe] = {
             ),
             config=TrainConfig(env_id="rlwb/Maze-v0", **_MAZE_TRAINING),
         ),
+        ZooRecipe(
+            name="spaceinvaders-ppo",
+            description=(
+                "PPO on Space Invaders through stable-baselines3's standard Atari pipeline "
+                "(AtariWrapper, 4-frame stack), with rl-baselines3-zoo's Atari PPO settings. "
+                "The anchors' own ground for counterfactual states."
+            ),
+            config=TrainConfig(
+                env_id="ALE/SpaceInvaders-v5",
+                total_steps=3_000_000,
+                seed=0,
+                n_envs=8,
+                n_steps=128,
+                batch_size=256,
+                n_epochs=4,
+                learning_rate=2.5e-4,
+                gamma=0.99,
+                gae_lambda=0.95,
+                ent_coef=0.01,
+                extractor="nature-cnn",
+                net_arch=(),
+                eval_episodes=10,
+                checkpoint_every=50_000,
+            ),
+        ),
     )
 }
 """Every shipped agent's recipe, by name."""

@@ -165,3 +165,24 @@ def test_evaluation_scores_whole_games_unclipped(breakout_agent: Path) -> None:
     assert lives_lost == 4  # Breakout's fifth life ends the game, reported by the Monitor
     result = evaluate(loaded.agent, GAME, episodes=1, seed=0)
     assert result.mean_steps == steps and result.mean_return == score
+
+
+def test_training_an_atari_agent_records_the_random_baseline(tmp_path: Path) -> None:
+    from rl_workbench.agents import TrainConfig, train_ppo
+
+    config = TrainConfig(
+        env_id=GAME,
+        total_steps=128,
+        n_envs=2,
+        n_steps=64,
+        batch_size=64,
+        n_epochs=1,
+        extractor="nature-cnn",
+        net_arch=(),
+        eval_episodes=1,
+        checkpoint_every=0,
+    )
+    result = train_ppo(config, tmp_path / "run", name="tiny-breakout", progress=False)
+    assert set(result.card.evaluation) == {"sampled", "greedy", "random"}
+    assert result.card.observation_shape == (84, 84, 4)
+    assert load_agent(tmp_path / "run").agent.action_names == ("NOOP", "FIRE", "RIGHT", "LEFT")
