@@ -6,6 +6,7 @@ environments, model, training with checkpoints, evaluation, card.
 
 from __future__ import annotations
 
+import json
 import logging
 import shlex
 import sys
@@ -132,12 +133,35 @@ class TrainResult:
         return self.folder / AGENT_FILE
 
 
+class _Clock:
+    """Training wall time summed over every run of a resumed training, kept beside the
+    checkpoint so the card reports the whole cost, not just the last run's."""
+
+    FILE = "training_time.json"
+
+    def __init__(self, folder: Path, resumed: bool) -> None:
+        path = folder / self.FILE
+        self.before = json.loads(path.read_text())["seconds"] if resumed and path.is_file() else 0.0
+        self.started = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return self.before + time.perf_counter() - self.started
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / self.FILE).write_text(json.dumps({"seconds": round(self.seconds, 1)}) + "\n")
+
+
 class _ProgressCallback(BaseCallback):
     """A tqdm bar over environment steps, plus periodic checkpoints."""
 
-    def __init__(self, total: int, checkpoint: Path | None, every: int, show: bool) -> None:
+    def __init__(
+        self, total: int, checkpoint: Path | None, every: int, show: bool, clock: _Clock
+    ) -> None:
         super().__init__()
         self.total, self.checkpoint, self.every, self.show = total, checkpoint, every, show
+        self.clock = clock
         self._last_save = 0
         self.bar: tqdm | None = None
 
@@ -169,6 +193,7 @@ class _ProgressCallback(BaseCallback):
             tmp = self.checkpoint.with_suffix(".tmp.zip")
             self.model.save(tmp)
             tmp.replace(self.checkpoint)  # atomic: a crash never leaves a half-written checkpoint
+            self.clock.save(self.checkpoint.parent)
         return True
 
     def _on_training_end(self) -> None:
@@ -209,7 +234,8 @@ def train_ppo(
     vec_env = make_vec_env(env_factory, n_envs=config.n_envs, seed=config.seed)
 
     # 2. Model: fresh, or resumed from the last checkpoint.
-    if resume and checkpoint.is_file():
+    resumed = resume and checkpoint.is_file()
+    if resumed:
         model = PPO.load(checkpoint, env=vec_env, device="cpu")
         logger.info("resuming from %s at %d steps", checkpoint, model.num_timesteps)
     else:
@@ -231,16 +257,19 @@ def train_ppo(
         )
 
     # 3. Train with a progress bar and atomic checkpoints.
-    started = time.perf_counter()
+    clock = _Clock(checkpoint.parent, resumed)
     remaining = max(0, config.total_steps - model.num_timesteps)
-    callback = _ProgressCallback(config.total_steps, checkpoint, config.checkpoint_every, progress)
+    callback = _ProgressCallback(
+        config.total_steps, checkpoint, config.checkpoint_every, progress, clock
+    )
     if remaining:
         model.learn(remaining, callback=callback, reset_num_timesteps=False)
-    seconds = time.perf_counter() - started
+    seconds = clock.seconds
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / AGENT_FILE)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     model.save(checkpoint)  # so a later run with more steps resumes from the end
+    clock.save(checkpoint.parent)
     vec_env.close()
 
     # 4. Evaluate on fresh seeds, sampled (as trained) and greedy.
