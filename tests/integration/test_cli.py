@@ -125,7 +125,8 @@ def test_train_writes_agent_card_and_checkpoint(tmp_path: Path) -> None:
     assert (out / "agent.zip").is_file() and (out / "README.md").read_text().startswith(
         "# Model card"
     )
-    # Resuming with more steps continues from the saved step count.
+    # Resuming with more steps continues from the saved step count, and the card's training
+    # time covers both runs.
     code, _, _ = run(
         "train",
         "--env",
@@ -140,6 +141,9 @@ def test_train_writes_agent_card_and_checkpoint(tmp_path: Path) -> None:
         str(out),
     )
     assert code == 0
+    resumed = json.loads((out / "card.json").read_text())
+    assert resumed["total_steps"] == 4096
+    assert resumed["training_seconds"] > card["training_seconds"]
 
 
 def test_demo_writes_pictures_and_report(
