@@ -107,9 +107,8 @@ class DiffusionMethod(Method):
                 (grad,) = torch.autograd.grad(objective, x0_hat)
                 eps = eps - scale * (1 - alpha).sqrt() * grad
                 x = scheduler.step(eps, t, x).prev_sample
-            level = gen.domain.decode(
-                gen.crop(x)[0], maze_size=query.state.maze_size, mouse=query.state.mouse
-            )
+            # Decode with the *agent's* domain: its cheese region and sign rules make the level.
+            level = query.domain.decode_like(gen.crop(x)[0], query.state)
             proposals.append(level)
             cheese_cells += self._likely_cheese(gen.crop(x)[0][CHEESE], query.state)
             candidate = self._minimal(query, proposals, cheese_cells, budget)

@@ -145,3 +145,16 @@ def test_count_edits(setup) -> None:
     assert count_edits(s, s.move_cheese(free[0])) == 1
     wall = tuple(int(v) for v in np.argwhere(s.walls & s.maze_mask())[0])
     assert count_edits(s, s.move_cheese(free[0]).toggle_wall(wall)) == 2
+
+
+def test_diffusion_decodes_with_the_agents_own_variant(tiny_generator_dir) -> None:
+    """A generator fitted on sign-free levels still yields sign-on-cheese levels for a sign env."""
+    env = MazeEnv(sign="on_cheese", **TINY_MAZE)
+    domain = MazeDomain.from_env(env)
+    method = make_method("diffusion", generator=MazeGenerator.from_pretrained(tiny_generator_dir))
+    agent = CheeseCompassAgent(world=5)
+    for seed in range(3):
+        env.reset(seed=seed)
+        result = method.explain(env.get_state(), agent, domain, Target("any"), seed=seed)
+        cf = result.counterfactual_state
+        assert cf is not None and cf.sign == cf.cheese and result.on_distribution
