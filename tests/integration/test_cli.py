@@ -21,7 +21,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_help_lists_every_subcommand() -> None:
     code, out, _ = run("--help")
     assert code == 0
-    for name in ("demo", "train", "zoo", "collect", "inspect", "envs"):
+    for name in ("demo", "train", "zoo", "collect", "inspect", "envs", "explain", "fit-generator"):
         assert f"  {name}" in out
 
 
