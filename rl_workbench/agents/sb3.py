@@ -167,10 +167,4 @@ def load_sb3_model(path: Path, algorithm: Algorithm | None = None) -> BaseAlgori
     return model
 
 
-def set_inference_threads(n: int | None) -> None:
-    """Limit torch's CPU threads (oversubscription is the main slowdown on small machines)."""
-    if n is not None:
-        torch.set_num_threads(max(1, int(n)))
-
-
 __all__ = ["ALGORITHMS", "SB3Agent", "detect_algorithm", "load_sb3_model"]
