@@ -22,7 +22,8 @@ from rl_workbench.data import Dataset
 from rl_workbench.envs.maze import MazeEnv
 from rl_workbench.errors import DatasetError, InvalidArgumentError
 
-from .maze_generator import GeneratorSpec, MazeGenerator, padded_side
+from .folder import padded_side
+from .maze_generator import GeneratorSpec, MazeGenerator
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ the maze configuration the model was fitted on.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,20 @@ from diffusers import DDIMScheduler, UNet2DModel
 
 from rl_workbench.domains.maze import OUT, MazeDomain
 from rl_workbench.envs.maze import MazeState
-from rl_workbench.errors import RLWorkbenchError
 
-GENERATOR_FILE = "generator.json"
+from .folder import (
+    GENERATOR_FILE,
+    VERSION,
+    GeneratorLoadError,
+    denoise_from_noise,
+    load_weights,
+    make_scheduler,
+    make_unet,
+    read_spec,
+    save_folder,
+)
+
 FORMAT = "rlwb-maze-generator"
-VERSION = 1
-
-
-class GeneratorLoadError(RLWorkbenchError):
-    """A generator folder is missing, damaged, or was fitted for other levels."""
-
-    title = "Cannot load generator"
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,6 @@ class GeneratorSpec:
         return {"format": FORMAT, "version": VERSION, **asdict(self), "sizes": list(self.sizes)}
 
 
-def padded_side(world_size: int, multiple: int = 4) -> int:
-    return -(-world_size // multiple) * multiple
-
-
 class MazeGenerator:
     """A fitted (or fresh) diffusion model of maze levels.
 
@@ -87,19 +85,8 @@ class MazeGenerator:
         num_train_timesteps: int = 1000,
     ) -> MazeGenerator:
         """A fresh, untrained model sized for ``spec``."""
-        c = spec.domain.channels
-        unet = UNet2DModel(
-            sample_size=spec.padded_size,
-            in_channels=c,
-            out_channels=c,
-            layers_per_block=1,
-            block_out_channels=block_out_channels,
-            down_block_types=("DownBlock2D",) * len(block_out_channels),
-            up_block_types=("UpBlock2D",) * len(block_out_channels),
-            add_attention=False,
-            norm_num_groups=8,
-        )
-        scheduler = DDIMScheduler(num_train_timesteps=num_train_timesteps, clip_sample=True)
+        unet = make_unet(spec.domain.channels, spec.padded_size, block_out_channels)
+        scheduler = make_scheduler(num_train_timesteps)
         return cls(unet, scheduler, spec)
 
     # -- tensors <-> levels ----------------------------------------------------------------------
@@ -133,11 +120,7 @@ class MazeGenerator:
     ) -> list[MazeState]:
         """Draw ``n`` levels from noise with ``steps`` DDIM steps, decoded to legal levels."""
         shape = (n, self.domain.channels, self.spec.padded_size, self.spec.padded_size)
-        x = torch.randn(shape, generator=generator)
-        self.scheduler.set_timesteps(steps)
-        for t in self.scheduler.timesteps:
-            eps = self.unet(x, t).sample
-            x = self.scheduler.step(eps, t, x).prev_sample
+        x = denoise_from_noise(self.unet, self.scheduler, shape, steps, generator)
         return self.decode(x)
 
     @torch.no_grad()
@@ -150,10 +133,7 @@ class MazeGenerator:
         """
         g = torch.Generator().manual_seed(seed)
         shape = (n, self.domain.channels, self.spec.padded_size, self.spec.padded_size)
-        x = torch.randn(shape, generator=g)
-        self.scheduler.set_timesteps(steps)
-        for t in self.scheduler.timesteps:
-            x = self.scheduler.step(self.unet(x, t).sample, t, x).prev_sample
+        x = denoise_from_noise(self.unet, self.scheduler, shape, steps, g)
         cropped = self.crop(x)
         raw = [self.domain.read_raw(t) for t in cropped]
         ok = [r is not None and self.domain.is_on_distribution(r) for r in raw]
@@ -169,29 +149,13 @@ class MazeGenerator:
 
     # -- persistence (diffusers' own format) -----------------------------------------------------
     def save_pretrained(self, folder: str | Path) -> None:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.unet.save_pretrained(folder / "unet")
-        self.scheduler.save_pretrained(folder / "scheduler")
-        (folder / GENERATOR_FILE).write_text(json.dumps(self.spec.to_dict(), indent=2) + "\n")
+        save_folder(folder, self.unet, self.scheduler, self.spec.to_dict())
 
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> MazeGenerator:
-        """Load a generator folder; every failure names the folder and what is wrong with it."""
-        folder = Path(folder)
-        spec_path = folder / GENERATOR_FILE
-        if not spec_path.is_file():
-            raise GeneratorLoadError(
-                f"{folder} is not a maze generator folder (no {GENERATOR_FILE}). Fit one with "
-                "`rlwb fit-generator --data DIR --out GEN`."
-            )
+        """Load a maze generator folder; every failure names the folder and what is wrong."""
+        data = read_spec(folder, FORMAT)
         try:
-            data = json.loads(spec_path.read_text())
-            if data.get("format") != FORMAT or data.get("version") != VERSION:
-                raise GeneratorLoadError(
-                    f"{spec_path} is format {data.get('format')!r} version {data.get('version')!r};"
-                    f" expected {FORMAT!r} version {VERSION}."
-                )
             spec = GeneratorSpec(
                 world_size=int(data["world_size"]),
                 sizes=tuple(data["sizes"]),
@@ -200,24 +164,9 @@ class MazeGenerator:
                 padded_size=int(data["padded_size"]),
                 env_id=data["env_id"],
             )
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise GeneratorLoadError(
-                f"{spec_path} is damaged ({exc.__class__.__name__}: {exc})."
+                f"{Path(folder) / GENERATOR_FILE} is damaged ({exc.__class__.__name__}: {exc})."
             ) from None
-        try:
-            unet = UNet2DModel.from_pretrained(folder / "unet", low_cpu_mem_usage=False)
-            scheduler = DDIMScheduler.from_pretrained(folder / "scheduler")
-        except Exception as exc:  # diffusers raises OSError, EnvironmentError, safetensors errors
-            raise GeneratorLoadError(
-                f"The weights in {folder} cannot be read ({exc.__class__.__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''}). Refit the generator."
-            ) from None
-        if (
-            unet.config.in_channels != spec.domain.channels
-            or unet.config.sample_size != spec.padded_size
-        ):
-            raise GeneratorLoadError(
-                f"{folder}: the UNet takes {unet.config.in_channels}x{unet.config.sample_size}² "
-                f"inputs but generator.json describes {spec.domain.channels}x{spec.padded_size}²."
-            )
+        unet, scheduler = load_weights(folder, spec.domain.channels, spec.padded_size)
         return cls(unet, scheduler, spec)

@@ -14,7 +14,8 @@ from pathlib import Path
 from rl_workbench.errors import AgentLoadError
 
 from .fit import FitConfig, fit_generator
-from .maze_generator import GENERATOR_FILE, MazeGenerator
+from .folder import GENERATOR_FILE
+from .maze_generator import MazeGenerator
 
 GENERATOR_ZOO_DIR = Path(__file__).parent / "zoo"
 ZOO_GENERATORS = ("maze-generator",)

@@ -52,7 +52,7 @@ def test_damaged_folders_give_one_clear_error(
     weights = folder / "unet" / "diffusion_pytorch_model.safetensors"
     if damage == "no_json":
         (folder / "generator.json").unlink()
-        match = "not a maze generator folder"
+        match = "not a generator folder"
     elif damage == "bad_json":
         (folder / "generator.json").write_text("{not json")
         match = "is damaged"

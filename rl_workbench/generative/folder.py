@@ -1,0 +1,123 @@
+"""What every generator folder shares: diffusers' unet/ and scheduler/ plus generator.json.
+
+Generators of different domains (mazes, Atari frame stacks) differ only in how states become the
+UNet's input; building, saving, loading and sampling the UNet is the same and lives here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import DDIMScheduler, UNet2DModel
+
+from rl_workbench.errors import RLWorkbenchError
+
+GENERATOR_FILE = "generator.json"
+VERSION = 1
+
+
+class GeneratorLoadError(RLWorkbenchError):
+    """A generator folder is missing, damaged, or was fitted for other states."""
+
+    title = "Cannot load generator"
+
+
+def make_unet(channels: int, sample_size: int, block_out_channels: tuple[int, ...]) -> UNet2DModel:
+    """A UNet without attention (fast on CPU), one resnet layer per block."""
+    return UNet2DModel(
+        sample_size=sample_size,
+        in_channels=channels,
+        out_channels=channels,
+        layers_per_block=1,
+        block_out_channels=block_out_channels,
+        down_block_types=("DownBlock2D",) * len(block_out_channels),
+        up_block_types=("UpBlock2D",) * len(block_out_channels),
+        add_attention=False,
+        norm_num_groups=8,
+    )
+
+
+def make_scheduler(num_train_timesteps: int = 1000) -> DDIMScheduler:
+    return DDIMScheduler(num_train_timesteps=num_train_timesteps, clip_sample=True)
+
+
+def save_folder(
+    folder: str | Path, unet: UNet2DModel, scheduler: DDIMScheduler, spec: dict[str, Any]
+) -> None:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    unet.save_pretrained(folder / "unet")
+    scheduler.save_pretrained(folder / "scheduler")
+    (folder / GENERATOR_FILE).write_text(json.dumps(spec, indent=2) + "\n")
+
+
+def read_spec(folder: str | Path, expected_format: str | None = None) -> dict[str, Any]:
+    """generator.json of a folder, checked for format and version."""
+    folder = Path(folder)
+    path = folder / GENERATOR_FILE
+    if not path.is_file():
+        raise GeneratorLoadError(
+            f"{folder} is not a generator folder (no {GENERATOR_FILE}). Fit one with "
+            "`rlwb fit-generator --data DIR --out GEN`."
+        )
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise GeneratorLoadError(f"{path} is damaged (JSONDecodeError: {exc}).") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != VERSION
+        or (expected_format is not None and data.get("format") != expected_format)
+    ):
+        fmt = data.get("format") if isinstance(data, dict) else None
+        ver = data.get("version") if isinstance(data, dict) else None
+        raise GeneratorLoadError(
+            f"{path} is format {fmt!r} version {ver!r}; expected "
+            f"{expected_format or 'a generator'!r} version {VERSION}."
+        )
+    return data
+
+
+def load_weights(
+    folder: str | Path, channels: int, sample_size: int
+) -> tuple[UNet2DModel, DDIMScheduler]:
+    """The UNet and scheduler of a folder, checked against the input size the spec describes."""
+    folder = Path(folder)
+    try:
+        unet = UNet2DModel.from_pretrained(folder / "unet", low_cpu_mem_usage=False)
+        scheduler = DDIMScheduler.from_pretrained(folder / "scheduler")
+    except Exception as exc:  # diffusers raises OSError, EnvironmentError, safetensors errors
+        raise GeneratorLoadError(
+            f"The weights in {folder} cannot be read ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}). Refit the generator."
+        ) from None
+    if unet.config.in_channels != channels or unet.config.sample_size != sample_size:
+        raise GeneratorLoadError(
+            f"{folder}: the UNet takes {unet.config.in_channels}x{unet.config.sample_size}² "
+            f"inputs but generator.json describes {channels}x{sample_size}²."
+        )
+    return unet, scheduler
+
+
+@torch.no_grad()
+def denoise_from_noise(
+    unet: UNet2DModel,
+    scheduler: DDIMScheduler,
+    shape: tuple[int, ...],
+    steps: int,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """DDIM sampling from pure noise: model-space samples of ``shape``."""
+    x = torch.randn(shape, generator=generator)
+    scheduler.set_timesteps(steps)
+    for t in scheduler.timesteps:
+        x = scheduler.step(unet(x, t).sample, t, x).prev_sample
+    return x
+
+
+def padded_side(side: int, multiple: int = 4) -> int:
+    """The smallest multiple of ``multiple`` that holds ``side`` (the UNet halves it per level)."""
+    return -(-side // multiple) * multiple
