@@ -19,6 +19,7 @@ import click
 from rl_workbench.errors import InvalidArgumentError, RLWorkbenchError
 
 EXIT_BAD_INPUT = 2
+DEFAULT_GENERATOR = "zoo:maze-generator"
 
 
 class _Group(click.Group):
@@ -348,11 +349,16 @@ def fit_generator_command(
 
     config = FitConfig(steps=steps, batch_size=batch_size, seed=seed)
     generator = fit_generator(data, out, config, progress=_progress(ctx), resume=resume)
-    quality = generator.sample_quality(n=200)
-    click.echo(
-        f"Generator written to {out} ({quality['raw_on_distribution']:.1%} of 200 samples "
-        "on-distribution before repair)"
-    )
+    from rl_workbench.generative import MazeGenerator
+
+    if isinstance(generator, MazeGenerator):
+        quality = generator.sample_quality(n=200)
+        click.echo(
+            f"Generator written to {out} ({quality['raw_on_distribution']:.1%} of 200 samples "
+            "on-distribution before repair)"
+        )
+    else:
+        click.echo(f"Generator written to {out}")
 
 
 @cli.command()
@@ -391,9 +397,9 @@ def fit_generator_command(
 @click.option(
     "--generator",
     "generator_ref",
-    default="zoo:maze-generator",
-    show_default=True,
-    help="Generator folder for the diffusion method.",
+    default=None,
+    help="Generator folder for the diffusion method [default: zoo:maze-generator for mazes; "
+    "Atari games need one made with collect + fit-generator].",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")
@@ -407,7 +413,7 @@ def explain(
     target: str,
     n: int,
     data: Path | None,
-    generator_ref: str,
+    generator_ref: str | None,
     seed: int,
     out: Path,
 ) -> None:
@@ -437,9 +443,20 @@ def explain(
         states = pool[:n]
     generator = None
     if method == "diffusion":
+        from rl_workbench.counterfactual.explain import check_generator, generator_commands
+        from rl_workbench.domains import env_family
+        from rl_workbench.errors import InvalidArgumentError
         from rl_workbench.generative.zoo import load_generator
 
+        if generator_ref is None and env_family(loaded.env_id) == "atari":
+            raise InvalidArgumentError(
+                f"No generator exists for {loaded.env_id} yet. Make one with "
+                + generator_commands(agent_ref, loaded.env_id)
+                + " (or use --method pixel or nearest, which need none)."
+            )
+        generator_ref = generator_ref or DEFAULT_GENERATOR
         generator = load_generator(generator_ref)
+        check_generator(generator, loaded, generator_ref)
     config = ExplainConfig(method=method, target=target, n=n, seed=seed)
     summary = run_explain(
         loaded, out, config, states=states, pool=pool, generator=generator, progress=_progress(ctx)

@@ -25,7 +25,7 @@ import torch
 from rl_workbench.domains.maze import CHEESE
 from rl_workbench.envs.maze import MazeState, is_perfect_maze
 from rl_workbench.errors import InvalidArgumentError
-from rl_workbench.generative import MazeGenerator
+from rl_workbench.generative import AtariGenerator, MazeGenerator
 
 from .base import Budget, Method, Query, best
 from .result import count_edits
@@ -48,7 +48,7 @@ class DiffusionMethod(Method):
     """
 
     name: ClassVar[str] = "diffusion"
-    generator: MazeGenerator | None = field(default=None, repr=False)
+    generator: MazeGenerator | AtariGenerator | None = field(default=None, repr=False)
     attempts: tuple[tuple[float, float], ...] = (
         (0.4, 10.0),
         (0.4, 30.0),
@@ -75,15 +75,15 @@ class DiffusionMethod(Method):
     def _propose(self, query: Query, budget: Budget) -> MazeState | None:
         gen = self.generator
         assert gen is not None
-        if gen.spec.world_size != query.domain.world_size:
+        x0 = gen.to_model_space([query.state])
+        agent_shape = tuple(query.domain.encode(query.state).shape)
+        if tuple(gen.crop(x0).shape[1:]) != agent_shape:
             raise InvalidArgumentError(
-                f"The generator models {gen.spec.world_size}x{gen.spec.world_size} worlds but the "
-                f"agent's are {query.domain.world_size}x{query.domain.world_size}; fit a generator "
-                "on this agent's environment."
+                f"The generator makes states of shape {tuple(gen.crop(x0).shape[1:])} but the "
+                f"agent sees {agent_shape}; fit a generator on this agent's environment."
             )
         scheduler = gen.scheduler
         scheduler.set_timesteps(self.steps)
-        x0 = gen.to_model_space([query.state])
         proposals: list[MazeState] = []
         cheese_cells: list[tuple[int, int]] = []
         for strength, scale in self.attempts:
@@ -110,8 +110,12 @@ class DiffusionMethod(Method):
             # Decode with the *agent's* domain: its cheese region and sign rules make the level.
             level = query.domain.decode_like(gen.crop(x)[0], query.state)
             proposals.append(level)
-            cheese_cells += self._likely_cheese(gen.crop(x)[0][CHEESE], query.state)
-            candidate = self._minimal(query, proposals, cheese_cells, budget)
+            if isinstance(query.state, MazeState):
+                cheese_cells += self._likely_cheese(gen.crop(x)[0][CHEESE], query.state)
+                candidate = self._minimal(query, proposals, cheese_cells, budget)
+            else:  # frame stacks: the quantised sample itself is the candidate
+                _score, ok = query.score_levels([level], budget)
+                candidate = level if bool(ok[0]) else None
             if candidate is not None:
                 return candidate
         return proposals[-1] if proposals else None

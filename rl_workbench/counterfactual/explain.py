@@ -26,7 +26,7 @@ from .result import Result
 from .targets import parse_target
 
 if TYPE_CHECKING:
-    from rl_workbench.generative import MazeGenerator
+    from rl_workbench.generative import AtariGenerator, MazeGenerator
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ExplainConfig:
 
 METHODS_BY_FAMILY = {
     "maze": ("diffusion", "search", "nearest", "pixel"),
-    "atari": ("nearest", "pixel"),
+    "atari": ("diffusion", "nearest", "pixel"),
 }
 """Which methods each environment family supports in this version."""
 
@@ -80,14 +80,40 @@ def require_supported(env_id: str, method: str) -> None:
             f"{family} environment. Datasets of it can be made with `rlwb collect`."
         )
     if method not in allowed:
-        why = (
-            "no diffusion generator exists for Atari games in this version"
-            if method == "diffusion"
-            else "edit search is defined for grid levels only"
-        )
         raise InvalidArgumentError(
-            f"--method {method} is not available for {env_id}: {why}. Use one of "
-            f"{', '.join(allowed)}."
+            f"--method {method} is not available for {env_id}: edit search is defined for grid "
+            f"levels only. Use one of {', '.join(allowed)}."
+        )
+
+
+def generator_commands(agent_ref: str, env_id: str) -> str:
+    """The two commands that make a generator for an agent's game."""
+    slug = env_id.replace("/", "-")
+    return (
+        f"`rlwb collect --agent {agent_ref} --env {env_id} --n-states 20000 --out data/{slug}` "
+        f"then `rlwb fit-generator --data data/{slug} --out gens/{slug}`, and pass "
+        f"--generator gens/{slug}"
+    )
+
+
+def check_generator(
+    generator: MazeGenerator | AtariGenerator, loaded: LoadedAgent, ref: str
+) -> None:
+    """Refuse a generator of the wrong kind or game, naming the commands that make the right one."""
+    from rl_workbench.generative import AtariGenerator
+
+    family = env_family(loaded.env_id)
+    is_atari = isinstance(generator, AtariGenerator)
+    if family == "atari" and (not is_atari or generator.spec.env_id != loaded.env_id):
+        made_for = generator.spec.env_id
+        raise InvalidArgumentError(
+            f"The generator {ref} was fitted on {made_for}, not {loaded.env_id}. Make one for "
+            f"this game with " + generator_commands(str(loaded.path), loaded.env_id) + "."
+        )
+    if family == "maze" and is_atari:
+        raise InvalidArgumentError(
+            f"The generator {ref} models Atari frames; maze agents need a maze generator "
+            "(the default, zoo:maze-generator)."
         )
 
 

@@ -12,6 +12,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,10 +20,14 @@ from diffusers import DDIMScheduler, UNet2DModel
 from tqdm.auto import tqdm
 
 from rl_workbench.data import Dataset
+from rl_workbench.domains import env_family, make_env
+from rl_workbench.domains.atari import AtariState
 from rl_workbench.envs.maze import MazeEnv
 from rl_workbench.errors import DatasetError, InvalidArgumentError
 
-from .folder import padded_side
+from .atari_generator import FORMAT as ATARI_FORMAT
+from .atari_generator import AtariGenerator
+from .folder import padded_side, read_spec
 from .maze_generator import GeneratorSpec, MazeGenerator
 
 logger = logging.getLogger(__name__)
@@ -65,33 +70,25 @@ def fit_generator(
     *,
     progress: bool = True,
     resume: bool = True,
-) -> MazeGenerator:
-    """Fit a generator on the maze states of a dataset folder and save it to ``out``.
+) -> MazeGenerator | AtariGenerator:
+    """Fit a generator on the states of a dataset folder (maze or Atari) and save it to ``out``.
 
     With ``resume`` the fit continues from ``out/checkpoint`` (weights and step; the optimiser's
     moments restart, which costs a few dozen steps of warm-up, not correctness).
     """
-    # 1. Data: the dataset's levels, as the agent saw them.
+    # 1. Data: the dataset's states, as the agent saw them (kept compact; encoded per batch).
     dataset = Dataset.open(data)
-    if not dataset.is_maze:
+    env_id = dataset.manifest["env_id"]
+    family = env_family(env_id)
+    if family == "maze":
+        states: list[Any] = dataset.maze_states()
+    elif family == "atari":
+        states = [AtariState(o) for o in dataset.arrays("obs")["obs"]]
+    else:
         raise DatasetError(
-            f"{data} holds {dataset.manifest['env_id']} states; the maze generator needs a maze "
-            "dataset (rlwb collect --env rlwb/...)."
+            f"{data} holds {env_id} states; generators exist for maze (rlwb/*) and Atari "
+            "(ALE/*) datasets."
         )
-    from rl_workbench.domains import make_env
-
-    env = make_env(dataset.manifest["env_id"], dataset.manifest.get("env_kwargs")).unwrapped
-    if not isinstance(env, MazeEnv):  # a maze dataset always names a maze env; guard anyway
-        raise DatasetError(f"{data} names {dataset.manifest['env_id']}, which is not a maze env.")
-    spec = GeneratorSpec(
-        world_size=env.world_size,
-        sizes=env.sizes,
-        cheese_region=env.cheese_region,
-        sign_mode=env.sign_mode,
-        padded_size=padded_side(env.world_size),
-        env_id=dataset.manifest["env_id"],
-    )
-    states = dataset.maze_states()
     if config.unique:
         states = list(dict.fromkeys(states))
     torch.manual_seed(config.seed)
@@ -102,12 +99,13 @@ def fit_generator(
     ckpt = out / CHECKPOINT
     start_step = 0
     if resume and (ckpt / TRAINING_STATE).is_file():
-        generator = MazeGenerator.from_pretrained(ckpt)
+        generator = load_generator_folder(ckpt)
         start_step = json.loads((ckpt / TRAINING_STATE).read_text())["step"]
         logger.info("resuming generator fit from step %d", start_step)
+    elif family == "maze":
+        generator = MazeGenerator.create(_maze_spec(data, dataset), config.block_out_channels)
     else:
-        generator = MazeGenerator.create(spec, config.block_out_channels)
-    x_all = generator.to_model_space(states)
+        generator = AtariGenerator.for_env(env_id, config.block_out_channels)
     unet: UNet2DModel = generator.unet.train()
     scheduler: DDIMScheduler = generator.scheduler
     optimizer = torch.optim.AdamW(unet.parameters(), lr=config.learning_rate)
@@ -124,8 +122,8 @@ def fit_generator(
     )
     losses: list[float] = []
     for step in range(start_step, config.steps):
-        idx = torch.from_numpy(rng.integers(0, len(x_all), config.batch_size))
-        x0 = x_all[idx]
+        idx = rng.integers(0, len(states), config.batch_size)
+        x0 = generator.to_model_space([states[int(i)] for i in idx])
         noise = torch.randn_like(x0)
         t = torch.randint(0, n_timesteps, (config.batch_size,))
         x_t = scheduler.add_noise(x0, noise, t)
@@ -165,3 +163,25 @@ def _checkpoint(generator: MazeGenerator, folder: Path, step: int) -> None:
     if folder.exists():
         shutil.rmtree(folder)
     tmp.rename(folder)
+
+
+def _maze_spec(data: str | Path, dataset: Dataset) -> GeneratorSpec:
+    env = make_env(dataset.manifest["env_id"], dataset.manifest.get("env_kwargs")).unwrapped
+    if not isinstance(env, MazeEnv):  # a maze dataset always names a maze env; guard anyway
+        raise DatasetError(f"{data} names {dataset.manifest['env_id']}, which is not a maze env.")
+    return GeneratorSpec(
+        world_size=env.world_size,
+        sizes=env.sizes,
+        cheese_region=env.cheese_region,
+        sign_mode=env.sign_mode,
+        padded_size=padded_side(env.world_size),
+        env_id=dataset.manifest["env_id"],
+    )
+
+
+def load_generator_folder(folder: str | Path) -> MazeGenerator | AtariGenerator:
+    """Load any generator folder, choosing the class from generator.json's format."""
+    fmt = read_spec(folder).get("format")
+    if fmt == ATARI_FORMAT:
+        return AtariGenerator.from_pretrained(folder)
+    return MazeGenerator.from_pretrained(folder)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from rl_workbench.errors import AgentLoadError
 
-from .fit import FitConfig, fit_generator
+from .atari_generator import AtariGenerator
+from .fit import FitConfig, fit_generator, load_generator_folder
 from .folder import GENERATOR_FILE
 from .maze_generator import MazeGenerator
 
@@ -39,8 +40,9 @@ def resolve_generator(ref: str | Path) -> Path:
     return Path(text)
 
 
-def load_generator(ref: str | Path) -> MazeGenerator:
-    return MazeGenerator.from_pretrained(resolve_generator(ref))
+def load_generator(ref: str | Path) -> MazeGenerator | AtariGenerator:
+    """Load a generator folder (maze or Atari) by path or ``zoo:NAME``."""
+    return load_generator_folder(resolve_generator(ref))
 
 
 def build_zoo_generator(out: Path | None = None, *, progress: bool = True) -> MazeGenerator:

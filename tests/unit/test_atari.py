@@ -113,34 +113,129 @@ def test_atari_counterfactuals_are_saved_and_can_be_rechecked(
         assert (out / "items" / f"item-{k:04d}.png").is_file()
 
 
-@pytest.mark.parametrize("method", ["diffusion", "search"])
-def test_explain_on_atari_names_what_is_missing(
-    breakout_agent: Path, tmp_path: Path, method: str
-) -> None:
+def _rlwb(*args: str):
     import subprocess
     import sys
 
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rl_workbench",
-            "explain",
+    return subprocess.run(
+        [sys.executable, "-m", "rl_workbench", "--quiet", "--threads", "1", *args],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_explain_on_atari_refuses_search(breakout_agent: Path, tmp_path: Path) -> None:
+    proc = _rlwb(
+        "explain",
+        "--agent",
+        str(breakout_agent),
+        "--env",
+        GAME,
+        "--method",
+        "search",
+        "--out",
+        str(tmp_path / "x"),
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--method search is not available" in proc.stderr
+    assert "diffusion, nearest, pixel" in proc.stderr
+
+
+def test_diffusion_without_a_generator_names_the_two_commands(
+    breakout_agent: Path, tmp_path: Path
+) -> None:
+    proc = _rlwb(
+        "explain",
+        "--agent",
+        str(breakout_agent),
+        "--env",
+        GAME,
+        "--method",
+        "diffusion",
+        "--out",
+        str(tmp_path / "x"),
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "No generator exists for ALE/Breakout-v5" in proc.stderr
+    assert "rlwb collect --agent" in proc.stderr and "rlwb fit-generator --data" in proc.stderr
+    maze_gen = _rlwb(
+        "explain",
+        "--agent",
+        str(breakout_agent),
+        "--env",
+        GAME,
+        "--method",
+        "diffusion",
+        "--generator",
+        "zoo:maze-generator",
+        "--out",
+        str(tmp_path / "y"),
+    )
+    assert maze_gen.returncode == 2 and "was fitted on rlwb/Maze-v0, not ALE/Breakout-v5" in (
+        maze_gen.stderr
+    )
+
+
+def test_the_two_commands_make_a_generator_that_explain_uses(
+    breakout_agent: Path, tmp_path: Path
+) -> None:
+    """collect -> fit-generator -> explain --method diffusion, on a tiny model of a second game."""
+    import json
+
+    from rl_workbench.generative import AtariGenerator, FitConfig, fit_generator
+
+    data, gen = tmp_path / "data", tmp_path / "gen"
+    assert (
+        _rlwb(
+            "collect",
             "--agent",
             str(breakout_agent),
             "--env",
             GAME,
-            "--method",
-            method,
+            "--n-states",
+            "16",
             "--out",
-            str(tmp_path / "x"),
-        ],
-        capture_output=True,
-        text=True,
+            str(data),
+        ).returncode
+        == 0
     )
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert f"--method {method} is not available" in proc.stderr
-    assert "nearest, pixel" in proc.stderr
+    proc = _rlwb(
+        "fit-generator",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "cli-gen"),
+        "--steps",
+        "1",
+        "--batch-size",
+        "2",
+    )
+    assert proc.returncode == 0 and "Generator written to" in proc.stdout, proc.stderr
+    fitted = fit_generator(
+        data, gen, FitConfig(steps=3, batch_size=4, block_out_channels=(8, 8)), progress=False
+    )
+    assert isinstance(fitted, AtariGenerator) and fitted.spec.env_id == GAME
+    assert isinstance(AtariGenerator.from_pretrained(gen), AtariGenerator)
+    out = tmp_path / "cf"
+    proc = _rlwb(
+        "explain",
+        "--agent",
+        str(breakout_agent),
+        "--env",
+        GAME,
+        "--method",
+        "diffusion",
+        "--generator",
+        str(gen),
+        "--n",
+        "2",
+        "--out",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["summary"]["generator_calls"] > 0 and "proximity" in report["summary"]
+    assert (out / "items" / "item-0000.npz").is_file()
 
 
 def test_evaluation_scores_whole_games_unclipped(breakout_agent: Path) -> None:
