@@ -12,12 +12,15 @@ For each attempt, with a growing guidance scale:
    pass keeps the fewest of the proposal's own changes (the cheese move, single passage swaps)
    that still meet the target.
 4. Judge on the decoded level; stop at the first attempt that meets the target with a margin.
+
+The same loop serves Atari frame stacks with an AtariGenerator: there the decoded state is the
+quantised stack and the minimality pass (maze edits) does not apply.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -72,7 +75,7 @@ class DiffusionMethod(Method):
                     f"Each attempt needs strength in (0, 1] and scale >= 0, got {strength, scale}."
                 )
 
-    def _propose(self, query: Query, budget: Budget) -> MazeState | None:
+    def _propose(self, query: Query, budget: Budget) -> Any | None:
         gen = self.generator
         assert gen is not None
         x0 = gen.to_model_space([query.state])
@@ -84,7 +87,7 @@ class DiffusionMethod(Method):
             )
         scheduler = gen.scheduler
         scheduler.set_timesteps(self.steps)
-        proposals: list[MazeState] = []
+        proposals: list[Any] = []
         cheese_cells: list[tuple[int, int]] = []
         for strength, scale in self.attempts:
             t_max = strength * scheduler.config.num_train_timesteps
