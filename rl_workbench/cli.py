@@ -190,19 +190,24 @@ def zoo_list() -> None:
     from rl_workbench.agents.card import CARD_FILE, ModelCard
     from rl_workbench.agents.zoo import RECIPES, zoo_folder
 
-    rows = [("name", "environment", "algorithm", "steps", "success", "built")]
+    rows = [("name", "environment", "algorithm", "steps", "score", "built")]
     for name, recipe in sorted(RECIPES.items()):
         folder = zoo_folder(name)
         if (folder / CARD_FILE).is_file():
             card = ModelCard.load(folder)
             ev = card.evaluation.get("sampled", {})
+            score = f"{ev.get('success_rate', float('nan')):.1%} success"
+            if "random" in card.evaluation:  # Atari: game score against a random policy's
+                greedy, rand = card.evaluation["greedy"], card.evaluation["random"]
+                ratio = greedy["mean_return"] / rand["mean_return"]
+                score = f"{greedy['mean_return']:.0f} pts ({ratio:.1f}x random)"
             rows.append(
                 (
                     name,
                     card.env_id,
                     card.algorithm,
                     f"{card.total_steps:,}",
-                    f"{ev.get('success_rate', float('nan')):.1%}",
+                    score,
                     "yes",
                 )
             )

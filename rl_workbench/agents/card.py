@@ -124,6 +124,53 @@ class ModelCard:
             "",
             "## Evaluation",
             "",
+        ]
+        if self.env_id.startswith("ALE/"):
+            lines += self._atari_evaluation()
+        else:
+            lines += self._maze_evaluation()
+        lines += [
+            "",
+            "## Hyperparameters",
+            "",
+            "```json",
+            json.dumps(self.hyperparameters, indent=2, sort_keys=True),
+            "```",
+            "",
+            "## Versions",
+            "",
+            ", ".join(f"{k} {v}" for k, v in sorted(self.versions.items())),
+            "",
+        ]
+        return "\n".join(lines)
+
+    def _atari_evaluation(self) -> list[str]:
+        lines = [
+            "| policy | games | mean score | mean agent steps |",
+            "|---|---|---|---|",
+        ]
+        for name, ev in self.evaluation.items():
+            lines.append(
+                f"| {name} | {ev['episodes']} | {ev['mean_return']:.1f} | {ev['mean_steps']:.1f} |"
+            )
+        random = self.evaluation.get("random", {}).get("mean_return")
+        if random:
+            ratios = ", ".join(
+                f"{name} {ev['mean_return'] / random:.2f}x"
+                for name, ev in self.evaluation.items()
+                if name != "random"
+            )
+            lines += ["", f"Score relative to the random policy: {ratios}."]
+        first = next(iter(self.evaluation.values()))["seed"] if self.evaluation else "n/a"
+        lines += [
+            "",
+            f"Whole games (all lives), unclipped game score from the Monitor, seeds from {first} "
+            "upward; greedy = argmax actions (stable-baselines3's deterministic evaluation).",
+        ]
+        return lines
+
+    def _maze_evaluation(self) -> list[str]:
+        lines = [
             "| policy | episodes | success rate | mean return | mean steps | path efficiency |",
             "|---|---|---|---|---|---|",
         ]
@@ -138,21 +185,10 @@ class ModelCard:
                 f"| {name} | {ev['episodes']} | {ev['success_rate']:.3f} | "
                 f"{ev['mean_return']:.2f} | {ev['mean_steps']:.1f} | {eff_text} |"
             )
+        first = next(iter(self.evaluation.values()))["seed"] if self.evaluation else "n/a"
         lines += [
             "",
-            "Evaluation episodes use seeds from "
-            f"{next(iter(self.evaluation.values()))['seed'] if self.evaluation else 'n/a'} upward, "
-            "disjoint from training seeds; success = cheese reached before the 500-step timeout.",
-            "",
-            "## Hyperparameters",
-            "",
-            "```json",
-            json.dumps(self.hyperparameters, indent=2, sort_keys=True),
-            "```",
-            "",
-            "## Versions",
-            "",
-            ", ".join(f"{k} {v}" for k, v in sorted(self.versions.items())),
-            "",
+            f"Evaluation episodes use seeds from {first} upward, disjoint from training seeds; "
+            "success = cheese reached before the 500-step timeout.",
         ]
-        return "\n".join(lines)
+        return lines

@@ -173,6 +173,7 @@ def test_zoo_list_shows_every_recipe() -> None:
     code, out, _ = run("zoo", "list")
     assert code == 0
     assert "maze-corner" in out and "maze-uniform" in out and "rlwb/MazeCorner-v0" in out
+    assert "spaceinvaders-ppo" in out and "x random" in out
 
 
 def test_explain_writes_items_that_can_be_checked(

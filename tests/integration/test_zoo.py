@@ -36,3 +36,14 @@ def test_zoo_agent_reaches_the_bar_over_200_episodes(name: str) -> None:
     loaded = load_agent(f"zoo:{name}")
     result = evaluate(loaded.agent, loaded.env_id, loaded.env_kwargs, episodes=200, seed=2_000_000)
     assert result.success_rate >= SUCCESS_BAR
+
+
+def test_space_invaders_agent_beats_three_times_random() -> None:
+    """The committed Atari agent's card: greedy score at least 3x a random policy's."""
+    card = ModelCard.load(zoo_folder("spaceinvaders-ppo"))
+    greedy, random = card.evaluation["greedy"], card.evaluation["random"]
+    assert greedy["episodes"] == random["episodes"] == 10
+    assert greedy["mean_return"] >= 3 * random["mean_return"]
+    loaded = load_agent("zoo:spaceinvaders-ppo")
+    assert loaded.agent.observation_space.shape == (84, 84, 4)
+    assert loaded.agent.action_names[:2] == ("NOOP", "FIRE")
