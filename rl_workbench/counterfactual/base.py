@@ -80,10 +80,8 @@ class Method(ABC):
             InvalidArgumentError: the agent already meets the target on ``state`` (a target equal
                 to the original action is never counted as a success).
         """
-        obs = domain.encode(state)[None]
-        with torch.no_grad():
-            probs_before = agent.action_probs(obs)[0]
-            value_t = agent.value(obs) if agent.has_value else None
+        probs_b, value_t = _evaluate_one(agent, domain, state)
+        probs_before = probs_b[0]
         value_before = None if value_t is None else float(value_t[0])
         original_action = int(probs_before.argmax())
         if target.needs_value and value_before is None:
@@ -128,10 +126,8 @@ class Method(ABC):
         valid = False
         edits = on_dist = None
         if proposal is not None:
-            obs = query.domain.encode(proposal)[None]  # re-encoded from the legal level
-            with torch.no_grad():
-                p = query.agent.action_probs(obs)
-                v = query.agent.value(obs) if query.agent.has_value else None
+            # Re-encoded from the legal state, exactly as the env would show it to the agent.
+            p, v = _evaluate_one(query.agent, query.domain, proposal)
             probs_after = p[0].numpy()
             value_after = None if v is None else float(v[0])
             action_after = int(p[0].argmax())
@@ -157,6 +153,15 @@ class Method(ABC):
             generator_calls=budget.generator_calls,
             agent_calls=budget.agent_calls,
         )
+
+
+@torch.no_grad()
+def _evaluate_one(
+    agent: Agent, domain: Domain, state: Any
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(probs [1, A], value [1] or None) of the agent on one re-encoded state."""
+    obs = domain.encode(state)[None]
+    return agent.action_probs(obs), (agent.value(obs) if agent.has_value else None)
 
 
 def best(levels: list[Any], score: torch.Tensor, ok: torch.Tensor) -> Any | None:
