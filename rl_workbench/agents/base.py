@@ -43,8 +43,13 @@ class Agent(ABC):
         """
 
     def action_probs(self, obs: torch.Tensor) -> torch.Tensor:
-        """The action distribution [B, A] the agent acts from (softmax of the logits)."""
-        return torch.softmax(self.action_logits(obs), dim=-1)
+        """The action distribution [B, A] the agent acts from."""
+        return self.probs_from_logits(self.action_logits(obs))
+
+    def probs_from_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """The acting distribution for logits already computed (softmax unless overridden), so
+        callers that need both pay for one forward pass."""
+        return torch.softmax(logits, dim=-1)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor | None:
         """State values [B], or None when the agent has no critic."""

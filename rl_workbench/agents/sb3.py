@@ -92,8 +92,7 @@ class SB3Agent(Agent):
             return self.policy.q_net(x)
         return self.policy.get_distribution(x).distribution.logits
 
-    def action_probs(self, obs: torch.Tensor) -> torch.Tensor:
-        logits = self.action_logits(obs)
+    def probs_from_logits(self, logits: torch.Tensor) -> torch.Tensor:
         if isinstance(self.model, DQN):
             return torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
         return torch.softmax(logits, dim=-1)

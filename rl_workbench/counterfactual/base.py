@@ -60,7 +60,7 @@ class Query:
         with torch.no_grad():
             logits = self.agent.action_logits(obs)
             values = self.agent.value(obs) if self.target.needs_value else None
-            probs = self.agent.action_probs(obs)
+            probs = self.agent.probs_from_logits(logits)  # same forward pass as the logits
         score = self.target.score(logits, values, self.original_action)
         ok = self.target.satisfied(probs, values, self.original_action, self.original_value)
         return score, ok

@@ -39,7 +39,10 @@ class PixelMethod(Method):
             budget.agent_calls += 1
             with torch.no_grad():
                 done = query.target.satisfied(
-                    torch.softmax(logits, -1), values, query.original_action, query.original_value
+                    query.agent.probs_from_logits(logits),
+                    values,
+                    query.original_action,
+                    query.original_value,
                 )
             if bool(done[0]):
                 break  # met on the raw tensor: exactly what this baseline optimises for

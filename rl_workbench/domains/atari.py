@@ -92,9 +92,13 @@ class AtariDomain:
     def encode(self, state: AtariState) -> torch.Tensor:
         return torch.from_numpy(state.obs.astype(np.float32))
 
-    def decode_like(self, x: torch.Tensor, like: AtariState) -> AtariState:
+    def decode(self, x: torch.Tensor | np.ndarray) -> AtariState:
+        """The legal stack nearest to ``x``: rounded and clipped to uint8."""
         values = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
         return AtariState(np.clip(np.rint(values), 0, 255).astype(np.uint8))
+
+    def decode_like(self, x: torch.Tensor, like: AtariState) -> AtariState:
+        return self.decode(x)  # nothing of the original is kept apart: the stack is the state
 
     def is_on_distribution(self, state: AtariState) -> bool | None:
         return None

@@ -106,8 +106,7 @@ class AtariGenerator:
 
     def decode(self, x: torch.Tensor) -> list[AtariState]:
         """Quantised uint8 stacks from model-space tensors."""
-        like = None
-        return [self.domain.decode_like(t, like) for t in self.crop(x)]  # type: ignore[arg-type]
+        return [self.domain.decode(t) for t in self.crop(x)]
 
     @torch.no_grad()
     def sample(
