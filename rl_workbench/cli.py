@@ -19,7 +19,6 @@ import click
 from rl_workbench.errors import InvalidArgumentError, RLWorkbenchError
 
 EXIT_BAD_INPUT = 2
-DEFAULT_GENERATOR = "zoo:maze-generator"
 
 
 class _Group(click.Group):
@@ -253,16 +252,19 @@ def zoo_path(name: str) -> None:
 def zoo_build(
     ctx: click.Context, name: str, out: Path | None, steps: int | None, resume: bool
 ) -> None:
-    """Retrain a zoo agent (or the maze generator) from its recipe, same seed and settings."""
-    if name == "maze-generator":
-        from rl_workbench.generative.zoo import build_zoo_generator
+    """Retrain a zoo agent or generator from its recipe, same seed and settings.
 
-        generator = build_zoo_generator(out, progress=_progress(ctx))
-        quality = generator.sample_quality()
-        click.echo(
-            f"maze-generator: {quality['raw_on_distribution']:.1%} of 500 samples are "
-            "on-distribution before repair"
-        )
+    Agents: maze-corner, maze-uniform, spaceinvaders-ppo. Generators: maze-generator,
+    spaceinvaders-generator (the latter also fits the latent method's autoencoder; on 2 CPU
+    cores it takes over an hour).
+    """
+    from rl_workbench.generative.zoo import ZOO_GENERATORS
+
+    if name in ZOO_GENERATORS:
+        from rl_workbench.generative.zoo import GENERATOR_ZOO_DIR, build_zoo_generator
+
+        build_zoo_generator(name, out, progress=_progress(ctx))
+        click.echo(f"{name} written to {out or GENERATOR_ZOO_DIR / name} (see its README.md)")
         return
     from rl_workbench.agents.zoo import build_zoo_agent
 
@@ -320,12 +322,28 @@ def collect(
     click.echo(f"{dataset.n_states} states written to {out}")
 
 
+def _widths(text: str | None) -> tuple[int, ...] | None:
+    """Parse --widths: positive multiples of 8 (the UNet's group norm uses 8 groups)."""
+    if text is None:
+        return None
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        widths = ()
+    if len(widths) < 2 or any(w <= 0 or w % 8 for w in widths):
+        raise InvalidArgumentError(
+            f"--widths {text!r} is not a list of at least two positive multiples of 8 "
+            "(e.g. --widths 16,32,64,64)."
+        )
+    return widths
+
+
 @cli.command("fit-generator")
 @click.option(
     "--data",
     type=click.Path(path_type=Path),
     required=True,
-    help="A maze dataset folder made by `rlwb collect`.",
+    help="A dataset folder made by `rlwb collect` (maze levels or Atari frame stacks).",
 )
 @click.option(
     "--out",
@@ -334,7 +352,19 @@ def collect(
     help="Generator folder (diffusers format: unet/, scheduler/, generator.json).",
 )
 @click.option("--steps", type=click.IntRange(1), default=3000, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1),
+    default=None,
+    help="States per step [default: 64 for mazes, 16 for Atari stacks].",
+)
+@click.option(
+    "--widths",
+    default=None,
+    metavar="W1,W2,...",
+    help="UNet channels per resolution, multiples of 8 [default: 32,64,64 for mazes, "
+    "16,32,64,64 for Atari].",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--resume/--fresh",
@@ -344,15 +374,26 @@ def collect(
 )
 @click.pass_context
 def fit_generator_command(
-    ctx: click.Context, data: Path, out: Path, steps: int, batch_size: int, seed: int, resume: bool
+    ctx: click.Context,
+    data: Path,
+    out: Path,
+    steps: int,
+    batch_size: int | None,
+    widths: str | None,
+    seed: int,
+    resume: bool,
 ) -> None:
-    """Fit a diffusion model (diffusers UNet2DModel + DDIM) on a dataset's maze levels.
+    """Fit a diffusion model (diffusers UNet2DModel + DDIM) on a dataset's states.
 
-    Checkpoints every 500 steps into OUT/checkpoint; an interrupted fit resumes from there.
+    Maze datasets give a model of levels, Atari datasets a model of 4-frame stacks. Checkpoints
+    every 500 steps into OUT/checkpoint; an interrupted fit resumes from there. On CPU an Atari
+    fit takes about a second per step.
     """
     from rl_workbench.generative import FitConfig, fit_generator
 
-    config = FitConfig(steps=steps, batch_size=batch_size, seed=seed)
+    config = FitConfig(
+        steps=steps, batch_size=batch_size, block_out_channels=_widths(widths), seed=seed
+    )
     generator = fit_generator(data, out, config, progress=_progress(ctx), resume=resume)
     from rl_workbench.generative import MazeGenerator
 
@@ -366,6 +407,49 @@ def fit_generator_command(
         click.echo(f"Generator written to {out}")
 
 
+@cli.command("fit-autoencoder")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="An Atari dataset folder made by `rlwb collect`.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The generator folder; the autoencoder is saved as its vae/ subfolder.",
+)
+@click.option("--steps", type=click.IntRange(1), default=2000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--resume/--fresh",
+    default=True,
+    show_default=True,
+    help="Continue from OUT/vae-checkpoint when it exists.",
+)
+@click.pass_context
+def fit_autoencoder_command(
+    ctx: click.Context, data: Path, out: Path, steps: int, batch_size: int, seed: int, resume: bool
+) -> None:
+    """Fit the latent method's autoencoder (diffusers AutoencoderKL) on Atari frame stacks.
+
+    The latent method searches this model's latent space, as Olson et al. and Rupprecht et al.
+    did with theirs. Fit it on the same dataset as the generator (it may run beside
+    fit-generator). Checkpoints every 500 steps; an interrupted fit resumes.
+    """
+    from rl_workbench.generative import AutoencoderFitConfig, fit_autoencoder
+
+    config = AutoencoderFitConfig(steps=steps, batch_size=batch_size, seed=seed)
+    fit_autoencoder(data, out, config, progress=_progress(ctx), resume=resume)
+    mse = json.loads((out / "vae" / "fit.json").read_text())["final_mse"]
+    click.echo(
+        f"Autoencoder written to {out / 'vae'} (final reconstruction MSE {mse:.5f}, "
+        "in the model's [-1, 1] units)"
+    )
+
+
 @cli.command()
 @click.option(
     "--agent", "agent_ref", required=True, help="zoo:NAME, a .zip, or a folder with agent.zip."
@@ -374,9 +458,12 @@ def fit_generator_command(
 @ENV_ARG
 @click.option(
     "--method",
-    type=click.Choice(["diffusion", "search", "nearest", "pixel"]),
+    type=click.Choice(["diffusion", "latent", "search", "nearest", "pixel"]),
     default="diffusion",
     show_default=True,
+    help="diffusion: guided edits by a diffusers generator; latent (Atari): search in an "
+    "autoencoder's latent space; search (mazes): exhaustive edits; nearest: closest real "
+    "state; pixel: gradient attack on the input.",
 )
 @click.option(
     "--target",
@@ -403,8 +490,9 @@ def fit_generator_command(
     "--generator",
     "generator_ref",
     default=None,
-    help="Generator folder for the diffusion method [default: zoo:maze-generator for mazes; "
-    "Atari games need one made with collect + fit-generator].",
+    help="Generator folder for diffusion and latent [default: zoo:maze-generator for mazes, "
+    "zoo:spaceinvaders-generator for Space Invaders; other games need one made with collect + "
+    "fit-generator (+ fit-autoencoder for latent)].",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")
@@ -446,22 +534,9 @@ def explain(
 
             pool = list(dict.fromkeys(AtariState(o) for o in dataset.arrays("obs")["obs"]))
         states = pool[:n]
-    generator = None
-    if method == "diffusion":
-        from rl_workbench.counterfactual.explain import check_generator, generator_commands
-        from rl_workbench.domains import env_family
-        from rl_workbench.errors import InvalidArgumentError
-        from rl_workbench.generative.zoo import load_generator
+    from rl_workbench.counterfactual.explain import load_method_model
 
-        if generator_ref is None and env_family(loaded.env_id) == "atari":
-            raise InvalidArgumentError(
-                f"No generator exists for {loaded.env_id} yet. Make one with "
-                + generator_commands(agent_ref, loaded.env_id)
-                + " (or use --method pixel or nearest, which need none)."
-            )
-        generator_ref = generator_ref or DEFAULT_GENERATOR
-        generator = load_generator(generator_ref)
-        check_generator(generator, loaded, generator_ref)
+    generator = load_method_model(method, loaded, generator_ref, agent_ref)
     config = ExplainConfig(method=method, target=target, n=n, seed=seed)
     summary = run_explain(
         loaded, out, config, states=states, pool=pool, generator=generator, progress=_progress(ctx)

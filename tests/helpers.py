@@ -78,3 +78,43 @@ class CheeseCompassAgent:
                 return True
 
         return _Compass()
+
+
+class BrightSpotAgent:
+    """A scripted, differentiable Atari agent: FIRE when a 6x6 patch is lit, NOOP otherwise.
+
+    Acts on [B, 84, 84, 4] stacks (0-255) like any SB3 Atari agent; the patch sits at rows and
+    columns 40-45 of every frame, so a counterfactual must light pixels there and nowhere else
+    needs to change.
+    """
+
+    PATCH = (slice(40, 46), slice(40, 46))
+
+    def __new__(cls):
+        import gymnasium as gym
+        import torch
+
+        from rl_workbench.agents import Agent
+
+        patch = cls.PATCH
+
+        class _Bright(Agent):
+            def __init__(self) -> None:
+                self.observation_space = gym.spaces.Box(0, 255, (84, 84, 4), np.uint8)
+                self.action_names = ("NOOP", "FIRE")
+
+            def action_logits(self, obs: torch.Tensor) -> torch.Tensor:
+                lit = obs[:, patch[0], patch[1], :].mean(dim=(1, 2, 3)) / 255.0
+                return torch.stack([torch.full_like(lit, 1.0), 20.0 * lit], dim=1)
+
+        return _Bright()
+
+
+def dark_stack(seed: int = 0) -> np.ndarray:
+    """A black stack with a few grey 'sprites' away from BrightSpotAgent's patch."""
+    rng = np.random.default_rng(seed)
+    obs = np.zeros((84, 84, 4), dtype=np.uint8)
+    for _ in range(6):
+        r, c = int(rng.integers(0, 30)), int(rng.integers(0, 78))
+        obs[r : r + 4, c : c + 6, :] = 142
+    return obs

@@ -13,8 +13,12 @@ For each attempt, with a growing guidance scale:
    that still meet the target.
 4. Judge on the decoded level; stop at the first attempt that meets the target with a margin.
 
-The same loop serves Atari frame stacks with an AtariGenerator: there the decoded state is the
-quantised stack and the minimality pass (maze edits) does not apply.
+Frame stacks (an AtariGenerator) add locality, because a change to every pixel is neither
+sparse nor what a person can read: the agent's saliency at the original (|d score / d pixel|,
+smoothed, all four frames) picks the few pixel positions that may change, the rest is pasted back
+from the noised original at every step (RePaint, Lugmayr et al. 2022) and exactly at the end, so
+sparsity is bounded by the region's size. Attempts grow the region with the noise and guidance.
+The minimality pass then keeps the fewest of the largest changes that still meet the target.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
+from rl_workbench.domains.atari import AtariState
 from rl_workbench.domains.maze import CHEESE
 from rl_workbench.envs.maze import MazeState, is_perfect_maze
 from rl_workbench.errors import InvalidArgumentError
@@ -48,6 +54,10 @@ class DiffusionMethod(Method):
         closeness: weight of the squared distance to the original in the guided objective.
         cheese_candidates: how many of the most likely cheese cells of each denoised sample the
             minimality pass tries (the generator's own ranking, not a search over the maze).
+        stack_attempts: for frame stacks, (strength, guidance scale, region) triples; region is
+            the fraction of pixel positions that may change (so sparsity >= 1 - region).
+        keep_fractions: for frame stacks, the shares of the changed positions (largest changes
+            first) the minimality pass tries.
     """
 
     name: ClassVar[str] = "diffusion"
@@ -62,6 +72,13 @@ class DiffusionMethod(Method):
     steps: int = 20
     closeness: float = 0.1
     cheese_candidates: int = 6
+    stack_attempts: tuple[tuple[float, float, float], ...] = (
+        (0.3, 30.0, 0.01),
+        (0.5, 100.0, 0.02),
+        (0.7, 300.0, 0.03),
+        (1.0, 1000.0, 0.045),
+    )
+    keep_fractions: tuple[float, ...] = (0.1, 0.2, 0.35, 0.5, 0.75, 1.0)
 
     def __post_init__(self) -> None:
         if self.generator is None:
@@ -85,6 +102,8 @@ class DiffusionMethod(Method):
                 f"The generator makes states of shape {tuple(gen.crop(x0).shape[1:])} but the "
                 f"agent sees {agent_shape}; fit a generator on this agent's environment."
             )
+        if isinstance(query.state, AtariState):
+            return self._propose_stack(query, budget, x0)
         scheduler = gen.scheduler
         scheduler.set_timesteps(self.steps)
         proposals: list[Any] = []
@@ -113,12 +132,8 @@ class DiffusionMethod(Method):
             # Decode with the *agent's* domain: its cheese region and sign rules make the level.
             level = query.domain.decode_like(gen.crop(x)[0], query.state)
             proposals.append(level)
-            if isinstance(query.state, MazeState):
-                cheese_cells += self._likely_cheese(gen.crop(x)[0][CHEESE], query.state)
-                candidate = self._minimal(query, proposals, cheese_cells, budget)
-            else:  # frame stacks: the quantised sample itself is the candidate
-                _score, ok = query.score_levels([level], budget)
-                candidate = level if bool(ok[0]) else None
+            cheese_cells += self._likely_cheese(gen.crop(x)[0][CHEESE], query.state)
+            candidate = self._minimal(query, proposals, cheese_cells, budget)
             if candidate is not None:
                 return candidate
         return proposals[-1] if proposals else None
@@ -185,3 +200,94 @@ class DiffusionMethod(Method):
         edits = torch.tensor([float(count_edits(original, o)) for o in options])
         ok_edits = torch.where(ok, edits, torch.full_like(edits, float("inf")))
         return best(options, score, ok & (ok_edits == ok_edits.min()))
+
+    # -- frame stacks ----------------------------------------------------------------------------
+    def _propose_stack(self, query: Query, budget: Budget, x0: torch.Tensor) -> AtariState | None:
+        gen = self.generator
+        assert isinstance(gen, AtariGenerator)
+        scheduler = gen.scheduler
+        scheduler.set_timesteps(self.steps)
+        saliency = self._saliency(query, gen, x0, budget)
+        last: AtariState | None = None
+        for strength, scale, region in self.stack_attempts:
+            mask = _top_region(saliency, region, gen.spec.padded_size)  # [1, 1, P, P]
+            t_max = strength * scheduler.config.num_train_timesteps
+            timesteps = [t for t in scheduler.timesteps if t <= t_max]
+            noise = torch.randn(x0.shape, generator=query.rng)
+            x = scheduler.add_noise(x0, noise, timesteps[0].reshape(1))
+            for i, t in enumerate(timesteps):
+                with torch.no_grad():
+                    eps = gen.unet(x, t).sample
+                budget.generator_calls += 1
+                alpha = scheduler.alphas_cumprod[t]
+                x0_hat = ((x - (1 - alpha).sqrt() * eps) / alpha.sqrt()).clamp(-1, 1)
+                x0_hat = (mask * x0_hat + (1 - mask) * x0).detach().requires_grad_(True)
+                obs = gen.crop(x0_hat)
+                logits = query.agent.action_logits(obs)
+                values = query.agent.value(obs) if query.target.needs_value else None
+                budget.agent_calls += 1
+                objective = query.target.score(logits, values, query.original_action).sum()
+                objective = objective - self.closeness * ((x0_hat - x0) ** 2).sum()
+                (grad,) = torch.autograd.grad(objective, x0_hat)
+                eps = eps - scale * (1 - alpha).sqrt() * grad
+                x = scheduler.step(eps, t, x).prev_sample
+                # RePaint: outside the region, the original noised to the next step's level.
+                if i + 1 < len(timesteps):
+                    known = scheduler.add_noise(x0, noise, timesteps[i + 1].reshape(1))
+                else:
+                    known = x0
+                x = mask * x + (1 - mask) * known
+            last = query.domain.decode(gen.crop(x)[0])
+            candidate = self._minimal_stack(query, last, budget)
+            if candidate is not None:
+                return candidate
+        return last
+
+    def _saliency(
+        self, query: Query, gen: AtariGenerator, x0: torch.Tensor, budget: Budget
+    ) -> torch.Tensor:
+        """|d target score / d pixel| at the original, summed over frames, smoothed: [P, P]."""
+        x = x0.clone().requires_grad_(True)
+        obs = gen.crop(x)
+        logits = query.agent.action_logits(obs)
+        values = query.agent.value(obs) if query.target.needs_value else None
+        budget.agent_calls += 1
+        score = query.target.score(logits, values, query.original_action).sum()
+        (grad,) = torch.autograd.grad(score, x)
+        s = grad.abs().sum(dim=1, keepdim=True)  # [1, 1, P, P]
+        # Objects are a few pixels wide: let a salient pixel pull in its neighbours.
+        s = F.avg_pool2d(s, kernel_size=5, stride=1, padding=2)
+        s[..., gen.spec.size :, :] = -1.0  # padding is never edited
+        s[..., :, gen.spec.size :] = -1.0
+        return s[0, 0]
+
+    def _minimal_stack(
+        self, query: Query, proposal: AtariState, budget: Budget
+    ) -> AtariState | None:
+        """The fewest changed positions (largest changes first) that still meet the target."""
+        original = query.state.obs.astype(np.int16)
+        change = np.abs(proposal.obs.astype(np.int16) - original).max(axis=-1)  # [H, W]
+        changed = np.flatnonzero(change)
+        if changed.size == 0:
+            return None
+        order = changed[np.argsort(-change.flat[changed], kind="stable")]
+        options = []
+        for share in self.keep_fractions:
+            keep = np.zeros(change.size, dtype=bool)
+            keep[order[: max(1, round(share * order.size))]] = True
+            obs = np.where(keep.reshape(change.shape)[..., None], proposal.obs, query.state.obs)
+            options.append(AtariState(obs))
+        options = list(dict.fromkeys(options))
+        _score, ok = query.score_levels(options, budget)
+        if not bool(ok.any()):
+            return None
+        return options[int(np.flatnonzero(ok.numpy())[0])]  # options run from fewest changes
+
+
+def _top_region(saliency: torch.Tensor, fraction: float, side: int) -> torch.Tensor:
+    """A {0, 1} mask [1, 1, P, P] of exactly the ``fraction`` most salient frame positions."""
+    valid = int((saliency >= 0).sum())
+    k = max(1, round(fraction * valid))
+    mask = torch.zeros(side * side)
+    mask[saliency.flatten().topk(k).indices] = 1.0  # exactly k, even among ties
+    return mask.reshape(1, 1, side, side)

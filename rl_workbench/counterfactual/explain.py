@@ -18,7 +18,7 @@ from rl_workbench.domains.maze import MazeDomain
 from rl_workbench.envs.maze import MazeEnv
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.report import ReportWriter
-from rl_workbench.report.atari_figure import atari_figure
+from rl_workbench.report.atari_figure import atari_figure, stack_animation
 from rl_workbench.report.counterfactual_figure import counterfactual_figure
 
 from .methods import make_method
@@ -26,7 +26,7 @@ from .result import Result
 from .targets import parse_target
 
 if TYPE_CHECKING:
-    from rl_workbench.generative import AtariGenerator, MazeGenerator
+    from rl_workbench.generative import AtariAutoencoder, AtariGenerator, MazeGenerator
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class ExplainConfig:
     """Settings of one explain run.
 
     Attributes:
-        method: a registry name (diffusion, search, nearest, pixel).
+        method: a registry name (diffusion, latent, search, nearest, pixel).
         target: any, an action name, value-high, value-low or uncertain.
         n: states to explain.
         seed: seeds the states (episode i uses seed + i) and each method's randomness.
@@ -52,7 +52,7 @@ class ExplainConfig:
 
 METHODS_BY_FAMILY = {
     "maze": ("diffusion", "search", "nearest", "pixel"),
-    "atari": ("diffusion", "nearest", "pixel"),
+    "atari": ("diffusion", "latent", "nearest", "pixel"),
 }
 """Which methods each environment family supports in this version."""
 
@@ -82,17 +82,19 @@ def require_supported(env_id: str, method: str) -> None:
     if method not in allowed:
         raise InvalidArgumentError(
             f"--method {method} is not available for {env_id}: edit search is defined for grid "
-            f"levels only. Use one of {', '.join(allowed)}."
+            f"levels only, latent search for Atari frames. Use one of {', '.join(allowed)}."
         )
 
 
-def generator_commands(agent_ref: str, env_id: str) -> str:
-    """The two commands that make a generator for an agent's game."""
+def generator_commands(agent_ref: str, env_id: str, method: str = "diffusion") -> str:
+    """The commands that make a generator (and, for ``latent``, its autoencoder) for a game."""
     slug = env_id.replace("/", "-")
+    fit = f"`rlwb fit-generator --data data/{slug} --out gens/{slug}`"
+    if method == "latent":
+        fit = f"`rlwb fit-autoencoder --data data/{slug} --out gens/{slug}`"
     return (
         f"`rlwb collect --agent {agent_ref} --env {env_id} --n-states 20000 --out data/{slug}` "
-        f"then `rlwb fit-generator --data data/{slug} --out gens/{slug}`, and pass "
-        f"--generator gens/{slug}"
+        f"then {fit}, and pass --generator gens/{slug}"
     )
 
 
@@ -115,6 +117,47 @@ def check_generator(
             f"The generator {ref} models Atari frames; maze agents need a maze generator "
             "(the default, zoo:maze-generator)."
         )
+
+
+DEFAULT_GENERATORS = {"ALE/SpaceInvaders-v5": "zoo:spaceinvaders-generator"}
+"""Shipped generators of Atari games; every maze agent defaults to zoo:maze-generator."""
+
+
+def default_generator(env_id: str) -> str | None:
+    if env_family(env_id) == "maze":
+        return "zoo:maze-generator"
+    return DEFAULT_GENERATORS.get(env_id)
+
+
+def load_method_model(
+    method: str, loaded: LoadedAgent, generator_ref: str | None, agent_ref: str
+) -> MazeGenerator | AtariGenerator | AtariAutoencoder | None:
+    """The generative model a method needs (diffusion: the UNet, latent: the autoencoder)."""
+    if method not in ("diffusion", "latent"):
+        return None
+    from rl_workbench.generative import AtariAutoencoder
+    from rl_workbench.generative.zoo import load_generator, resolve_generator
+
+    ref = generator_ref or default_generator(loaded.env_id)
+    if ref is None:
+        raise InvalidArgumentError(
+            f"No generator exists for {loaded.env_id} yet. Make one with "
+            + generator_commands(agent_ref, loaded.env_id, method)
+            + " (or use --method pixel or nearest, which need none)."
+        )
+    if method == "latent":
+        autoencoder = AtariAutoencoder.from_pretrained(resolve_generator(ref))
+        if autoencoder.spec.env_id != loaded.env_id:
+            raise InvalidArgumentError(
+                f"The autoencoder in {ref} was fitted on {autoencoder.spec.env_id}, not "
+                f"{loaded.env_id}. Make one for this game with "
+                + generator_commands(agent_ref, loaded.env_id, method)
+                + "."
+            )
+        return autoencoder
+    generator = load_generator(ref)
+    check_generator(generator, loaded, ref)
+    return generator
 
 
 def sample_states(loaded: LoadedAgent, n: int, seed: int) -> list[Any]:
@@ -175,10 +218,14 @@ def run_explain(
     *,
     states: list[Any] | None = None,
     pool: list[Any] | None = None,
-    generator: MazeGenerator | None = None,
+    generator: MazeGenerator | AtariGenerator | AtariAutoencoder | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Explain ``config.n`` states (or the given ones) and write the report folder."""
+    """Explain ``config.n`` states (or the given ones) and write the report folder.
+
+    ``generator`` is the method's generative model: the diffusion generator, or for ``latent``
+    the autoencoder (see ``load_method_model``).
+    """
     require_supported(loaded.env_id, config.method)
     domain = domain_for(loaded)
     names = loaded.agent.action_names
@@ -221,6 +268,15 @@ def run_explain(
                 + (" (valid)" if result.valid else " (not valid)"),
             )
             report.image(f"items/item-{i:04d}.png", figure, f"item {i}")
+            if isinstance(state, AtariState):
+                report.animation(
+                    f"items/item-{i:04d}.gif",
+                    stack_animation(
+                        result.original_state.obs,
+                        _picture_state(result.counterfactual_state),
+                    ),
+                    f"item {i}, the stack as the agent saw it",
+                )
     summary = summarise(results, skipped)
     report.text(
         "",

@@ -11,16 +11,20 @@ from .base import Method
 from .search import SearchMethod
 
 if TYPE_CHECKING:
-    from rl_workbench.generative import MazeGenerator
+    from rl_workbench.generative import AtariAutoencoder, AtariGenerator, MazeGenerator
 
-METHOD_NAMES = ("diffusion", "search", "nearest", "pixel")
+METHOD_NAMES = ("diffusion", "latent", "search", "nearest", "pixel")
 """Every method, in the order reports list them."""
 
 
 def make_method(
-    name: str, *, generator: MazeGenerator | None = None, pool: list[MazeState] | None = None
+    name: str,
+    *,
+    generator: MazeGenerator | AtariGenerator | AtariAutoencoder | None = None,
+    pool: list[MazeState] | None = None,
 ) -> Method:
-    """Build a method by name; ``generator`` feeds ``diffusion``, ``pool`` feeds ``nearest``."""
+    """Build a method by name; ``generator`` feeds ``diffusion`` (a generator) and ``latent``
+    (an autoencoder), ``pool`` feeds ``nearest``."""
     if name == "search":
         return SearchMethod()
     if name == "pixel":
@@ -39,5 +43,9 @@ def make_method(
     if name == "diffusion":
         from .diffusion import DiffusionMethod
 
-        return DiffusionMethod(generator=generator)
+        return DiffusionMethod(generator=generator)  # type: ignore[arg-type]
+    if name == "latent":
+        from .latent import LatentMethod
+
+        return LatentMethod(autoencoder=generator)  # type: ignore[arg-type]
     raise UnknownNameError(f"Unknown method {name!r}." + did_you_mean(name, METHOD_NAMES))

@@ -1,17 +1,22 @@
 """Diffusion models (diffusers) of a domain's states: fit, save, load, sample."""
 
+from .atari_autoencoder import AtariAutoencoder
 from .atari_generator import AtariGenerator, AtariGeneratorSpec
 from .fit import FitConfig, fit_generator, load_generator_folder
+from .fit_autoencoder import AutoencoderFitConfig, fit_autoencoder
 from .folder import GeneratorLoadError
 from .maze_generator import GeneratorSpec, MazeGenerator
 
 __all__ = [
+    "AtariAutoencoder",
     "AtariGenerator",
     "AtariGeneratorSpec",
+    "AutoencoderFitConfig",
     "FitConfig",
     "GeneratorLoadError",
     "GeneratorSpec",
     "MazeGenerator",
+    "fit_autoencoder",
     "fit_generator",
     "load_generator_folder",
 ]

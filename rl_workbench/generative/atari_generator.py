@@ -53,6 +53,38 @@ class AtariGeneratorSpec:
         return {"format": FORMAT, "version": VERSION, **asdict(self)}
 
 
+def stacks_to_model_space(states: list[AtariState], spec: AtariGeneratorSpec) -> torch.Tensor:
+    """[B, k, P, P] in [-1, 1], black padding at the bottom and right."""
+    x = torch.from_numpy(np.stack([s.obs for s in states])).float()  # [B, H, W, k]
+    x = x.permute(0, 3, 1, 2) / 127.5 - 1.0
+    p = spec.padded_size
+    out = torch.full((x.shape[0], x.shape[1], p, p), -1.0)
+    out[:, :, : spec.size, : spec.size] = x
+    return out
+
+
+def model_space_to_stacks(x: torch.Tensor, spec: AtariGeneratorSpec) -> torch.Tensor:
+    """The agent's input layout [B, H, W, k], values 0-255 (float, not yet quantised)."""
+    s = spec.size
+    return ((x[:, :, :s, :s] + 1.0) * 127.5).permute(0, 2, 3, 1)
+
+
+def read_atari_spec(folder: str | Path) -> AtariGeneratorSpec:
+    """generator.json of an Atari generator folder, as a spec."""
+    data = read_spec(folder, FORMAT)
+    try:
+        return AtariGeneratorSpec(
+            env_id=data["env_id"],
+            size=int(data["size"]),
+            frames=int(data["frames"]),
+            padded_size=int(data["padded_size"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GeneratorLoadError(
+            f"{Path(folder) / GENERATOR_FILE} is damaged ({exc.__class__.__name__}: {exc})."
+        ) from None
+
+
 class AtariGenerator:
     """A fitted (or fresh) diffusion model of one game's frame stacks."""
 
@@ -68,7 +100,7 @@ class AtariGenerator:
     def create(
         cls,
         spec: AtariGeneratorSpec,
-        block_out_channels: tuple[int, ...] = (32, 64, 64, 64),
+        block_out_channels: tuple[int, ...] = (16, 32, 64, 64),
         num_train_timesteps: int = 1000,
     ) -> AtariGenerator:
         if spec.padded_size % (2 ** (len(block_out_channels) - 1)):
@@ -81,7 +113,7 @@ class AtariGenerator:
 
     @classmethod
     def for_env(
-        cls, env_id: str, block_out_channels: tuple[int, ...] = (32, 64, 64, 64)
+        cls, env_id: str, block_out_channels: tuple[int, ...] = (16, 32, 64, 64)
     ) -> AtariGenerator:
         levels = 2 ** (len(block_out_channels) - 1)
         return cls.create(
@@ -91,18 +123,10 @@ class AtariGenerator:
 
     # -- tensors <-> stacks ----------------------------------------------------------------------
     def to_model_space(self, states: list[AtariState]) -> torch.Tensor:
-        """[B, k, P, P] in [-1, 1], black padding at the bottom and right."""
-        x = torch.from_numpy(np.stack([s.obs for s in states])).float()  # [B, H, W, k]
-        x = x.permute(0, 3, 1, 2) / 127.5 - 1.0
-        p = self.spec.padded_size
-        out = torch.full((x.shape[0], x.shape[1], p, p), -1.0)
-        out[:, :, : self.spec.size, : self.spec.size] = x
-        return out
+        return stacks_to_model_space(states, self.spec)
 
     def crop(self, x: torch.Tensor) -> torch.Tensor:
-        """The agent's input layout [B, H, W, k], values 0-255 (float, not yet quantised)."""
-        s = self.spec.size
-        return ((x[:, :, :s, :s] + 1.0) * 127.5).permute(0, 2, 3, 1)
+        return model_space_to_stacks(x, self.spec)
 
     def decode(self, x: torch.Tensor) -> list[AtariState]:
         """Quantised uint8 stacks from model-space tensors."""
@@ -121,17 +145,6 @@ class AtariGenerator:
 
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> AtariGenerator:
-        data = read_spec(folder, FORMAT)
-        try:
-            spec = AtariGeneratorSpec(
-                env_id=data["env_id"],
-                size=int(data["size"]),
-                frames=int(data["frames"]),
-                padded_size=int(data["padded_size"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise GeneratorLoadError(
-                f"{Path(folder) / GENERATOR_FILE} is damaged ({exc.__class__.__name__}: {exc})."
-            ) from None
+        spec = read_atari_spec(folder)
         unet, scheduler = load_weights(folder, spec.frames, spec.padded_size)
         return cls(unet, scheduler, spec)

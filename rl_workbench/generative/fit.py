@@ -33,6 +33,13 @@ from .maze_generator import GeneratorSpec, MazeGenerator
 logger = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint"
+DEFAULT_WIDTHS: dict[str, tuple[int, ...]] = {
+    "maze": (32, 64, 64),
+    # 84x84 stacks: a narrow first level keeps a CPU step near one second at batch 16; the
+    # fourth level gives the receptive field a whole frame needs.
+    "atari": (16, 32, 64, 64),
+}
+DEFAULT_BATCH: dict[str, int] = {"maze": 64, "atari": 16}
 TRAINING_STATE = "training_state.json"
 
 
@@ -42,24 +49,25 @@ class FitConfig:
 
     Attributes:
         steps: optimiser steps.
-        batch_size: levels per step.
+        batch_size: states per step; None picks the family's default (``DEFAULT_BATCH``).
         learning_rate: AdamW step size.
-        block_out_channels: UNet widths per resolution (no attention: fast on CPU).
+        block_out_channels: UNet widths per resolution (no attention: fast on CPU); None picks
+            the family's default (``DEFAULT_WIDTHS``).
         seed: seeds initialisation, batching and noise.
         checkpoint_every: steps between checkpoints (0: none).
         unique: train on distinct levels only (datasets repeat a level along an episode).
     """
 
     steps: int = 3000
-    batch_size: int = 64
+    batch_size: int | None = None
     learning_rate: float = 1e-3
-    block_out_channels: tuple[int, ...] = (32, 64, 64)
+    block_out_channels: tuple[int, ...] | None = None
     seed: int = 0
     checkpoint_every: int = 500
     unique: bool = True
 
     def __post_init__(self) -> None:
-        if self.steps < 1 or self.batch_size < 1:
+        if self.steps < 1 or (self.batch_size is not None and self.batch_size < 1):
             raise InvalidArgumentError("steps and batch_size must be positive.")
 
 
@@ -91,6 +99,8 @@ def fit_generator(
         )
     if config.unique:
         states = list(dict.fromkeys(states))
+    widths = config.block_out_channels or DEFAULT_WIDTHS[family]
+    batch_size = config.batch_size or DEFAULT_BATCH[family]
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
 
@@ -103,9 +113,9 @@ def fit_generator(
         start_step = json.loads((ckpt / TRAINING_STATE).read_text())["step"]
         logger.info("resuming generator fit from step %d", start_step)
     elif family == "maze":
-        generator = MazeGenerator.create(_maze_spec(data, dataset), config.block_out_channels)
+        generator = MazeGenerator.create(_maze_spec(data, dataset), widths)
     else:
-        generator = AtariGenerator.for_env(env_id, config.block_out_channels)
+        generator = AtariGenerator.for_env(env_id, widths)
     unet: UNet2DModel = generator.unet.train()
     scheduler: DDIMScheduler = generator.scheduler
     optimizer = torch.optim.AdamW(unet.parameters(), lr=config.learning_rate)
@@ -122,10 +132,10 @@ def fit_generator(
     )
     losses: list[float] = []
     for step in range(start_step, config.steps):
-        idx = rng.integers(0, len(states), config.batch_size)
+        idx = rng.integers(0, len(states), batch_size)
         x0 = generator.to_model_space([states[int(i)] for i in idx])
         noise = torch.randn_like(x0)
-        t = torch.randint(0, n_timesteps, (config.batch_size,))
+        t = torch.randint(0, n_timesteps, (batch_size,))
         x_t = scheduler.add_noise(x0, noise, t)
         loss = torch.nn.functional.mse_loss(unet(x_t, t).sample, noise)
         optimizer.zero_grad(set_to_none=True)
@@ -143,7 +153,7 @@ def fit_generator(
     generator.unet.eval()
     generator.save_pretrained(out)
     record = {
-        "config": {**asdict(config), "block_out_channels": list(config.block_out_channels)},
+        "config": {**asdict(config), "block_out_channels": list(widths), "batch_size": batch_size},
         "dataset": str(Path(data).resolve()),
         "training_levels": len(states),
         "final_loss": float(np.mean(losses[-100:])) if losses else None,

@@ -51,7 +51,16 @@ def save_folder(
     folder.mkdir(parents=True, exist_ok=True)
     unet.save_pretrained(folder / "unet")
     scheduler.save_pretrained(folder / "scheduler")
-    (folder / GENERATOR_FILE).write_text(json.dumps(spec, indent=2) + "\n")
+    save_folder_spec(folder, spec)
+
+
+def save_folder_spec(folder: str | Path, spec: dict[str, Any]) -> None:
+    """generator.json, written whole or not at all (a fit beside another may read it)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (GENERATOR_FILE + ".tmp")
+    tmp.write_text(json.dumps(spec, indent=2) + "\n")
+    tmp.replace(folder / GENERATOR_FILE)
 
 
 def read_spec(folder: str | Path, expected_format: str | None = None) -> dict[str, Any]:

@@ -1,28 +1,71 @@
-"""The shipped maze generator and how it is rebuilt: collect levels, then fit.
+"""The shipped generators and how they are rebuilt: collect states with a zoo agent, then fit.
 
 ``rlwb zoo build maze-generator`` collects 60,000 states of ``zoo:maze-uniform`` playing
-``rlwb/Maze-v0`` (cheese anywhere, so the generator covers every cheese position; corner levels
-are a subset) and fits a 3-level UNet on the distinct levels among them.
+``rlwb/Maze-v0`` and fits a 3-level UNet on the distinct levels among them.
+``rlwb zoo build spaceinvaders-generator`` collects 30,000 stacks of ``zoo:spaceinvaders-ppo``
+and fits a 4-level UNet and the latent method's autoencoder on them.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rl_workbench.errors import AgentLoadError
 
 from .atari_generator import AtariGenerator
 from .fit import FitConfig, fit_generator, load_generator_folder
+from .fit_autoencoder import AutoencoderFitConfig, fit_autoencoder
 from .folder import GENERATOR_FILE
 from .maze_generator import MazeGenerator
 
 GENERATOR_ZOO_DIR = Path(__file__).parent / "zoo"
-ZOO_GENERATORS = ("maze-generator",)
-SOURCE_AGENT = "zoo:maze-uniform"
-COLLECT_STATES = 60_000
-FIT = FitConfig(steps=6000, batch_size=64, seed=0)
+
+
+@dataclass(frozen=True)
+class GeneratorRecipe:
+    """How a shipped generator is rebuilt: whose states, how many, and the fits.
+
+    Attributes:
+        name: the zoo name.
+        source_agent: the agent whose play supplies the states.
+        env_id: the environment it plays (None: the one on its card).
+        collect_states: states collected (seed 0, sampled actions).
+        fit: the diffusion fit.
+        autoencoder: the latent method's autoencoder fit (Atari), or None.
+    """
+
+    name: str
+    source_agent: str
+    env_id: str | None
+    collect_states: int
+    fit: FitConfig
+    autoencoder: AutoencoderFitConfig | None = None
+
+
+GENERATOR_RECIPES = {
+    # Cheese anywhere, so the generator covers every cheese position; corner levels are a subset.
+    "maze-generator": GeneratorRecipe(
+        "maze-generator",
+        "zoo:maze-uniform",
+        "rlwb/Maze-v0",
+        60_000,
+        FitConfig(steps=6000, batch_size=64, seed=0),
+    ),
+    "spaceinvaders-generator": GeneratorRecipe(
+        "spaceinvaders-generator",
+        "zoo:spaceinvaders-ppo",
+        None,
+        30_000,
+        FitConfig(steps=2500, seed=0),
+        AutoencoderFitConfig(steps=2000, seed=0),
+    ),
+}
+ZOO_GENERATORS = tuple(GENERATOR_RECIPES)
 
 
 def resolve_generator(ref: str | Path) -> Path:
@@ -33,8 +76,8 @@ def resolve_generator(ref: str | Path) -> Path:
         folder = GENERATOR_ZOO_DIR / name
         if name not in ZOO_GENERATORS or not (folder / GENERATOR_FILE).is_file():
             raise AgentLoadError(
-                f"No shipped generator {text!r}. Shipped: {', '.join(ZOO_GENERATORS)}; build it "
-                "with `rlwb zoo build maze-generator`."
+                f"No shipped generator {text!r}. Shipped: {', '.join(ZOO_GENERATORS)}; build one "
+                f"with `rlwb zoo build {name if name in ZOO_GENERATORS else ZOO_GENERATORS[0]}`."
             )
         return folder
     return Path(text)
@@ -45,30 +88,37 @@ def load_generator(ref: str | Path) -> MazeGenerator | AtariGenerator:
     return load_generator_folder(resolve_generator(ref))
 
 
-def build_zoo_generator(out: Path | None = None, *, progress: bool = True) -> MazeGenerator:
-    """Collect levels with the uniform zoo agent and fit the shipped generator."""
+def build_zoo_generator(
+    name: str = "maze-generator", out: Path | None = None, *, progress: bool = True
+) -> MazeGenerator | AtariGenerator:
+    """Collect states with the recipe's zoo agent, fit the generator (and autoencoder), card it."""
     from rl_workbench.agents import load_agent
     from rl_workbench.data import CollectConfig, collect
 
-    folder = Path(out) if out is not None else GENERATOR_ZOO_DIR / "maze-generator"
+    recipe = GENERATOR_RECIPES[name]
+    folder = Path(out) if out is not None else GENERATOR_ZOO_DIR / name
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "levels"
+        data = Path(tmp) / "states"
         collect(
-            load_agent(SOURCE_AGENT),
+            load_agent(recipe.source_agent, recipe.env_id),
             data,
-            CollectConfig(n_states=COLLECT_STATES, seed=0),
+            CollectConfig(n_states=recipe.collect_states, seed=0),
             progress=progress,
         )
-        generator = fit_generator(data, folder, FIT, progress=progress, resume=False)
-    shutil.rmtree(folder / "checkpoint", ignore_errors=True)
-    write_card(generator, folder)
+        generator = fit_generator(data, folder, recipe.fit, progress=progress, resume=False)
+        if recipe.autoencoder is not None:
+            fit_autoencoder(data, folder, recipe.autoencoder, progress=progress, resume=False)
+        shutil.rmtree(folder / "checkpoint", ignore_errors=True)
+        if isinstance(generator, AtariGenerator):
+            write_atari_card(generator, folder, data, recipe)
+        else:
+            write_card(generator, folder)
     return generator
 
 
 def write_card(generator: MazeGenerator, folder: Path) -> None:
     """The generator's model card: how it was made and how good its samples are."""
-    import json
-
+    recipe = GENERATOR_RECIPES["maze-generator"]
     fit = json.loads((folder / "fit.json").read_text())
     quality = generator.sample_quality(n=500, steps=20, seed=0)
     (folder / "quality.json").write_text(json.dumps(quality, indent=2) + "\n")
@@ -84,8 +134,9 @@ def write_card(generator: MazeGenerator, folder: Path) -> None:
         "| field | value |",
         "|---|---|",
         "| rebuild with | `rlwb zoo build maze-generator` |",
-        f"| training levels | {fit['training_levels']:,} distinct levels among {COLLECT_STATES:,} "
-        f"states of `{SOURCE_AGENT}` on `{generator.spec.env_id}` (collect seed 0) |",
+        f"| training levels | {fit['training_levels']:,} distinct levels among "
+        f"{recipe.collect_states:,} states of `{recipe.source_agent}` on "
+        f"`{generator.spec.env_id}` (collect seed 0) |",
         f"| fit | {fit['config']['steps']:,} steps, batch {fit['config']['batch_size']}, "
         f"lr {fit['config']['learning_rate']}, seed {fit['config']['seed']} |",
         f"| fit time | {fit['seconds'] / 60:.1f} min |",
@@ -99,6 +150,109 @@ def write_card(generator: MazeGenerator, folder: Path) -> None:
         "cheese and sign at their maxima) and asks whether the level generator could have made "
         "it: a perfect maze on procgen's lattice with mouse and cheese on distinct free cells. "
         "`decode` then projects every sample onto the nearest such level.",
+        "",
+    ]
+    (folder / "README.md").write_text("\n".join(lines))
+
+
+def atari_quality(folder: Path, data: Path, n: int = 100, seed: int = 0) -> dict[str, Any]:
+    """How real the generator's samples look, and how faithful the autoencoder is.
+
+    ``sample_realism``: held-out accuracy of the realism classifier telling ``n`` samples from
+    noise (20 DDIM steps) from ``n`` real stacks of the dataset (0.5: indistinguishable).
+    ``autoencoder_*``: median proximity and sparsity of the autoencoder's reconstructions of those
+    real stacks, the floor under every latent-method counterfactual.
+    """
+    import statistics
+
+    import numpy as np
+    import torch
+
+    from rl_workbench.data import Dataset
+    from rl_workbench.domains.atari import AtariState, proximity, sparsity
+    from rl_workbench.domains.realism import realism_accuracy
+
+    from .atari_autoencoder import VAE_FOLDER, AtariAutoencoder
+
+    generator = AtariGenerator.from_pretrained(folder)
+    obs = Dataset.open(data).arrays("obs")["obs"]
+    rng = np.random.default_rng(seed)
+    real = [AtariState(obs[int(i)]) for i in rng.choice(len(obs), n, replace=False)]
+    samples: list[AtariState] = []
+    g = torch.Generator().manual_seed(seed)
+    while len(samples) < n:
+        samples += generator.sample(min(25, n - len(samples)), steps=20, generator=g)
+    quality: dict[str, Any] = {
+        "n": n,
+        "ddim_steps": 20,
+        "sample_realism": realism_accuracy(real, samples, seed=seed),
+    }
+    if (folder / VAE_FOLDER).is_dir():
+        recon = AtariAutoencoder.from_pretrained(folder).reconstruct(real)
+        quality["autoencoder_proximity"] = statistics.median(
+            proximity(a, b) for a, b in zip(real, recon, strict=True)
+        )
+        quality["autoencoder_sparsity"] = statistics.median(
+            sparsity(a, b) for a, b in zip(real, recon, strict=True)
+        )
+    return quality
+
+
+def write_atari_card(
+    generator: AtariGenerator, folder: Path, data: Path, recipe: GeneratorRecipe
+) -> None:
+    """The Atari generator's model card: how both models were made and how good they are."""
+    fit = json.loads((folder / "fit.json").read_text())
+    vae_fit_path = folder / "vae" / "fit.json"
+    vae_fit = json.loads(vae_fit_path.read_text()) if vae_fit_path.is_file() else None
+    quality = atari_quality(folder, data)
+    (folder / "quality.json").write_text(json.dumps(quality, indent=2) + "\n")
+    params = sum(p.numel() for p in generator.unet.parameters())
+    lines = [
+        f"# Model card: {recipe.name}",
+        "",
+        "A diffusers `UNet2DModel` (no attention, block widths "
+        f"{fit['config']['block_out_channels']}, {params:,} parameters) with a DDIM scheduler, "
+        f"modelling `{generator.spec.env_id}` frame stacks exactly as the agent sees them "
+        "(stable-baselines3's Atari pipeline: 84x84 grey, 4 frames, padded to "
+        f"{generator.spec.padded_size}x{generator.spec.padded_size}); and in `vae/` the latent "
+        "method's diffusers `AutoencoderKL`, fitted on the same stacks.",
+        "",
+        "| field | value |",
+        "|---|---|",
+        f"| rebuild with | `rlwb zoo build {recipe.name}` |",
+        f"| training stacks | {fit['training_levels']:,} distinct stacks among "
+        f"{recipe.collect_states:,} states of `{recipe.source_agent}` (sampled actions, collect "
+        "seed 0) |",
+        f"| UNet fit | {fit['config']['steps']:,} steps, batch {fit['config']['batch_size']}, "
+        f"lr {fit['config']['learning_rate']}, seed {fit['config']['seed']}, "
+        f"{fit['seconds'] / 60:.1f} min, final noise loss {fit['final_loss']:.4f} |",
+    ]
+    if vae_fit is not None:
+        c = vae_fit["config"]
+        lines.append(
+            f"| autoencoder fit | widths {c['block_out_channels']}, {c['steps']:,} steps, batch "
+            f"{c['batch_size']}, KL weight {c['kl_weight']}, seed {c['seed']}, "
+            f"{vae_fit['seconds'] / 60:.1f} min, final reconstruction MSE "
+            f"{vae_fit['final_mse']:.5f} |"
+        )
+    lines += [
+        f"| realism of samples from noise | {quality['sample_realism']:.3f} (held-out accuracy "
+        f"of a small CNN telling {quality['n']} samples, {quality['ddim_steps']} DDIM steps, "
+        "from as many real stacks; 0.5 = indistinguishable) |",
+    ]
+    if "autoencoder_proximity" in quality:
+        lines.append(
+            f"| autoencoder reconstructions | median proximity "
+            f"{quality['autoencoder_proximity']:.4f}, median sparsity "
+            f"{quality['autoencoder_sparsity']:.4f} on {quality['n']} real stacks |"
+        )
+    lines += [
+        "",
+        "Counterfactuals do not sample from noise: the diffusion method re-noises the agent's own "
+        "stack only where the agent looks and denoises that region with guidance, so these "
+        "figures bound the generator's free-running quality, not the counterfactuals' (see "
+        "BENCHMARKS.md for those).",
         "",
     ]
     (folder / "README.md").write_text("\n".join(lines))

@@ -68,3 +68,33 @@ def atari_figure(
         sheet.paste(r, (0, y))
         y += r.height
     return sheet
+
+
+def stack_animation(
+    original: np.ndarray, counterfactual: np.ndarray | None, scale: int = 3
+) -> list[Image.Image]:
+    """GIF frames: frame i of the original | of the counterfactual | their difference in red.
+
+    Played in a loop, the stack moves as the agent saw it, so a person sees motion (a bullet's
+    path, a paddle's direction) that one still frame hides.
+    """
+    frames = []
+    k = original.shape[-1]
+    for i in range(k):
+        panels = [stack_strip(original[..., i : i + 1], scale)]
+        if counterfactual is not None:
+            panels.append(stack_strip(counterfactual[..., i : i + 1], scale))
+            panels.append(heat_map(original[..., i : i + 1], counterfactual[..., i : i + 1], scale))
+        gap = 6
+        width = sum(p.width for p in panels) + gap * (len(panels) - 1)
+        sheet = Image.new("RGB", (width, panels[0].height + 16), "white")
+        x = 0
+        for p in panels:
+            sheet.paste(p, (x, 16))
+            x += p.width + gap
+        label = f"frame {i + 1}/{k}: original" + (
+            " | counterfactual | difference" if counterfactual is not None else ""
+        )
+        ImageDraw.Draw(sheet).text((2, 2), label, fill="black")
+        frames.append(sheet)
+    return frames

@@ -55,6 +55,16 @@ class ReportWriter:
         self._lines += [f"![{caption or name}]({name})", ""]
         return path
 
+    def animation(
+        self, name: str, frames: list[Image.Image], caption: str = "", ms_per_frame: int = 400
+    ) -> Path:
+        """Save an animated GIF (looping) into the folder and reference it from the Markdown."""
+        path = self.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
+        self._lines += [f"![{caption or name}]({name})", ""]
+        return path
+
     def write(self, config: dict[str, Any], versions: dict[str, str]) -> Path:
         """Write report.json and report.md; returns the folder."""
         payload = {

@@ -157,6 +157,7 @@ def test_demo_writes_pictures_and_report(
         cell_px=8,
         counterfactuals=2,
         generator=str(tiny_generator_dir),
+        atari_counterfactuals=0,  # shown by test_demo_explains_atari_stacks
     )
     folder = run_demo(tmp_path / "demo", config, progress=False)
     report = json.loads((folder / "report.json").read_text())
@@ -167,6 +168,39 @@ def test_demo_writes_pictures_and_report(
     assert "![maze 2024](maze-2024.png)" in (folder / "report.md").read_text()
     assert set(report["counterfactuals"]) == {"tiny", "tiny (2)"}
     assert (folder / "counterfactuals-0-tiny" / "report.json").is_file()
+
+
+def test_demo_explains_atari_stacks(
+    tiny_agent_dir: Path, tiny_generator_dir: Path, tmp_path: Path
+) -> None:
+    from stable_baselines3 import PPO
+
+    from rl_workbench.demo import DemoConfig, run_demo
+    from rl_workbench.domains import make_env
+    from rl_workbench.generative import AtariGenerator
+
+    env = make_env("ALE/SpaceInvaders-v5")
+    PPO("CnnPolicy", env, n_steps=16, batch_size=16, seed=0).save(tmp_path / "si.zip")
+    atari_gen = AtariGenerator.for_env("ALE/SpaceInvaders-v5", (8, 8))
+    atari_gen.save_pretrained(tmp_path / "si-gen")
+    config = DemoConfig(
+        mazes=1,
+        agents=(str(tiny_agent_dir),),
+        cell_px=8,
+        counterfactuals=0,
+        atari_agent=str(tmp_path / "si.zip"),
+        atari_env="ALE/SpaceInvaders-v5",
+        atari_counterfactuals=1,
+        atari_generator=str(tmp_path / "si-gen"),
+    )
+    folder = run_demo(tmp_path / "demo", config, progress=False)
+    report = json.loads((folder / "report.json").read_text())
+    summary = report["atari_counterfactuals"]
+    assert summary["n"] == 1 and 0.0 <= summary["sparsity"] <= 1.0
+    text = (folder / "report.md").read_text()
+    assert "counterfactuals-atari/items/item-0000.png" in text
+    assert "counterfactuals-atari/items/item-0000.gif" in text
+    assert (folder / "counterfactuals-atari" / "items" / "item-0000.npz").is_file()
 
 
 def test_zoo_list_shows_every_recipe() -> None:

@@ -111,6 +111,10 @@ def test_atari_counterfactuals_are_saved_and_can_be_rechecked(
                 p = loaded.agent.action_probs(torch.as_tensor(saved["counterfactual"][None]))
             assert loaded.agent.action_names[int(p.argmax())] == item["counterfactual_action"]
         assert (out / "items" / f"item-{k:04d}.png").is_file()
+        from PIL import Image
+
+        with Image.open(out / "items" / f"item-{k:04d}.gif") as gif:
+            assert gif.n_frames == 4  # the whole stack, oldest to newest
 
 
 def _rlwb(*args: str):
@@ -138,7 +142,7 @@ def test_explain_on_atari_refuses_search(breakout_agent: Path, tmp_path: Path) -
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--method search is not available" in proc.stderr
-    assert "diffusion, nearest, pixel" in proc.stderr
+    assert "diffusion, latent, nearest, pixel" in proc.stderr
 
 
 def test_diffusion_without_a_generator_names_the_two_commands(

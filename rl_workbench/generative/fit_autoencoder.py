@@ -1,0 +1,144 @@
+"""Fit the ``latent`` method's autoencoder on a dataset of Atari frame stacks, with checkpoints.
+
+Reads top to bottom like ``fit.py``: data, model (fresh or resumed), the loop (reconstruction
+MSE plus a small KL term, the usual VAE objective with a weak prior so codes stay sharp),
+checkpoints, final save into the generator folder's ``vae/``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from rl_workbench.data import Dataset
+from rl_workbench.domains import env_family
+from rl_workbench.domains.atari import AtariState
+from rl_workbench.errors import DatasetError, InvalidArgumentError
+
+from .atari_autoencoder import VAE_FOLDER, AtariAutoencoder
+from .atari_generator import AtariGeneratorSpec
+from .folder import padded_side, save_folder_spec
+
+CHECKPOINT = "vae-checkpoint"
+TRAINING_STATE = "training_state.json"
+
+
+@dataclass(frozen=True)
+class AutoencoderFitConfig:
+    """Settings of one autoencoder fit.
+
+    Attributes:
+        steps: optimiser steps.
+        batch_size: stacks per step.
+        learning_rate: AdamW step size.
+        block_out_channels: encoder/decoder widths; each level after the first halves the side.
+        kl_weight: weight of the KL term (small: the latent search wants faithful codes).
+        seed: seeds initialisation and batching.
+        checkpoint_every: steps between checkpoints (0: none).
+    """
+
+    steps: int = 2000
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    block_out_channels: tuple[int, ...] = (16, 32, 64)
+    kl_weight: float = 1e-6
+    seed: int = 0
+    checkpoint_every: int = 500
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch_size < 1:
+            raise InvalidArgumentError("steps and batch_size must be positive.")
+
+
+def fit_autoencoder(
+    data: str | Path,
+    out: str | Path,
+    config: AutoencoderFitConfig = AutoencoderFitConfig(),
+    *,
+    progress: bool = True,
+    resume: bool = True,
+) -> AtariAutoencoder:
+    """Fit an AutoencoderKL on an Atari dataset's stacks and save it as ``out/vae``."""
+    dataset = Dataset.open(data)
+    env_id = dataset.manifest["env_id"]
+    if env_family(env_id) != "atari":
+        raise DatasetError(
+            f"{data} holds {env_id} states; the autoencoder (for the latent method) is fitted on "
+            "Atari datasets (ALE/*). Mazes are edited by the search and diffusion methods."
+        )
+    states = list(dict.fromkeys(AtariState(o) for o in dataset.arrays("obs")["obs"]))
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+
+    out = Path(out)
+    ckpt = out / CHECKPOINT
+    start_step = 0
+    if resume and (ckpt / TRAINING_STATE).is_file():
+        model = AtariAutoencoder.from_pretrained(ckpt)
+        start_step = json.loads((ckpt / TRAINING_STATE).read_text())["step"]
+    else:
+        levels = 2 ** (len(config.block_out_channels) - 1)
+        spec = AtariGeneratorSpec(env_id=env_id, padded_size=padded_side(84, levels))
+        model = AtariAutoencoder.create(spec, config.block_out_channels)
+    vae = model.vae.train()
+    optimizer = torch.optim.AdamW(vae.parameters(), lr=config.learning_rate)
+
+    started = time.perf_counter()
+    bar = tqdm(
+        total=config.steps,
+        initial=start_step,
+        desc="fitting autoencoder",
+        unit="step",
+        disable=not progress,
+    )
+    losses: list[float] = []
+    for step in range(start_step, config.steps):
+        idx = rng.integers(0, len(states), config.batch_size)
+        x = model.to_model_space([states[int(i)] for i in idx])
+        posterior = vae.encode(x).latent_dist
+        reconstruction = vae.decode(posterior.sample()).sample
+        mse = torch.nn.functional.mse_loss(reconstruction, x)
+        loss = mse + config.kl_weight * posterior.kl().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(float(mse.detach()))
+        bar.update(1)
+        if step % 50 == 0:
+            bar.set_postfix(mse=f"{np.mean(losses[-50:]):.5f}", refresh=False)
+        if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
+            _checkpoint(model, ckpt, step + 1)
+    bar.close()
+
+    model.vae.eval()
+    shutil.rmtree(out / VAE_FOLDER, ignore_errors=True)
+    model.save_pretrained(out)
+    record = {
+        "config": {**asdict(config), "block_out_channels": list(config.block_out_channels)},
+        "dataset": str(Path(data).resolve()),
+        "training_stacks": len(states),
+        "resumed_from_step": start_step,
+        "final_mse": float(np.mean(losses[-100:])) if losses else None,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    (out / VAE_FOLDER / "fit.json").write_text(json.dumps(record, indent=2) + "\n")
+    shutil.rmtree(ckpt, ignore_errors=True)
+    return model
+
+
+def _checkpoint(model: AtariAutoencoder, folder: Path, step: int) -> None:
+    """Write beside the old checkpoint, then swap: a crash never leaves half a folder."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.vae.save_pretrained(tmp / VAE_FOLDER)
+    save_folder_spec(tmp, model.spec.to_dict())
+    (tmp / TRAINING_STATE).write_text(json.dumps({"step": step}) + "\n")
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
