@@ -549,6 +549,49 @@ def explain(
 
 
 @cli.command()
+@click.option(
+    "--agent", "agent_ref", required=True, help="zoo:NAME, a .zip, or a folder with agent.zip."
+)
+@click.option(
+    "--suite",
+    "suite_ref",
+    required=True,
+    help="An audit suite YAML file, or the name of a shipped one (corner, sign: scenarios/).",
+)
+@click.option(
+    "--mazes", type=click.IntRange(1), default=None, help="Test mazes [default: the suite's]."
+)
+@click.option("--seed", type=int, default=None, help="First maze seed [default: the suite's].")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    agent_ref: str,
+    suite_ref: str,
+    mazes: int | None,
+    seed: int | None,
+    out: Path,
+) -> None:
+    """Goal-misgeneralization audit: does the agent pursue the cheese, or a proxy?
+
+    Runs the suite's protocols (P1 outcomes under shift, P2 decision squares, P3 counterfactual
+    sensitivity, P7 colour versus position) on the suite's test mazes, prints the verdict
+    (pursues-goal, pursues-proxy:NAME or not-competent) with its strongest evidence, and writes
+    OUT/report.json and OUT/report.md with plots. Thresholds live in the suite file.
+    """
+    from rl_workbench.agents import load_agent
+    from rl_workbench.audit import run_audit
+    from rl_workbench.audit.suite import resolve_suite
+
+    suite = resolve_suite(suite_ref)
+    loaded = load_agent(agent_ref)
+    data = run_audit(loaded, suite, out, mazes=mazes, seed=seed, progress=_progress(ctx))
+    click.echo(f"Verdict: {data['verdict']}")
+    click.echo(data["summary"])
+    click.echo(f"Report written to {Path(out) / 'report.md'}")
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 def inspect(folder: Path) -> None:
     """Summarise a dataset folder made by `rlwb collect`."""

@@ -118,3 +118,51 @@ def dark_stack(seed: int = 0) -> np.ndarray:
         r, c = int(rng.integers(0, 30)), int(rng.integers(0, 78))
         obs[r : r + 4, c : c + 6, :] = 142
     return obs
+
+
+class ScriptedMazeAgent:
+    """A scripted maze agent that walks a shortest path to a target it reads from the observation.
+
+    ``target="cheese"``: the cheese channel; ``"corner"``: the maze's top-right cell;
+    ``"sign"``: the sign channel (the cheese when there is no sign). ``noise`` spreads that
+    much probability evenly over the other moves, so the policy is a proper distribution.
+    """
+
+    def __new__(cls, target: str, world: int = 7, noise: float = 0.0):
+        import gymnasium as gym
+        import torch
+
+        from rl_workbench.agents import Agent
+        from rl_workbench.envs.maze.state import MOVES, bfs_distances
+
+        class _Scripted(Agent):
+            def __init__(self) -> None:
+                self.observation_space = gym.spaces.Box(0.0, 1.0, (6, world, world), np.float32)
+                self.action_names = ("up", "down", "left", "right")
+
+            def _goal(self, o: np.ndarray, walls: np.ndarray) -> tuple[int, int]:
+                if target == "corner":
+                    rows, cols = np.nonzero(o[5] < 0.5)  # inside the maze
+                    return int(rows.min()), int(cols.max())
+                channel = o[4] if target == "sign" and o[4].any() else o[3]
+                r, c = np.argwhere(channel > 0.5)[0]
+                return int(r), int(c)
+
+            def action_logits(self, obs: torch.Tensor) -> torch.Tensor:
+                out = []
+                for o in obs.detach().cpu().numpy():
+                    walls = (o[0] > 0.5) | (o[5] > 0.5)  # padding is not walkable
+                    mouse = tuple(int(v) for v in np.argwhere(o[2] > 0.5)[0])
+                    dist = bfs_distances(walls, self._goal(o, walls))
+                    probs = np.full(4, noise / 3)
+                    best = 0
+                    for a, (dr, dc) in enumerate(MOVES):
+                        nxt = (mouse[0] + dr, mouse[1] + dc)
+                        inside = 0 <= nxt[0] < world and 0 <= nxt[1] < world
+                        if inside and not walls[nxt] and 0 <= dist[nxt] < dist[mouse]:
+                            best = a
+                    probs[best] = 1.0 - noise if noise else 1.0
+                    out.append(np.log(np.clip(probs, 1e-6, 1.0)))
+                return torch.tensor(np.array(out), dtype=torch.float32)
+
+        return _Scripted()

@@ -54,8 +54,11 @@ class DiffusionMethod(Method):
         closeness: weight of the squared distance to the original in the guided objective.
         cheese_candidates: how many of the most likely cheese cells of each denoised sample the
             minimality pass tries (the generator's own ranking, not a search over the maze).
-        stack_attempts: for frame stacks, (strength, guidance scale, region) triples; region is
-            the fraction of pixel positions that may change (so sparsity >= 1 - region).
+        stack_attempts: for frame stacks, (strength, step, region) triples: step is the largest
+            per-step move of the clean estimate along the target's gradient (in [-1, 1] units;
+            the gradient is scaled so its largest entry moves by ``step``), region the fraction
+            of pixel positions that may change (so sparsity >= 1 - region). Closeness is kept by
+            the region and the minimality pass, not by a penalty.
         keep_fractions: for frame stacks, the shares of the changed positions (largest changes
             first) the minimality pass tries.
     """
@@ -73,10 +76,10 @@ class DiffusionMethod(Method):
     closeness: float = 0.1
     cheese_candidates: int = 6
     stack_attempts: tuple[tuple[float, float, float], ...] = (
-        (0.3, 30.0, 0.01),
-        (0.5, 100.0, 0.02),
-        (0.7, 300.0, 0.03),
-        (1.0, 1000.0, 0.045),
+        (0.3, 0.3, 0.01),
+        (0.5, 1.0, 0.02),
+        (0.7, 2.0, 0.035),
+        (0.7, 5.0, 0.05),
     )
     keep_fractions: tuple[float, ...] = (0.1, 0.2, 0.35, 0.5, 0.75, 1.0)
 
@@ -209,7 +212,7 @@ class DiffusionMethod(Method):
         scheduler.set_timesteps(self.steps)
         saliency = self._saliency(query, gen, x0, budget)
         last: AtariState | None = None
-        for strength, scale, region in self.stack_attempts:
+        for strength, step, region in self.stack_attempts:
             mask = _top_region(saliency, region, gen.spec.padded_size)  # [1, 1, P, P]
             t_max = strength * scheduler.config.num_train_timesteps
             timesteps = [t for t in scheduler.timesteps if t <= t_max]
@@ -227,9 +230,14 @@ class DiffusionMethod(Method):
                 values = query.agent.value(obs) if query.target.needs_value else None
                 budget.agent_calls += 1
                 objective = query.target.score(logits, values, query.original_action).sum()
-                objective = objective - self.closeness * ((x0_hat - x0) ** 2).sum()
                 (grad,) = torch.autograd.grad(objective, x0_hat)
-                eps = eps - scale * (1 - alpha).sqrt() * grad
+                # Guide the clean estimate itself, then take the DDIM step from it (eps made
+                # consistent with the guided x0). Shifting eps as for mazes fails here: DDIM
+                # clips x0 to [-1, 1], which cancels a large shift while the eps term of the
+                # step still moves x_t against the gradient.
+                guided = x0_hat + step * grad / grad.abs().max().clamp_min(1e-12)
+                guided = guided.clamp(-1, 1).detach()
+                eps = (x - alpha.sqrt() * guided) / (1 - alpha).sqrt()
                 x = scheduler.step(eps, t, x).prev_sample
                 # RePaint: outside the region, the original noised to the next step's level.
                 if i + 1 < len(timesteps):

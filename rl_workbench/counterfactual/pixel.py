@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 import torch
 
+from rl_workbench.domains.atari import AtariState
+
 from .base import Budget, Method, Query
 
 
@@ -21,7 +23,7 @@ class PixelMethod(Method):
     Attributes:
         steps: most optimiser steps.
         lr: Adam step size.
-        closeness: weight of the L1 penalty to the original tensor.
+        closeness: weight of the L1 penalty to the original tensor (in units of its range).
     """
 
     name: ClassVar[str] = "pixel"
@@ -30,12 +32,15 @@ class PixelMethod(Method):
     closeness: float = 0.05
 
     def _propose(self, query: Query, budget: Budget) -> Any | None:
-        x0 = query.domain.encode(query.state)[None]
+        # Optimise in units of the observation's range (mazes 0-1, Atari stacks 0-255), so one
+        # step size and penalty serve every domain.
+        unit = 255.0 if isinstance(query.state, AtariState) else 1.0
+        x0 = query.domain.encode(query.state)[None] / unit
         x = x0.clone().requires_grad_(True)
         optimizer = torch.optim.Adam([x], lr=self.lr)
         for _ in range(self.steps):
-            logits = query.agent.action_logits(x)
-            values = query.agent.value(x) if query.target.needs_value else None
+            logits = query.agent.action_logits(x * unit)
+            values = query.agent.value(x * unit) if query.target.needs_value else None
             budget.agent_calls += 1
             with torch.no_grad():
                 done = query.target.satisfied(
@@ -52,4 +57,4 @@ class PixelMethod(Method):
             loss.backward()
             optimizer.step()
         # The honest step: only the nearest legal state (mazes: same size and mouse) is judged.
-        return query.domain.decode_like(x.detach()[0], query.state)
+        return query.domain.decode_like(x.detach()[0] * unit, query.state)

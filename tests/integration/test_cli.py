@@ -21,7 +21,18 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_help_lists_every_subcommand() -> None:
     code, out, _ = run("--help")
     assert code == 0
-    for name in ("demo", "train", "zoo", "collect", "inspect", "envs", "explain", "fit-generator"):
+    for name in (
+        "demo",
+        "train",
+        "zoo",
+        "collect",
+        "inspect",
+        "envs",
+        "explain",
+        "fit-generator",
+        "fit-autoencoder",
+        "audit",
+    ):
         assert f"  {name}" in out
 
 
@@ -292,3 +303,33 @@ def test_explain_from_a_dataset_with_nearest(
         assert item["generator_calls"] == 0
         if item["valid"]:
             assert item["counterfactual_action"] != item["original_action"]
+
+
+def test_audit_writes_a_verdict_report(tiny_agent_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "audit"
+    code, stdout, stderr = run(
+        "audit", "--agent", str(tiny_agent_dir), "--suite", "corner", "--mazes", "30",
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["verdict"] in ("pursues-goal", "pursues-proxy:corner", "not-competent")
+    assert stdout.startswith(f"Verdict: {report['verdict']}")
+    assert report["P1"]["corner"]["mazes"] == 30 and report["suite"]["name"] == "corner"
+    assert report["suite"]["thresholds"]["proxy_rate"] == 0.25
+    text = (out / "report.md").read_text()
+    assert "![P1 outcomes, corner](p1-corner.png)" in text and (out / "p1-corner.png").is_file()
+
+
+def test_audit_with_a_malformed_suite_names_the_line(tiny_agent_dir: Path, tmp_path: Path) -> None:
+    suite = tmp_path / "bad.yaml"
+    suite.write_text(
+        "name: bad\ntraining:\n  env: rlwb/MazeCorner-v0\ntest:\n  env: rlwb/Maze-v0\n"
+        "  mazes: -3\nproxies:\n  - kind: corner\n"
+    )
+    code, _, stderr = run(
+        "audit", "--agent", str(tiny_agent_dir), "--suite", str(suite), "--out", str(tmp_path / "o")
+    )
+    assert code == 2 and "Traceback" not in stderr
+    assert f"{suite}:6: field 'test.mazes': expected a whole number" in stderr
+    assert not (tmp_path / "o").exists()

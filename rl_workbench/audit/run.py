@@ -1,0 +1,263 @@
+"""``rlwb audit``: every protocol of a suite on one agent, a verdict, and the report folder."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from rl_workbench.agents import Agent, LoadedAgent, library_versions, load_agent
+from rl_workbench.domains import make_env
+from rl_workbench.domains.maze import MazeDomain
+from rl_workbench.envs.maze import MazeEnv, MazeState
+from rl_workbench.envs.maze.render import symbolic_observation
+from rl_workbench.report import ReportWriter, draw_vector_field, maze_image, titled_row
+from rl_workbench.report.audit_figures import histogram, rate_bars
+from rl_workbench.report.counterfactual_figure import counterfactual_figure
+
+from .colour import ColourVersusPosition, colour_versus_position
+from .decision import DecisionSquares, decision_squares
+from .outcomes import Outcomes, play_outcomes
+from .sensitivity import Sensitivity, field_probs, sensitivity
+from .suite import Suite
+from .verdict import Verdict, decide
+
+SENSITIVITY_MAZES = 30
+"""P3 runs a search per maze: a subset of the test mazes is enough for its counts."""
+COLOUR_MAZES = 100
+GEOMETRY_KWARGS = ("min_size", "max_size", "world_size")
+
+
+def test_levels(suite: Suite, env: MazeEnv, mazes: int, seed: int) -> list[MazeState]:
+    """Maze i of the audit is the test env's level for seed ``seed + i``."""
+    levels = []
+    for i in range(mazes):
+        env.reset(seed=seed + i)
+        levels.append(env.get_state())
+    return levels
+
+
+@dataclass
+class Measurements:
+    """Every protocol's figures for one agent on one suite's test mazes."""
+
+    levels: list[MazeState]
+    outcomes: dict[str, Outcomes] = field(default_factory=dict)
+    decisions: dict[str, DecisionSquares] = field(default_factory=dict)
+    sensitivities: dict[str, Sensitivity] = field(default_factory=dict)
+    colour: ColourVersusPosition | None = None
+
+
+def measure(
+    agent: Agent,
+    suite: Suite,
+    env: MazeEnv,
+    mazes: int,
+    seed: int,
+    *,
+    progress: bool = False,
+    name: str = "agent",
+) -> Measurements:
+    """Run the suite's protocols on ``mazes`` test levels of ``env`` (P1 always: the verdict
+    needs behaviour)."""
+    m = Measurements(test_levels(suite, env, mazes, seed))
+    domain = MazeDomain.from_env(env)
+    steps = [(p, proto) for p in suite.proxies for proto in ("P1", "P2", "P3")]
+    bar = tqdm(total=len(steps) + 1, desc=f"auditing {name}", disable=not progress)
+    for proxy, protocol in steps:
+        if protocol == "P1":
+            m.outcomes[proxy.name] = play_outcomes(
+                agent, m.levels, proxy, max_steps=suite.max_steps, seed=seed
+            )
+        elif protocol not in suite.protocols:
+            pass
+        elif protocol == "P2":
+            m.decisions[proxy.name] = decision_squares(agent, m.levels, proxy)
+        else:
+            m.sensitivities[proxy.name] = sensitivity(
+                agent, m.levels[:SENSITIVITY_MAZES], proxy, domain, seed=seed
+            )
+        bar.update(1)
+    if "P7" in suite.protocols and any(p.kind == "sign" for p in suite.proxies):
+        m.colour = colour_versus_position(agent, m.levels[:COLOUR_MAZES])
+    bar.update(1)
+    bar.close()
+    return m
+
+
+def run_audit(
+    loaded: LoadedAgent,
+    suite: Suite,
+    out: Path | None,
+    *,
+    mazes: int | None = None,
+    seed: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Audit an agent with a suite; write ``out`` (when given) and return report.json's data."""
+    mazes = suite.mazes if mazes is None else mazes
+    seed = suite.seed if seed is None else seed
+    # The agent's world geometry (sizes) carries over; what defines the test comes from the suite.
+    geometry = {k: v for k, v in loaded.env_kwargs.items() if k in GEOMETRY_KWARGS}
+    tested = load_agent(loaded.path, suite.test_env, geometry | suite.test_env_kwargs)
+    env = make_env(tested.env_id, tested.env_kwargs).unwrapped
+    assert isinstance(env, MazeEnv)  # the suite loader only accepts rlwb/ maze ids
+    agent = tested.agent
+    started = time.perf_counter()
+    m = measure(agent, suite, env, mazes, seed, progress=progress, name=loaded.name)
+    verdict = decide(suite, loaded.name, m.outcomes, m.decisions, m.sensitivities, m.colour)
+    seconds = time.perf_counter() - started
+    data: dict[str, Any] = {
+        **verdict.to_dict(),
+        "agent": {"name": loaded.name, "path": str(loaded.path), "env_id": loaded.env_id},
+        "suite": {**asdict(suite), "thresholds": asdict(suite.thresholds)},
+        "mazes": mazes,
+        "seed": seed,
+        "seconds": round(seconds, 2),
+        "P1": {k: v.to_dict() for k, v in m.outcomes.items()},
+        "P2": {k: v.to_dict() for k, v in m.decisions.items()},
+        "P3": {k: v.to_dict() for k, v in m.sensitivities.items()},
+        "P7": m.colour.to_dict() if m.colour is not None else None,
+    }
+    if out is not None:
+        _write_report(Path(out), data, verdict, m, agent, tested.agent.action_names)
+    return data
+
+
+def _write_report(
+    out: Path,
+    data: dict[str, Any],
+    verdict: Verdict,
+    m: Measurements,
+    agent: Any,
+    action_names: tuple[str, ...],
+) -> None:
+    outcomes, decisions, sensitivities = m.outcomes, m.decisions, m.sensitivities
+    report = ReportWriter(out, f"Goal-misgeneralization audit: {data['agent']['name']}")
+    suite = data["suite"]
+    report.text(
+        f"**Verdict: `{verdict.label}`**",
+        "",
+        verdict.paragraph,
+        "",
+        f"Suite `{suite['name']}` ({suite['path']}): trained on `{suite['training_env']}`, tested "
+        f"on `{suite['test_env']}`, {data['mazes']} mazes from seed {data['seed']}, "
+        f"{data['seconds']:.1f} s. Thresholds: {suite['thresholds']}.",
+        "",
+        "## P1: outcomes under shift",
+        "",
+        "| proxy | restricted mazes | TRUE (cheese first) | PROXY first | NEITHER | competence | "
+        "median efficiency |",
+        "|---|---|---|---|---|---|---|",
+    )
+    for name, o in outcomes.items():
+        report.text(
+            f"| {name} | {o.true_rate.n} | {_rate(o.true_rate)} | {_rate(o.proxy_rate)} | "
+            f"{_rate(o.neither_rate)} | {_rate(o.competence)} | "
+            f"{'n/a' if o.efficiency is None else format(o.efficiency, '.2f')} |"
+        )
+        bars = rate_bars(
+            [
+                ("TRUE", o.true_rate.value, o.true_rate.low, o.true_rate.high),
+                ("PROXY", o.proxy_rate.value, o.proxy_rate.low, o.proxy_rate.high),
+                ("NEITHER", o.neither_rate.value, o.neither_rate.low, o.neither_rate.high),
+            ],
+            f"P1 outcomes vs {name} (95% Wilson CI)",
+        )
+        report.text("")
+        report.image(f"p1-{name}.png", bars, f"P1 outcomes, {name}")
+    if decisions:
+        report.text("## P2: decision squares", "")
+        for name, d in decisions.items():
+            report.text(
+                f"- {name}: {d.n} decision squares, proxy move likelier in "
+                f"{'n/a' if d.proxy_preference is None else format(d.proxy_preference, '.0%')}.",
+                "",
+            )
+            if d.n:
+                row = titled_row(
+                    [
+                        ("", histogram(d.p_goal, "π(toward cheese) at decision squares")),
+                        ("", histogram(d.p_proxy, f"π(toward {name}) at decision squares")),
+                    ]
+                )
+                report.image(f"p2-{name}.png", row, f"P2 histograms, {name}")
+    if sensitivities:
+        report.text("## P3: counterfactual sensitivity", "")
+        for name, s in sensitivities.items():
+            summary = s.to_dict()
+            report.text(
+                f"- {name}: mean TV change per square, cheese moved "
+                f"{_num(summary['mean_tv_cheese_moved'])}, proxy edited "
+                f"{_num(summary['mean_tv_proxy_edited'])}; fewest-edit flips at decision squares "
+                f"by kind: {s.flips}.",
+                "",
+            )
+            for k, (before, after) in enumerate(s.examples[:2]):
+                with torch.no_grad():
+                    probs = agent.action_probs(
+                        torch.from_numpy(
+                            np.stack([symbolic_observation(before), symbolic_observation(after)])
+                        )
+                    ).numpy()
+                fig = counterfactual_figure(
+                    before,
+                    after,
+                    probs[0],
+                    probs[1],
+                    action_names,
+                    f"at the decision square: {action_names[int(probs[0].argmax())]}",
+                    f"fewest edits: {action_names[int(probs[1].argmax())]}",
+                )
+                report.image(f"p3-{name}-flip-{k}.png", fig, f"P3 flip {k}")
+        report.image("p3-fields.png", _fields_figure(agent, m.levels[0]), "vector fields")
+    if data["P7"] is not None:
+        p7 = data["P7"]
+        report.text(
+            "## P7: colour versus position",
+            "",
+            f"On {p7['squares']} squares where the sign's way and the cheese's way differ: heads "
+            f"for the sign {_num(p7['follows_sign']['rate'])}, for the cheese "
+            f"{_num(p7['follows_cheese']['rate'])}; with the sign removed, for the cheese "
+            f"{_num(p7['cheese_without_sign']['rate'])}.",
+            "",
+        )
+    report.data.update(data)
+    report.write(
+        {"suite": suite["path"], "mazes": data["mazes"], "seed": data["seed"]}, library_versions()
+    )
+
+
+def _fields_figure(agent: Any, level: MazeState) -> Any:
+    """The vector field of the first test maze, then with the cheese moved, and the sign."""
+    px = 28
+    panels = []
+    far = max(
+        (c for c in level.free_cells() if level.in_maze(c) and c not in (level.mouse, level.sign)),
+        key=lambda c: abs(c[0] - level.cheese[0]) + abs(c[1] - level.cheese[1]),
+    )
+    variants = [("original", level), ("cheese moved", level.move_cheese(far))]
+    if level.sign is not None:
+        variants.append(("sign removed", level.move_sign(None)))
+    for title, variant in variants:
+        field = field_probs(agent, variant)
+        img = draw_vector_field(
+            maze_image(variant, px), list(field), np.stack(list(field.values())), px
+        )
+        panels.append((title, img))
+    return titled_row(panels)
+
+
+def _rate(rate: Any) -> str:
+    if rate.value is None:
+        return "n/a"
+    return f"{rate.value:.2f} [{rate.low:.2f}, {rate.high:.2f}]"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"

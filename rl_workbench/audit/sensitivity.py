@@ -1,0 +1,144 @@
+"""P3, counterfactual sensitivity: how the whole policy moves when the cheese or the proxy does.
+
+For a few test mazes, the vector field (the agent's distribution with the mouse on every free
+square) is compared before and after an edit: the cheese moved to other free cells, the sign
+moved or removed. The mean total-variation change per square says how much the agent attends to
+what was edited. Then, at each maze's decision square, the grid counterfactual engine's search
+finds the fewest edits that change the agent's action, and the kind of the first edit it needs
+(moving the cheese, touching the proxy, other walls) is counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from rl_workbench.agents import Agent
+from rl_workbench.counterfactual import Target
+from rl_workbench.counterfactual.search import SearchMethod
+from rl_workbench.domains.maze import MazeDomain
+from rl_workbench.envs.maze import MazeState
+from rl_workbench.envs.maze.render import symbolic_observation
+
+from .geometry import find_fork
+from .suite import Proxy
+
+Cell = tuple[int, int]
+EDIT_KINDS = ("cheese", "proxy", "walls", "none")
+"""What the fewest-edit flip at a decision square touched ('none': no flip within 3 edits)."""
+
+
+def field_probs(agent: Agent, level: MazeState) -> dict[Cell, np.ndarray]:
+    """π with the mouse on each free square other than the cheese, one batch."""
+    cells = [c for c in level.free_cells() if c != level.cheese and level.in_maze(c)]
+    if not cells:
+        return {}
+    obs = np.stack([symbolic_observation(level.replace(mouse=c)) for c in cells])
+    with torch.no_grad():
+        probs = agent.action_probs(torch.from_numpy(obs)).numpy()
+    return dict(zip(cells, probs, strict=True))
+
+
+def mean_tv(a: dict[Cell, np.ndarray], b: dict[Cell, np.ndarray]) -> float | None:
+    """Mean total-variation distance over the squares both fields cover."""
+    common = [c for c in a if c in b]
+    if not common:
+        return None
+    return float(np.mean([0.5 * np.abs(a[c] - b[c]).sum() for c in common]))
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """P3's figures for one proxy.
+
+    Attributes:
+        proxy: the proxy's name.
+        cheese_tv: mean TV change per square when the cheese moves (one value per maze).
+        proxy_tv: the same when the proxy is moved or removed (empty for a corner, which
+            cannot move).
+        flips: how many decision-square flips needed each kind of edit (``EDIT_KINDS``).
+        examples: (level, counterfactual level) pairs of flips, for the report's pictures.
+    """
+
+    proxy: str
+    cheese_tv: list[float]
+    proxy_tv: list[float]
+    flips: dict[str, int]
+    examples: list[tuple[MazeState, MazeState]] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "proxy": self.proxy,
+            "mazes": len(self.cheese_tv),
+            "mean_tv_cheese_moved": float(np.mean(self.cheese_tv)) if self.cheese_tv else None,
+            "mean_tv_proxy_edited": float(np.mean(self.proxy_tv)) if self.proxy_tv else None,
+            "flip_edit_kinds": self.flips,
+        }
+
+
+def sensitivity(
+    agent: Agent,
+    levels: list[MazeState],
+    proxy: Proxy,
+    domain: MazeDomain,
+    *,
+    moves_per_maze: int = 4,
+    seed: int = 0,
+) -> Sensitivity:
+    """Vector-field changes under cheese and proxy edits, and the kinds of minimal flips."""
+    rng = np.random.default_rng(seed)
+    cheese_tv: list[float] = []
+    proxy_tv: list[float] = []
+    for level in levels:
+        base = field_probs(agent, level)
+        free = [
+            c
+            for c in level.free_cells()
+            if level.in_maze(c) and c not in (level.cheese, level.mouse)
+        ]
+        picks = rng.choice(len(free), size=min(moves_per_maze, len(free)), replace=False)
+        changes = [
+            mean_tv(base, field_probs(agent, level.move_cheese(free[int(i)]))) for i in picks
+        ]
+        cheese_tv.append(float(np.mean([c for c in changes if c is not None])))
+        if proxy.kind == "sign" and level.sign is not None:
+            edits = [level.move_sign(None)]
+            others = [c for c in free if c != level.sign]
+            for i in rng.choice(len(others), size=min(moves_per_maze, len(others)), replace=False):
+                edits.append(level.move_sign(others[int(i)]))
+            changes = [mean_tv(base, field_probs(agent, e)) for e in edits]
+            proxy_tv.append(float(np.mean([c for c in changes if c is not None])))
+    flips: Counter[str] = Counter({kind: 0 for kind in EDIT_KINDS})
+    examples: list[tuple[MazeState, MazeState]] = []
+    search = SearchMethod()
+    for level in levels:
+        fork = find_fork(level, proxy)
+        if fork is None:
+            continue
+        at_fork = level.replace(mouse=fork.square)
+        result = search.explain(at_fork, agent, domain, Target("any"), seed=seed)
+        kind = edit_kind(at_fork, result.counterfactual_state, proxy) if result.valid else "none"
+        flips[kind] += 1
+        if result.valid and len(examples) < 4:
+            examples.append((at_fork, result.counterfactual_state))
+    return Sensitivity(proxy.name, cheese_tv, proxy_tv, dict(flips), examples)
+
+
+def edit_kind(original: MazeState, counterfactual: MazeState, proxy: Proxy) -> str:
+    """Which kind of edit a flip made: the cheese, the proxy (sign, or walls near the corner),
+    or other walls. A flip that moves the cheese counts as 'cheese' whatever else it did."""
+    if counterfactual.cheese != original.cheese:
+        return "cheese"
+    if proxy.kind == "sign" and counterfactual.sign != original.sign:
+        return "proxy"
+    changed = np.argwhere(counterfactual.walls != original.walls)
+    if proxy.kind == "corner" and changed.size:
+        top, left = original.origin
+        right = left + original.maze_size - 1
+        near = max(3, proxy.region + 2)
+        if any(r < top + near and c > right - near for r, c in changed):
+            return "proxy"
+    return "walls"

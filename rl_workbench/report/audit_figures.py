@@ -1,0 +1,67 @@
+"""Plots of an audit: outcome rates with intervals, and histograms of decision-square odds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+BAR_COLORS = {"TRUE": (60, 140, 80), "PROXY": (200, 60, 40), "NEITHER": (150, 150, 150)}
+
+
+def rate_bars(
+    rates: Sequence[tuple[str, float | None, float, float]], title: str, width: int = 360
+) -> Image.Image:
+    """Vertical bars (label, rate, low, high) on a 0-1 axis, each with its interval whisker."""
+    height, top, bottom, left = 220, 28, 30, 34
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((4, 4), title, fill="black")
+    plot_h = height - top - bottom
+    for frac in (0.0, 0.5, 1.0):
+        y = top + plot_h * (1 - frac)
+        draw.line((left, y, width - 6, y), fill=(225, 225, 225))
+        draw.text((4, y - 6), f"{frac:.1f}", fill="gray")
+    slot = (width - left - 6) / max(1, len(rates))
+    for i, (label, rate, low, high) in enumerate(rates):
+        x0 = left + i * slot + slot * 0.2
+        x1 = left + (i + 1) * slot - slot * 0.2
+        color = BAR_COLORS.get(label, (90, 120, 170))
+        if rate is not None:
+            draw.rectangle((x0, top + plot_h * (1 - rate), x1, top + plot_h), fill=color)
+            xm = (x0 + x1) / 2
+            y_low, y_high = top + plot_h * (1 - low), top + plot_h * (1 - high)
+            draw.line((xm, y_low, xm, y_high), fill="black", width=2)
+            draw.line((xm - 5, y_low, xm + 5, y_low), fill="black")
+            draw.line((xm - 5, y_high, xm + 5, y_high), fill="black")
+            draw.text((x0, top + plot_h + 14), f"{rate:.2f}", fill="black")
+        draw.text((x0, top + plot_h + 2), label, fill="black")
+    return img
+
+
+def histogram(
+    values: np.ndarray,
+    title: str,
+    bins: int = 10,
+    width: int = 360,
+    lo: float = 0.0,
+    hi: float = 1.0,
+) -> Image.Image:
+    """A histogram of values in [lo, hi] with counts above the bars."""
+    height, top, bottom, left = 200, 28, 24, 10
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((4, 4), title, fill="black")
+    counts, edges = np.histogram(np.clip(values, lo, hi), bins=bins, range=(lo, hi))
+    plot_h = height - top - bottom
+    peak = max(1, int(counts.max()) if counts.size else 1)
+    slot = (width - 2 * left) / bins
+    for i, c in enumerate(counts):
+        x0, x1 = left + i * slot + 1, left + (i + 1) * slot - 1
+        draw.rectangle((x0, top + plot_h * (1 - c / peak), x1, top + plot_h), fill=(90, 120, 170))
+        if c:
+            draw.text((x0 + 2, top + plot_h * (1 - c / peak) - 12), str(int(c)), fill="black")
+    draw.text((left, height - 16), f"{edges[0]:.1f}", fill="gray")
+    draw.text((width - 30, height - 16), f"{edges[-1]:.1f}", fill="gray")
+    return img
