@@ -35,6 +35,8 @@ class DemoConfig:
         atari_env: its game (None: the one on its card).
         atari_counterfactuals: its states explained with the diffusion method (0: none).
         atari_generator: the generator for those.
+        audit_suite: the goal-misgeneralization suite each maze agent is audited with ("" none).
+        audit_mazes: test mazes per audit.
     """
 
     mazes: int = 4
@@ -48,6 +50,8 @@ class DemoConfig:
     atari_env: str | None = None
     atari_counterfactuals: int = 2
     atari_generator: str = "zoo:spaceinvaders-generator"
+    audit_suite: str = "corner"
+    audit_mazes: int = 300
 
 
 def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = True) -> Path:
@@ -120,12 +124,42 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
                 f" over {sampled.get('episodes', 0)} evaluation episodes (model card: "
                 f"`{loaded.path.parent / 'README.md'}`)."
             )
+    if config.audit_suite:
+        _audits(report, agents, config, progress)
     if config.counterfactuals:
         _counterfactuals(report, agents, config, progress)
     if config.atari_counterfactuals:
         _atari_counterfactuals(report, config, progress)
     report.data["episodes"] = episodes
     return report.write(asdict(config), library_versions())
+
+
+def _audits(
+    report: ReportWriter, agents: dict[str, LoadedAgent], config: DemoConfig, progress: bool
+) -> None:
+    """Each maze agent audited for goal misgeneralization, each in its own report folder."""
+    from rl_workbench.audit import run_audit
+    from rl_workbench.audit.suite import resolve_suite
+
+    suite = resolve_suite(config.audit_suite)
+    report.text(
+        f"## Goal-misgeneralization audit (suite `{suite.name}`)",
+        "",
+        "| agent | verdict | report |",
+        "|---|---|---|",
+    )
+    verdicts = {}
+    paragraphs = []
+    for i, (name, loaded) in enumerate(agents.items()):
+        folder = f"audit-{i}-{name.replace(' ', '_')}"
+        data = run_audit(
+            loaded, suite, report.folder / folder, mazes=config.audit_mazes, progress=progress
+        )
+        verdicts[name] = data["verdict"]
+        report.text(f"| {name} | `{data['verdict']}` | [{folder}/report.md]({folder}/report.md) |")
+        paragraphs += [data["summary"], ""]
+    report.text("", *paragraphs)
+    report.data["audits"] = verdicts
 
 
 def _counterfactuals(

@@ -169,6 +169,7 @@ def test_demo_writes_pictures_and_report(
         counterfactuals=2,
         generator=str(tiny_generator_dir),
         atari_counterfactuals=0,  # shown by test_demo_explains_atari_stacks
+        audit_mazes=20,
     )
     folder = run_demo(tmp_path / "demo", config, progress=False)
     report = json.loads((folder / "report.json").read_text())
@@ -179,6 +180,10 @@ def test_demo_writes_pictures_and_report(
     assert "![maze 2024](maze-2024.png)" in (folder / "report.md").read_text()
     assert set(report["counterfactuals"]) == {"tiny", "tiny (2)"}
     assert (folder / "counterfactuals-0-tiny" / "report.json").is_file()
+    verdicts = ("pursues-goal", "pursues-proxy:corner", "not-competent")
+    assert set(report["audits"]) == {"tiny", "tiny (2)"}
+    assert all(v in verdicts for v in report["audits"].values())
+    assert (folder / "audit-0-tiny" / "report.md").is_file()
 
 
 def test_demo_explains_atari_stacks(
@@ -199,6 +204,7 @@ def test_demo_explains_atari_stacks(
         agents=(str(tiny_agent_dir),),
         cell_px=8,
         counterfactuals=0,
+        audit_suite="",
         atari_agent=str(tmp_path / "si.zip"),
         atari_env="ALE/SpaceInvaders-v5",
         atari_counterfactuals=1,
