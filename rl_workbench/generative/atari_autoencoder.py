@@ -8,6 +8,7 @@ diffusion generator and stored beside it as the folder's ``vae/`` (diffusers' pi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -98,10 +99,12 @@ class AtariAutoencoder:
                 f"The autoencoder weights in {path} cannot be read ({exc.__class__.__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else ''}). Refit the autoencoder."
             ) from None
-        if vae.config.in_channels != spec.frames or vae.config.sample_size != spec.padded_size:
+        if vae.config.in_channels != spec.frames or vae.config.sample_size < spec.size:
             raise GeneratorLoadError(
                 f"{path}: the autoencoder takes {vae.config.in_channels}x"
                 f"{vae.config.sample_size}² inputs but generator.json describes "
-                f"{spec.frames}x{spec.padded_size}²."
+                f"{spec.frames} frames of {spec.size}²."
             )
+        # Its padding is its own: it halves the side fewer times than the UNet beside it.
+        spec = replace(spec, padded_size=int(vae.config.sample_size))
         return cls(vae, spec)

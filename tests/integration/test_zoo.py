@@ -47,3 +47,31 @@ def test_space_invaders_agent_beats_three_times_random() -> None:
     loaded = load_agent("zoo:spaceinvaders-ppo")
     assert loaded.agent.observation_space.shape == (84, 84, 4)
     assert loaded.agent.action_names[:2] == ("NOOP", "FIRE")
+
+
+def test_space_invaders_generator_is_shipped_and_explains_the_zoo_agent(tmp_path) -> None:
+    """zoo:spaceinvaders-generator (UNet + vae/) loads, matches the agent, and is the default."""
+    import json
+
+    from rl_workbench.counterfactual import ExplainConfig, run_explain
+    from rl_workbench.counterfactual.explain import load_method_model
+    from rl_workbench.generative import AtariAutoencoder, AtariGenerator
+    from rl_workbench.generative.zoo import GENERATOR_ZOO_DIR
+
+    folder = GENERATOR_ZOO_DIR / "spaceinvaders-generator"
+    card = (folder / "README.md").read_text()
+    assert "rlwb zoo build spaceinvaders-generator" in card and "realism" in card
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert size < 20 * 2**20  # small enough to commit
+    loaded = load_agent("zoo:spaceinvaders-ppo")
+    generator = load_method_model("diffusion", loaded, None, "zoo:spaceinvaders-ppo")
+    autoencoder = load_method_model("latent", loaded, None, "zoo:spaceinvaders-ppo")
+    assert isinstance(generator, AtariGenerator) and isinstance(autoencoder, AtariAutoencoder)
+    assert generator.spec.env_id == autoencoder.spec.env_id == loaded.env_id
+    summary = run_explain(
+        loaded, tmp_path / "cf", ExplainConfig(n=2, seed=1), generator=generator, progress=False
+    )
+    report = json.loads((tmp_path / "cf" / "report.json").read_text())
+    assert summary["n"] == 2 and len(report["items"]) == 2
+    # Edits stay local: at most the largest region an attempt may change.
+    assert summary["sparsity"] >= 0.95
