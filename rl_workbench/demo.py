@@ -143,6 +143,7 @@ def _audits(
 
     suite = resolve_suite(config.audit_suite)
     report.text(
+        "",
         f"## Goal-misgeneralization audit (suite `{suite.name}`)",
         "",
         "| agent | verdict | report |",

@@ -45,7 +45,7 @@ def bars(
     if probs is None:
         draw.text((2, 2), "no counterfactual", fill="gray")
         return img
-    label_w = 44
+    label_w = max(44, 7 * max(len(n) for n in names) + 6)  # Atari names are long
     for i, (name, p) in enumerate(zip(names, probs, strict=True)):
         y = 2 + i * row
         color = (200, 60, 40) if i == chosen else (120, 140, 170)
