@@ -1,0 +1,141 @@
+"""Proper scoring of people's predictions against the agent's own distribution.
+
+A person's answer is a distribution q over actions (picking an action with a confidence c puts c
+on it and spreads 1 - c evenly over the rest). It is scored against the agent's distribution π,
+never against a "right" move: ``‖q - π‖²`` is the part of the expected Brier score a person
+controls (0 is perfect, even for a random agent), and top-choice accuracy asks whether argmax q
+is argmax π. See REFERENCES.md, "Quizzing people".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def confidence_distribution(choice: int, confidence: float, n_actions: int) -> np.ndarray:
+    """q with ``confidence`` on ``choice`` and the rest spread evenly over the other actions."""
+    if not 0 <= choice < n_actions:
+        raise ValueError(f"choice must be in 0..{n_actions - 1}, got {choice}")
+    if not 1 / n_actions - 1e-9 <= confidence <= 1:
+        raise ValueError(f"confidence must be in [1/{n_actions}, 1], got {confidence}")
+    q = np.full(n_actions, (1 - confidence) / (n_actions - 1))
+    q[choice] = confidence
+    return q
+
+
+def squared_distance(q: Sequence[float], pi: Sequence[float]) -> float:
+    """‖q - π‖²: 0 when the person's distribution is the agent's; at most 2."""
+    q, pi = np.asarray(q, dtype=float), np.asarray(pi, dtype=float)
+    return float(((q - pi) ** 2).sum())
+
+
+def top_choice_correct(q: Sequence[float], pi: Sequence[float]) -> bool:
+    """Whether the person's most likely action is the agent's most likely one."""
+    return int(np.argmax(q)) == int(np.argmax(pi))
+
+
+@dataclass(frozen=True)
+class PredictScore:
+    """One prediction's scores."""
+
+    squared_distance: float
+    top_choice_correct: bool
+    stated_confidence: float
+
+    def to_dict(self) -> dict[str, float | bool]:
+        return {
+            "squared_distance": self.squared_distance,
+            "top_choice_correct": self.top_choice_correct,
+            "stated_confidence": self.stated_confidence,
+        }
+
+
+def score_prediction(q: Sequence[float], pi: Sequence[float]) -> PredictScore:
+    q_arr = np.asarray(q, dtype=float)
+    if q_arr.shape != np.asarray(pi).shape or abs(q_arr.sum() - 1) > 1e-6 or (q_arr < 0).any():
+        raise ValueError("a prediction must be a distribution over the agent's actions")
+    return PredictScore(squared_distance(q, pi), top_choice_correct(q, pi), float(q_arr.max()))
+
+
+@dataclass(frozen=True)
+class ConstructScore:
+    """One construction attempt: did the agent do the target, and how many edits it took."""
+
+    success: bool
+    edits: int
+    fewest_edits: int | None
+
+    @property
+    def edit_ratio(self) -> float | None:
+        """Edits used / the fewest possible (1.0 is optimal), for successes only."""
+        if not self.success or not self.fewest_edits:
+            return None
+        return self.edits / self.fewest_edits
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "success": self.success,
+            "edits": self.edits,
+            "fewest_edits": self.fewest_edits,
+            "edit_ratio": self.edit_ratio,
+        }
+
+
+def calibration_table(
+    confidences: Sequence[float],
+    correct: Sequence[bool],
+    bins: Sequence[float] = (0.25, 0.5, 0.75, 1.0),
+) -> list[dict[str, float | int | None]]:
+    """Rows (bin upper edge, answers, mean stated confidence, fraction correct)."""
+    c = np.asarray(confidences, dtype=float)
+    ok = np.asarray(correct, dtype=bool)
+    rows = []
+    low = 0.0
+    for high in bins:
+        in_bin = (c > low) & (c <= high + 1e-12) if low > 0 else (c <= high + 1e-12)
+        n = int(in_bin.sum())
+        rows.append(
+            {
+                "bin": f"({low:.2f}, {high:.2f}]",
+                "answers": n,
+                "mean_confidence": float(c[in_bin].mean()) if n else None,
+                "fraction_correct": float(ok[in_bin].mean()) if n else None,
+            }
+        )
+        low = high
+    return rows
+
+
+def bootstrap_mean(
+    values: Sequence[float], *, reps: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float | None, float | None, float | None]:
+    """(mean, low, high): the percentile bootstrap interval of a mean."""
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return None, None, None
+    rng = np.random.default_rng(seed)
+    means = x[rng.integers(0, x.size, (reps, x.size))].mean(axis=1)
+    alpha = (1 - level) / 2
+    return float(x.mean()), float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def bootstrap_difference(
+    a: Sequence[float], b: Sequence[float], *, reps: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float | None, float | None, float | None]:
+    """(mean(a) - mean(b), low, high), resampling each group independently."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.size == 0 or y.size == 0:
+        return None, None, None
+    rng = np.random.default_rng(seed)
+    diffs = x[rng.integers(0, x.size, (reps, x.size))].mean(axis=1) - y[
+        rng.integers(0, y.size, (reps, y.size))
+    ].mean(axis=1)
+    alpha = (1 - level) / 2
+    return (
+        float(x.mean() - y.mean()),
+        float(np.quantile(diffs, alpha)),
+        float(np.quantile(diffs, 1 - alpha)),
+    )
