@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 
 from rl_workbench.errors import RLWorkbenchError
+from rl_workbench.yamlfile import YamlReader, compose
 
 PROTOCOLS = ("P1", "P2", "P3", "P7")
 PROXY_KINDS = ("corner", "sign")
@@ -102,14 +103,8 @@ def load_suite(path: str | Path) -> Suite:
 
 def parse_suite(text: str, source: str = "<suite>") -> Suite:
     """Check a suite's YAML text; errors name ``source``, the line and the field."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SuiteError(f"{where}: not valid YAML ({problem}).") from None
-    reader = _Reader(source)
+    root = compose(text, source, SuiteError)
+    reader = YamlReader(source, SuiteError)
     doc = reader.mapping(root, "the suite", required=True)
     reader.only(doc, "the suite", _TOP_KEYS)
     training = reader.mapping(reader.get(doc, "training", required=True), "training")
@@ -118,7 +113,7 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
     reader.only(test, "test", ("env", "env_kwargs", "mazes", "seed", "max_steps"))
     proxies_node = reader.get(doc, "proxies", required=True)
     proxies = tuple(
-        reader.proxy(p, f"proxies[{i}]")
+        _proxy(reader, p, f"proxies[{i}]")
         for i, p in enumerate(reader.sequence(proxies_node, "proxies"))
     )
     if not proxies:
@@ -151,11 +146,11 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
         name=reader.string(reader.get(doc, "name", required=True), "name"),
         description=reader.string(reader.get(doc, "description"), "description", default=""),
         goal=reader.choice(reader.get(doc, "goal"), "goal", ("cheese",), default="cheese"),
-        training_env=reader.env_id(reader.get(training, "env", required=True), "training.env"),
+        training_env=_env_id(reader, reader.get(training, "env", required=True), "training.env"),
         training_env_kwargs=reader.kwargs(
             reader.get(training, "env_kwargs"), "training.env_kwargs"
         ),
-        test_env=reader.env_id(reader.get(test, "env", required=True), "test.env"),
+        test_env=_env_id(reader, reader.get(test, "env", required=True), "test.env"),
         test_env_kwargs=reader.kwargs(reader.get(test, "env_kwargs"), "test.env_kwargs"),
         mazes=reader.integer(reader.get(test, "mazes"), "test.mazes", 1, 100_000, default=200),
         seed=reader.integer(reader.get(test, "seed"), "test.seed", 0, 2**31 - 1, default=0),
@@ -183,140 +178,25 @@ SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 """The shipped suites (the repository's scenarios/ folder)."""
 
 
-class _Reader:
-    """Typed access to a composed YAML tree, with errors that point into the file."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def where(self, node: yaml.Node | None, fieldname: str, expected: str, got: str) -> str:
-        line = f":{node.start_mark.line + 1}" if node is not None else ""
-        return f"{self.source}{line}: field '{fieldname}': expected {expected}, got {got}."
-
-    def _fail(self, node: yaml.Node | None, fieldname: str, expected: str) -> SuiteError:
-        if node is None:
-            got = "nothing"
-        elif isinstance(node, yaml.ScalarNode):
-            got = repr(node.value)
-        else:
-            got = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
-        return SuiteError(self.where(node, fieldname, expected, got))
-
-    def mapping(
-        self, node: yaml.Node | None, fieldname: str, required: bool = True
-    ) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self._fail(node, fieldname, "a mapping of fields")
-        out: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode):
-                raise self._fail(key, fieldname, "field names as plain text")
-            out[key.value] = value
-        out["__node__"] = node  # type: ignore[assignment]
-        return out
-
-    def only(self, mapping: dict[str, yaml.Node], fieldname: str, allowed: tuple[str, ...]) -> None:
-        for key, value in mapping.items():
-            if key != "__node__" and key not in allowed:
-                raise SuiteError(
-                    self.where(
-                        value,
-                        f"{fieldname}.{key}" if fieldname != "the suite" else key,
-                        f"one of the fields {', '.join(allowed)}",
-                        f"unknown field {key!r}",
-                    )
-                )
-
-    def get(
-        self, mapping: dict[str, yaml.Node], key: str, required: bool = False
-    ) -> yaml.Node | None:
-        node = mapping.get(key)
-        if node is None and required:
-            raise SuiteError(
-                f"{self.source}:{mapping['__node__'].start_mark.line + 1}: missing required "
-                f"field '{key}'."
-            )
-        return node
-
-    def sequence(self, node: yaml.Node, fieldname: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self._fail(node, fieldname, "a list")
-        return list(node.value)
-
-    def _scalar(self, node: yaml.Node | None, fieldname: str, expected: str) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            raise self._fail(node, fieldname, expected)
-        return yaml.safe_load(yaml.serialize(node))
-
-    def string(self, node: yaml.Node | None, fieldname: str, default: str | None = None) -> str:
-        if node is None and default is not None:
-            return default
-        value = self._scalar(node, fieldname, "text")
-        if not isinstance(value, str) or not value.strip():
-            raise self._fail(node, fieldname, "non-empty text")
-        return value
-
-    def choice(
-        self,
-        node: yaml.Node | None,
-        fieldname: str,
-        options: tuple[str, ...],
-        default: str | None = None,
-    ) -> str:
-        if node is None and default is not None:
-            return default
-        value = self._scalar(node, fieldname, f"one of {', '.join(options)}")
-        if value not in options:
-            raise self._fail(node, fieldname, f"one of {', '.join(options)}")
-        return value
-
-    def integer(
-        self, node: yaml.Node | None, fieldname: str, low: int, high: int, default: int
-    ) -> int:
-        if node is None:
-            return default
-        value = self._scalar(node, fieldname, f"a whole number from {low} to {high}")
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self._fail(node, fieldname, f"a whole number from {low} to {high}")
-        return value
-
-    def fraction(self, node: yaml.Node | None, fieldname: str) -> float:
-        value = self._scalar(node, fieldname, "a number from 0 to 1")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise self._fail(node, fieldname, "a number from 0 to 1")
-        return float(value)
-
-    def env_id(self, node: yaml.Node | None, fieldname: str) -> str:
-        value = self.string(node, fieldname)
-        if not value.startswith("rlwb/"):
-            raise self._fail(
-                node, fieldname, "a maze environment id (rlwb/Maze-v0, rlwb/MazeCorner-v0, ...)"
-            )
-        from rl_workbench.envs import MAZE_VARIANTS
-
-        if value not in MAZE_VARIANTS:
-            raise self._fail(node, fieldname, f"one of {', '.join(MAZE_VARIANTS)}")
-        return value
-
-    def kwargs(self, node: yaml.Node | None, fieldname: str) -> dict[str, Any]:
-        if node is None:
-            return {}
-        mapping = self.mapping(node, fieldname)
-        out = {}
-        for key, value in mapping.items():
-            if key == "__node__":
-                continue
-            if not isinstance(value, yaml.ScalarNode):
-                raise self._fail(value, f"{fieldname}.{key}", "a plain value")
-            out[key] = yaml.safe_load(yaml.serialize(value))
-        return out
-
-    def proxy(self, node: yaml.Node, fieldname: str) -> Proxy:
-        mapping = self.mapping(node, fieldname)
-        self.only(mapping, fieldname, ("name", "kind", "region"))
-        kind = self.choice(
-            self.get(mapping, "kind", required=True), f"{fieldname}.kind", PROXY_KINDS
+def _env_id(reader: YamlReader, node: yaml.Node | None, fieldname: str) -> str:
+    value = reader.string(node, fieldname)
+    if not value.startswith("rlwb/"):
+        raise reader._fail(
+            node, fieldname, "a maze environment id (rlwb/Maze-v0, rlwb/MazeCorner-v0, ...)"
         )
-        region = self.integer(self.get(mapping, "region"), f"{fieldname}.region", 1, 25, default=1)
-        name = self.string(self.get(mapping, "name"), f"{fieldname}.name", default=kind)
-        return Proxy(name=name, kind=kind, region=region)  # type: ignore[arg-type]
+    from rl_workbench.envs import MAZE_VARIANTS
+
+    if value not in MAZE_VARIANTS:
+        raise reader._fail(node, fieldname, f"one of {', '.join(MAZE_VARIANTS)}")
+    return value
+
+
+def _proxy(reader: YamlReader, node: yaml.Node, fieldname: str) -> Proxy:
+    mapping = reader.mapping(node, fieldname)
+    reader.only(mapping, fieldname, ("name", "kind", "region"))
+    kind = reader.choice(
+        reader.get(mapping, "kind", required=True), f"{fieldname}.kind", PROXY_KINDS
+    )
+    region = reader.integer(reader.get(mapping, "region"), f"{fieldname}.region", 1, 25, default=1)
+    name = reader.string(reader.get(mapping, "name"), f"{fieldname}.name", default=kind)
+    return Proxy(name=name, kind=kind, region=region)  # type: ignore[arg-type]

@@ -1,1 +1,1 @@
-"""The prediction quiz: can people predict (and steer) an agent? Scoring, the answer store, the app."""
+"""The prediction quiz: can people predict, and steer, an agent? Scoring, store, app."""
