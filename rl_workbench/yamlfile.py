@@ -36,7 +36,7 @@ class YamlReader:
         line = f":{node.start_mark.line + 1}" if node is not None else ""
         return f"{self.source}{line}: field '{fieldname}': expected {expected}, got {got}."
 
-    def _fail(self, node: yaml.Node | None, fieldname: str, expected: str) -> RLWorkbenchError:
+    def fail(self, node: yaml.Node | None, fieldname: str, expected: str) -> RLWorkbenchError:
         if node is None:
             got = "nothing"
         elif isinstance(node, yaml.ScalarNode):
@@ -49,11 +49,11 @@ class YamlReader:
         self, node: yaml.Node | None, fieldname: str, required: bool = True
     ) -> dict[str, yaml.Node]:
         if not isinstance(node, yaml.MappingNode):
-            raise self._fail(node, fieldname, "a mapping of fields")
+            raise self.fail(node, fieldname, "a mapping of fields")
         out: dict[str, yaml.Node] = {}
         for key, value in node.value:
             if not isinstance(key, yaml.ScalarNode):
-                raise self._fail(key, fieldname, "field names as plain text")
+                raise self.fail(key, fieldname, "field names as plain text")
             out[key.value] = value
         out["__node__"] = node  # type: ignore[assignment]
         return out
@@ -83,12 +83,12 @@ class YamlReader:
 
     def sequence(self, node: yaml.Node, fieldname: str) -> list[yaml.Node]:
         if not isinstance(node, yaml.SequenceNode):
-            raise self._fail(node, fieldname, "a list")
+            raise self.fail(node, fieldname, "a list")
         return list(node.value)
 
     def _scalar(self, node: yaml.Node | None, fieldname: str, expected: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
-            raise self._fail(node, fieldname, expected)
+            raise self.fail(node, fieldname, expected)
         return yaml.safe_load(yaml.serialize(node))
 
     def string(self, node: yaml.Node | None, fieldname: str, default: str | None = None) -> str:
@@ -96,7 +96,7 @@ class YamlReader:
             return default
         value = self._scalar(node, fieldname, "text")
         if not isinstance(value, str) or not value.strip():
-            raise self._fail(node, fieldname, "non-empty text")
+            raise self.fail(node, fieldname, "non-empty text")
         return value
 
     def choice(
@@ -110,7 +110,7 @@ class YamlReader:
             return default
         value = self._scalar(node, fieldname, f"one of {', '.join(options)}")
         if value not in options:
-            raise self._fail(node, fieldname, f"one of {', '.join(options)}")
+            raise self.fail(node, fieldname, f"one of {', '.join(options)}")
         return value
 
     def integer(
@@ -120,13 +120,13 @@ class YamlReader:
             return default
         value = self._scalar(node, fieldname, f"a whole number from {low} to {high}")
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self._fail(node, fieldname, f"a whole number from {low} to {high}")
+            raise self.fail(node, fieldname, f"a whole number from {low} to {high}")
         return value
 
     def fraction(self, node: yaml.Node | None, fieldname: str) -> float:
         value = self._scalar(node, fieldname, "a number from 0 to 1")
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise self._fail(node, fieldname, "a number from 0 to 1")
+            raise self.fail(node, fieldname, "a number from 0 to 1")
         return float(value)
 
     def kwargs(self, node: yaml.Node | None, fieldname: str) -> dict[str, Any]:
@@ -138,6 +138,6 @@ class YamlReader:
             if key == "__node__":
                 continue
             if not isinstance(value, yaml.ScalarNode):
-                raise self._fail(value, f"{fieldname}.{key}", "a plain value")
+                raise self.fail(value, f"{fieldname}.{key}", "a plain value")
             out[key] = yaml.safe_load(yaml.serialize(value))
         return out

@@ -181,13 +181,13 @@ SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 def _env_id(reader: YamlReader, node: yaml.Node | None, fieldname: str) -> str:
     value = reader.string(node, fieldname)
     if not value.startswith("rlwb/"):
-        raise reader._fail(
+        raise reader.fail(
             node, fieldname, "a maze environment id (rlwb/Maze-v0, rlwb/MazeCorner-v0, ...)"
         )
     from rl_workbench.envs import MAZE_VARIANTS
 
     if value not in MAZE_VARIANTS:
-        raise reader._fail(node, fieldname, f"one of {', '.join(MAZE_VARIANTS)}")
+        raise reader.fail(node, fieldname, f"one of {', '.join(MAZE_VARIANTS)}")
     return value
 
 
