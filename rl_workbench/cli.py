@@ -591,6 +591,63 @@ def audit(
     click.echo(f"Report written to {Path(out) / 'report.md'}")
 
 
+@cli.group(invoke_without_command=True)
+@click.option(
+    "--deck",
+    default="maze",
+    show_default=True,
+    help="A deck file, or the name of a shipped one (maze, spaceinvaders: scenarios/).",
+)
+@click.option("--user", default=None, help="Your name in the results [default: $USER].")
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The answer database [default: quiz.sqlite in your data directory].",
+)
+@click.pass_context
+def quiz(ctx: click.Context, deck: str, user: str | None, db: Path | None) -> None:
+    """The prediction quiz: predict the agent, steer it, spot a flawed one (a terminal app).
+
+    Every answer is saved the moment it is given; running the same command again resumes an
+    unfinished session. `rlwb quiz stats` summarises the answers.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import getpass
+
+    from rl_workbench.quiz.app import create_app
+
+    app = create_app(deck, user or getpass.getuser(), db)
+    app.run()
+    click.echo(f"Answers saved in {app.store.path}")
+
+
+@quiz.command("stats")
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The answer database [default: quiz.sqlite in your data directory].",
+)
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Also write every answer.")
+def quiz_stats(db: Path | None, csv_path: Path | None) -> None:
+    """Per-condition and per-person means with bootstrap 95% intervals, explain minus control."""
+    from rl_workbench.quiz.stats import export_csv, format_summary, summarise
+    from rl_workbench.quiz.store import AnswerStore, default_db_path
+
+    path = db or default_db_path()
+    if not Path(path).is_file():
+        raise InvalidArgumentError(
+            f"No answer database at {path}; take the quiz first or pass --db."
+        )
+    store = AnswerStore(path)
+    click.echo(format_summary(summarise(store)))
+    if csv_path is not None:
+        n = export_csv(store, csv_path)
+        click.echo(f"{n} answers written to {csv_path}")
+
+
 @cli.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 def inspect(folder: Path) -> None:

@@ -86,7 +86,7 @@ class YamlReader:
             raise self.fail(node, fieldname, "a list")
         return list(node.value)
 
-    def _scalar(self, node: yaml.Node | None, fieldname: str, expected: str) -> Any:
+    def scalar(self, node: yaml.Node | None, fieldname: str, expected: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             raise self.fail(node, fieldname, expected)
         return yaml.safe_load(yaml.serialize(node))
@@ -94,7 +94,7 @@ class YamlReader:
     def string(self, node: yaml.Node | None, fieldname: str, default: str | None = None) -> str:
         if node is None and default is not None:
             return default
-        value = self._scalar(node, fieldname, "text")
+        value = self.scalar(node, fieldname, "text")
         if not isinstance(value, str) or not value.strip():
             raise self.fail(node, fieldname, "non-empty text")
         return value
@@ -108,7 +108,7 @@ class YamlReader:
     ) -> str:
         if node is None and default is not None:
             return default
-        value = self._scalar(node, fieldname, f"one of {', '.join(options)}")
+        value = self.scalar(node, fieldname, f"one of {', '.join(options)}")
         if value not in options:
             raise self.fail(node, fieldname, f"one of {', '.join(options)}")
         return value
@@ -118,13 +118,13 @@ class YamlReader:
     ) -> int:
         if node is None:
             return default
-        value = self._scalar(node, fieldname, f"a whole number from {low} to {high}")
+        value = self.scalar(node, fieldname, f"a whole number from {low} to {high}")
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise self.fail(node, fieldname, f"a whole number from {low} to {high}")
         return value
 
     def fraction(self, node: yaml.Node | None, fieldname: str) -> float:
-        value = self._scalar(node, fieldname, "a number from 0 to 1")
+        value = self.scalar(node, fieldname, "a number from 0 to 1")
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise self.fail(node, fieldname, "a number from 0 to 1")
         return float(value)

@@ -145,7 +145,10 @@ class ScriptedMazeAgent:
                     rows, cols = np.nonzero(o[5] < 0.5)  # inside the maze
                     return int(rows.min()), int(cols.max())
                 channel = o[4] if target == "sign" and o[4].any() else o[3]
-                r, c = np.argwhere(channel > 0.5)[0]
+                if not (channel > 0.5).any():  # nothing to head for (e.g. blinded): stay put
+                    r, c = np.argwhere(o[2] > 0.5)[0]
+                else:
+                    r, c = np.argwhere(channel > 0.5)[0]
                 return int(r), int(c)
 
             def action_logits(self, obs: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,196 @@
+"""The quiz app: built by ``create_app`` so tests (and labs) can pass their own agents and store.
+
+Every piece of agent or generator work (loading agents, building an item, running the agent on a
+constructed level) runs in a Textual thread worker and posts its result back with
+``call_from_thread``, so a key press is answered at once. Answers are written by the session,
+each in its own transaction, before the next item is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from rl_workbench.envs.maze import MazeState
+
+from .deck import Deck, resolve_deck
+from .items import Item, QuizAgents, load_quiz_agents
+from .screens import (
+    ConstructScreen,
+    HelpScreen,
+    LoadingScreen,
+    PredictScreen,
+    ResultsScreen,
+    SpotQuestionScreen,
+    StudyScreen,
+    WelcomeScreen,
+)
+from .session import QuizSession
+from .store import AnswerStore
+
+
+class QuizApp(App[None]):
+    """One person, one deck, one session (new or resumed)."""
+
+    CSS_PATH = "quiz.tcss"
+    TITLE = "RL Workbench quiz"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        deck: Deck,
+        user: str,
+        store: AnswerStore,
+        *,
+        agents: QuizAgents | None = None,
+        condition: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.deck = deck
+        self.user = user
+        self.store = store
+        self.agents = agents
+        self.condition = condition
+        self.seed = seed
+        self.session: QuizSession | None = None
+        self.sub_title = f"{deck.name} · {user}"
+
+    # -- start ------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(LoadingScreen())
+        self._load()
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self) -> None:
+        agents = self.agents or load_quiz_agents(self.deck)
+        session = QuizSession(
+            self.deck, self.user, self.store, agents, condition=self.condition, seed=self.seed
+        )
+        self.call_from_thread(self._loaded, session)
+
+    def _loaded(self, session: QuizSession) -> None:
+        self.session = session
+        total = len(session.slots)
+        done = total - sum(
+            1 for i in range(total) if i not in self.store.answered(session.session.id)
+        )
+        self.switch_screen(
+            WelcomeScreen(self.deck.name, self.deck.description, session.condition, done, total)
+        )
+
+    def action_start(self) -> None:
+        self.advance()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # -- items ------------------------------------------------------------------------------------
+    def advance(self) -> None:
+        """Show the first unanswered item, or the results when none is left."""
+        assert self.session is not None
+        index = self.session.next_index
+        if index is None:
+            self.switch_screen(ResultsScreen(self.session.results()))
+            return
+        self._build(index)
+
+    @work(thread=True, exclusive=True, group="item")
+    def _build(self, index: int) -> None:
+        assert self.session is not None
+        item = self.session.item(index)
+        self.call_from_thread(self._show, item)
+
+    def _show(self, item: Item) -> None:
+        session = self.session
+        assert session is not None
+        session.shown(item.index)
+        phase = session.phase_of(item.index)
+        names = session.agents.action_names
+        progress = (
+            f" {phase.kind} · item {item.index + 1} of {len(session.slots)} · "
+            f"phase {item.phase + 1} of {len(self.deck.phases)}"
+        )
+        if item.kind == "predict":
+            screen: Any = PredictScreen(item, names, progress, phase.feedback)
+        elif item.kind == "construct":
+            screen = ConstructScreen(item, names, progress)
+        elif item.kind == "spot-question":
+            screen = SpotQuestionScreen(item, names, progress)
+        else:
+            screen = StudyScreen(item, names, progress)
+        self.switch_screen(screen)
+
+    # -- answers (called by the screens) ----------------------------------------------------
+    def submit_view(self, item: Item) -> None:
+        assert self.session is not None
+        self.session.answer_view(item)
+        self.advance()
+
+    def submit_predict(self, item: Item, q: list[float], *, advance: bool) -> dict[str, Any]:
+        assert self.session is not None
+        score = self.session.answer_predict(item, q)
+        if advance:
+            self.advance()
+        return score
+
+    def check_construct(self, item: Item, level: MazeState) -> str | None:
+        assert self.session is not None
+        return self.session.check_construct(item, level)
+
+    @work(thread=True, exclusive=True, group="construct")
+    def submit_construct(self, item: Item, level: MazeState) -> None:
+        assert self.session is not None
+        score = self.session.answer_construct(item, level)
+        from .items import probs_of
+
+        probs = [float(p) for p in probs_of(self.session.agents.main.agent, level)]
+        self.call_from_thread(self._construct_done, score, probs)
+
+    def _construct_done(self, score: dict[str, Any], probs: list[float]) -> None:
+        if isinstance(self.screen, ConstructScreen):
+            self.screen.show_outcome(score, probs)
+
+    def submit_spot(self, item: Item, flawed: str, blind_to: str) -> None:
+        assert self.session is not None
+        self.session.answer_spot(item, flawed, blind_to)
+        self.advance()
+
+
+def create_app(
+    deck: str | Path | Deck,
+    user: str,
+    db: str | Path | None = None,
+    *,
+    agents: QuizAgents | None = None,
+    condition: str | None = None,
+    seed: int | None = None,
+) -> QuizApp:
+    """The quiz for ``user`` on ``deck`` (a path, a shipped deck's name, or a Deck), answers in
+    ``db`` (default: the user's data directory)."""
+    loaded = deck if isinstance(deck, Deck) else resolve_deck(deck)
+    return QuizApp(loaded, user, AnswerStore(db), agents=agents, condition=condition, seed=seed)
+
+
+def screen_text(app: App[Any]) -> str:
+    """The current screen as plain text (what ``export_screenshot`` draws, without the SVG), for
+    text captures in docs and for tests that read the screen."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(
+        width=width, height=height, file=io.StringIO(), record=True, color_system=None,
+        legacy_windows=False, safe_box=False,
+    )  # fmt: skip
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()

@@ -1,0 +1,169 @@
+"""Quiz decks: declarative YAML files naming the environment, the agent(s), and the phases.
+
+A deck fixes everything a lab needs to compare people: which agent, which states (drawn from
+seeds, so every person of a deck sees the same items), which phases in which order, whether
+feedback is shown, and the study conditions assigned at random per session. Every field is
+checked, and a mistake names the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from rl_workbench.errors import RLWorkbenchError
+from rl_workbench.yamlfile import YamlReader, compose
+
+PHASE_KINDS = ("study", "predict", "construct", "spot")
+CONDITIONS = ("explain", "control")
+FLAWS = ("blind-cheese",)
+DECKS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+class DeckError(RLWorkbenchError):
+    """A quiz deck file is missing, is not YAML, or has a field of the wrong kind."""
+
+    title = "Bad quiz deck"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One block of items.
+
+    Attributes:
+        kind: study (explanations or plain actions, by condition), predict, construct, spot.
+        items: how many items.
+        feedback: show the agent's answer after each item (predict, construct).
+        target: construct only: the action the person must make the agent take.
+        budget: construct only: most edits allowed.
+    """
+
+    kind: Literal["study", "predict", "construct", "spot"]
+    items: int
+    feedback: bool = True
+    target: str | None = None
+    budget: int = 3
+
+
+@dataclass(frozen=True)
+class Deck:
+    """A quiz deck as loaded."""
+
+    name: str
+    env: str
+    agent: str
+    phases: tuple[Phase, ...]
+    description: str = ""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    flawed_agent: str | None = None
+    flaw: str = "blind-cheese"
+    seed: int = 0
+    conditions: tuple[str, ...] = CONDITIONS
+    path: str | None = None
+    digest: str = ""
+
+    @property
+    def is_maze(self) -> bool:
+        return self.env.startswith("rlwb/")
+
+
+def resolve_deck(ref: str | Path) -> Deck:
+    """A deck by path, or by the name of a shipped one (``maze`` -> scenarios/maze-deck.yaml)."""
+    path = Path(ref)
+    if not path.exists():
+        for candidate in (DECKS_DIR / f"{ref}.yaml", DECKS_DIR / f"{ref}-deck.yaml"):
+            if candidate.is_file():
+                path = candidate
+                break
+    if not path.is_file():
+        shipped = sorted(p.name for p in DECKS_DIR.glob("*-deck.yaml"))
+        raise DeckError(f"{ref} does not exist. Shipped decks: {', '.join(shipped) or 'none'}.")
+    return parse_deck(path.read_text(), str(path))
+
+
+def parse_deck(text: str, source: str = "<deck>") -> Deck:
+    root = compose(text, source, DeckError)
+    r = YamlReader(source, DeckError)
+    doc = r.mapping(root, "the deck")
+    r.only(
+        doc,
+        "the deck",
+        ("name", "description", "env", "env_kwargs", "agent", "flawed_agent", "seed",
+         "conditions", "phases"),
+    )  # fmt: skip
+    env = r.string(r.get(doc, "env", required=True), "env")
+    if not env.startswith(("rlwb/", "ALE/")):
+        raise r.fail(r.get(doc, "env"), "env", "a maze (rlwb/...) or Atari (ALE/...) id")
+    flawed = r.get(doc, "flawed_agent")
+    flawed_ref, flaw = None, "blind-cheese"
+    if flawed is not None:
+        fm = r.mapping(flawed, "flawed_agent")
+        r.only(fm, "flawed_agent", ("agent", "flaw"))
+        flawed_ref = r.string(r.get(fm, "agent", required=True), "flawed_agent.agent")
+        flaw = r.choice(r.get(fm, "flaw"), "flawed_agent.flaw", FLAWS, default="blind-cheese")
+    phases = []
+    phases_node = r.get(doc, "phases", required=True)
+    for i, node in enumerate(r.sequence(phases_node, "phases")):
+        name = f"phases[{i}]"
+        pm = r.mapping(node, name)
+        r.only(pm, name, ("kind", "items", "feedback", "target", "budget"))
+        kind = r.choice(r.get(pm, "kind", required=True), f"{name}.kind", PHASE_KINDS)
+        feedback_node = r.get(pm, "feedback")
+        feedback = True
+        if feedback_node is not None:
+            value = r.scalar(feedback_node, f"{name}.feedback", "true or false")
+            if not isinstance(value, bool):
+                raise r.fail(feedback_node, f"{name}.feedback", "true or false")
+            feedback = value
+        target = None
+        if kind == "construct":
+            target = r.string(r.get(pm, "target", required=True), f"{name}.target")
+        phases.append(
+            Phase(
+                kind=kind,  # type: ignore[arg-type]
+                items=r.integer(r.get(pm, "items"), f"{name}.items", 1, 200, default=5),
+                feedback=feedback,
+                target=target,
+                budget=r.integer(r.get(pm, "budget"), f"{name}.budget", 1, 20, default=3),
+            )
+        )
+    if not phases:
+        raise DeckError(r.where(phases_node, "phases", "at least one phase", "an empty list"))
+    if any(p.kind == "spot" for p in phases) and flawed_ref is None:
+        raise DeckError(
+            r.where(phases_node, "phases", "a flawed_agent for spot phases", "no flawed_agent")
+        )
+    if not env.startswith("rlwb/") and any(p.kind in ("construct", "spot") for p in phases):
+        raise DeckError(
+            r.where(phases_node, "phases", "study or predict phases for Atari decks", "others")
+        )
+    conditions_node = r.get(doc, "conditions")
+    conditions = CONDITIONS
+    if conditions_node is not None:
+        conditions = tuple(
+            r.choice(c, f"conditions[{i}]", CONDITIONS)
+            for i, c in enumerate(r.sequence(conditions_node, "conditions"))
+        )
+        if not conditions:
+            raise DeckError(r.where(conditions_node, "conditions", "at least one", "none"))
+    return Deck(
+        name=r.string(r.get(doc, "name", required=True), "name"),
+        description=r.string(r.get(doc, "description"), "description", default=""),
+        env=env,
+        env_kwargs=r.kwargs(r.get(doc, "env_kwargs"), "env_kwargs"),
+        agent=r.string(r.get(doc, "agent", required=True), "agent"),
+        flawed_agent=flawed_ref,
+        flaw=flaw,
+        seed=r.integer(r.get(doc, "seed"), "seed", 0, 2**31 - 1, default=0),
+        conditions=conditions,
+        phases=tuple(phases),
+        path=source,
+        digest=hashlib.sha256(text.encode()).hexdigest()[:16],
+    )
+
+
+def item_seed(deck: Deck, phase_index: int, item_index: int) -> int:
+    """The env seed of an item: disjoint across phases, so a studied state is never tested."""
+    return deck.seed * 1_000_000 + phase_index * 10_000 + item_index

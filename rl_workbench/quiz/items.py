@@ -1,0 +1,200 @@
+"""Quiz items: the states people see, the agent's distribution on them, and what they are asked.
+
+Items are built from the deck's seeds on demand (in a worker, off the UI thread): a maze level
+with the mouse placed on a seeded free square, or a Space Invaders stack met in play. Study items
+in the ``explain`` condition carry a counterfactual from the engine (search for mazes: the fewest
+edits; diffusion for Atari frame stacks); in the ``control`` condition the same states come with
+the agent's action only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from rl_workbench.agents import Agent, LoadedAgent
+from rl_workbench.counterfactual import Target
+from rl_workbench.counterfactual.search import SearchMethod
+from rl_workbench.domains import make_env
+from rl_workbench.domains.atari import AtariDomain, AtariState
+from rl_workbench.domains.maze import MazeDomain
+from rl_workbench.envs.maze import MazeEnv, MazeState
+
+from .deck import Deck, item_seed
+
+ItemKind = Literal["study", "predict", "construct", "spot", "spot-question"]
+SPOT_OBJECTS = ("cheese", "walls", "mouse")
+"""What a person may name as the flawed agent's blind spot."""
+
+
+@dataclass
+class Item:
+    """One screen of the quiz.
+
+    Attributes:
+        index: position in the session (answers are stored by it).
+        phase: index of the deck phase it belongs to.
+        kind: what is asked.
+        seed: the env seed it was drawn from.
+        state: the level (MazeState) or frame stack (AtariState) shown.
+        probs: the shown agent's distribution on ``state``.
+        counterfactual: study/explain: the edited state; None otherwise.
+        counterfactual_probs: the agent's distribution there.
+        target: construct: the action to bring about.
+        budget: construct: most edits allowed.
+        fewest_edits: construct: the fewest edits the search found (None: none within 3).
+        agent_label: spot: which agent (A or B) acted here.
+    """
+
+    index: int
+    phase: int
+    kind: ItemKind
+    seed: int
+    state: Any = field(repr=False, default=None)
+    probs: np.ndarray | None = field(repr=False, default=None)
+    counterfactual: Any = field(repr=False, default=None)
+    counterfactual_probs: np.ndarray | None = field(repr=False, default=None)
+    target: int | None = None
+    budget: int = 3
+    fewest_edits: int | None = None
+    agent_label: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """What the store keeps of the item (levels in full; Atari stacks by seed)."""
+        out: dict[str, Any] = {"index": self.index, "phase": self.phase, "kind": self.kind,
+                               "seed": self.seed}  # fmt: skip
+        if isinstance(self.state, MazeState):
+            out["state"] = self.state.to_dict()
+            if isinstance(self.counterfactual, MazeState):
+                out["counterfactual"] = self.counterfactual.to_dict()
+        for key in ("target", "budget", "fewest_edits", "agent_label"):
+            out[key] = getattr(self, key)
+        if self.counterfactual_probs is not None:
+            out["counterfactual_probs"] = [float(p) for p in self.counterfactual_probs]
+        return out
+
+
+@dataclass
+class QuizAgents:
+    """The agents a deck names, loaded once.
+
+    Attributes:
+        main: the agent people predict.
+        flawed: the agent with a planted flaw (spot phases), or None.
+        generator: the Atari diffusion generator (explain condition on Atari), or None.
+    """
+
+    main: LoadedAgent
+    flawed: Agent | None = None
+    generator: Any = None
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        return self.main.agent.action_names
+
+
+def load_quiz_agents(deck: Deck) -> QuizAgents:
+    """Load the deck's agents (and, for Atari explain studies, the shipped generator)."""
+    from rl_workbench.agents import load_agent
+    from rl_workbench.agents.flaws import plant_flaw
+
+    main = load_agent(deck.agent, deck.env, deck.env_kwargs or None)
+    flawed = None
+    if deck.flawed_agent is not None:
+        base = load_agent(deck.flawed_agent, deck.env, deck.env_kwargs or None)
+        flawed = plant_flaw(base.agent, deck.flaw)
+    generator = None
+    if not deck.is_maze and "explain" in deck.conditions:
+        from rl_workbench.counterfactual.explain import load_method_model
+
+        generator = load_method_model("diffusion", main, None, deck.agent)
+    return QuizAgents(main, flawed, generator)
+
+
+def probs_of(agent: Agent, state: Any) -> np.ndarray:
+    domain = AtariDomain() if isinstance(state, AtariState) else None
+    obs = domain.encode(state) if domain else torch.from_numpy(_maze_obs(state))
+    with torch.no_grad():
+        return agent.action_probs(obs[None])[0].numpy()
+
+
+def _maze_obs(state: MazeState) -> np.ndarray:
+    from rl_workbench.envs.maze.render import symbolic_observation
+
+    return symbolic_observation(state)
+
+
+def draw_state(deck: Deck, agents: QuizAgents, seed: int) -> Any:
+    """The state of an item: a seeded maze with the mouse on a seeded free square, or a stack."""
+    if deck.is_maze:
+        env = make_env(deck.env, deck.env_kwargs or agents.main.env_kwargs).unwrapped
+        assert isinstance(env, MazeEnv)
+        env.reset(seed=seed)
+        level = env.get_state()
+        rng = np.random.default_rng(seed)
+        free = [c for c in level.free_cells() if level.in_maze(c) and c != level.cheese]
+        return level.move_mouse(free[int(rng.integers(len(free)))])
+    from rl_workbench.counterfactual import sample_states
+
+    return sample_states(agents.main, 1, seed)[0]
+
+
+def build_item(
+    deck: Deck,
+    agents: QuizAgents,
+    index: int,
+    phase: int,
+    within: int,
+    condition: str,
+    flawed_label: str,
+) -> Item:
+    """The ``within``-th item of phase ``phase`` for a session in ``condition``."""
+    p = deck.phases[phase]
+    seed = item_seed(deck, phase, within)
+    if p.kind == "spot" and within == p.items:  # the closing question of a spot phase
+        return Item(index, phase, "spot-question", seed)
+    state = draw_state(deck, agents, seed)
+    agent = agents.main.agent
+    item = Item(index, phase, p.kind, seed, state)
+    if p.kind == "spot":
+        assert agents.flawed is not None
+        rng = np.random.default_rng(seed)
+        item.agent_label = "A" if rng.random() < 0.5 else "B"
+        if item.agent_label == flawed_label:
+            agent = agents.flawed
+    item.probs = probs_of(agent, state)
+    if p.kind == "study" and condition == "explain":
+        result = _explain(deck, agents, state, seed)
+        if result is not None and result.valid:
+            item.counterfactual = result.counterfactual_state
+            item.counterfactual_probs = result.probs_after
+    if p.kind == "construct":
+        names = agents.action_names
+        item.target = names.index(p.target) if p.target in names else 0
+        if int(np.argmax(item.probs)) == item.target:  # already does it: ask for the opposite
+            item.target = (item.target + 1) % len(names)
+        item.budget = p.budget
+        result = SearchMethod().explain(
+            state, agent, _domain(deck, agents), Target("action", action=item.target), seed=seed
+        )
+        item.fewest_edits = result.edits if result.valid else None
+    return item
+
+
+def _domain(deck: Deck, agents: QuizAgents) -> Any:
+    if not deck.is_maze:
+        return AtariDomain()
+    env = make_env(deck.env, deck.env_kwargs or agents.main.env_kwargs).unwrapped
+    return MazeDomain.from_env(env)  # type: ignore[arg-type]
+
+
+def _explain(deck: Deck, agents: QuizAgents, state: Any, seed: int) -> Any:
+    from rl_workbench.counterfactual import make_method
+
+    method = (
+        SearchMethod() if deck.is_maze else make_method("diffusion", generator=agents.generator)
+    )
+    return method.explain(state, agents.main.agent, _domain(deck, agents), Target("any"), seed=seed)

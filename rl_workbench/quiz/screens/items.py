@@ -1,0 +1,318 @@
+"""One screen per kind of item. Screens only show and collect; the app scores and stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from rl_workbench.domains.atari import AtariState
+from rl_workbench.envs.maze import MazeState
+from rl_workbench.errors import InvalidEditError
+
+from ..items import SPOT_OBJECTS, Item
+from ..widgets import FrameView, MazeView, ProbabilityPicker, TitleBar
+
+
+def state_widget(state: Any, *, stride: int = 2, changed: frozenset = frozenset()) -> Widget:
+    """A maze, or the newest frame of an Atari stack in half-block pixels."""
+    if isinstance(state, AtariState):
+        return FrameView(state.obs[..., -1], stride=stride)
+    view = MazeView(state)
+    view.changed = changed
+    return view
+
+
+def _top(probs: np.ndarray | None, names: tuple[str, ...]) -> str:
+    if probs is None:
+        return "?"
+    a = int(np.argmax(probs))
+    return f"{names[a].upper()} ({probs[a]:.0%})"
+
+
+class ItemScreen(Screen[None]):
+    """What every item screen shares: the header line with the phase and progress."""
+
+    BINDINGS = [Binding("question_mark", "app.help", "Help"), Binding("q", "app.quit", "Quit")]
+
+    def __init__(self, item: Item, names: tuple[str, ...], progress: str) -> None:
+        super().__init__()
+        self.item = item
+        self.names = names
+        self.progress = progress
+
+    def compose_header(self) -> ComposeResult:
+        yield TitleBar()
+        yield Static(self.progress, id="progress")
+
+
+class StudyScreen(ItemScreen):
+    """Study and spot items: a state and what the agent does there (and, when explaining, the
+    counterfactual: the smallest change that makes it act otherwise)."""
+
+    BINDINGS = [*ItemScreen.BINDINGS, Binding("enter", "next", "Next")]
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        item, names = self.item, self.names
+        who = f"Agent {item.agent_label}" if item.agent_label else "The agent"
+        with Horizontal(id="states"):
+            with Vertical(classes="panel"):
+                yield Static(f"{who}: {_top(item.probs, names)}", classes="caption")
+                yield state_widget(item.state, stride=3 if item.counterfactual is not None else 2)
+            if item.counterfactual is not None:
+                changed = frozenset()
+                if isinstance(item.state, MazeState):
+                    diff = np.argwhere(item.state.walls != item.counterfactual.walls)
+                    changed = frozenset(map(tuple, diff.tolist()))
+                    if item.counterfactual.cheese != item.state.cheese:
+                        changed |= {item.counterfactual.cheese}
+                with Vertical(classes="panel"):
+                    yield Static(
+                        f"Changed (red): {_top(item.counterfactual_probs, names)}",
+                        classes="caption",
+                    )
+                    yield state_widget(item.counterfactual, stride=3, changed=changed)
+        yield Footer()
+
+    def action_next(self) -> None:
+        self.app.submit_view(self.item)  # type: ignore[attr-defined]
+
+
+class PredictScreen(ItemScreen):
+    """What will the agent do here? Pick an action and how sure you are, or spread."""
+
+    BINDINGS = [
+        *ItemScreen.BINDINGS,
+        Binding("enter", "submit", "Submit"),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("plus,equals_sign", "more", "More sure"),
+        Binding("minus", "less", "Less sure"),
+        Binding("s", "spread", "Sure/spread"),
+        *[Binding(str(i), f"pick({i - 1})", show=False) for i in range(1, 10)],
+    ]
+
+    def __init__(self, item: Item, names: tuple[str, ...], progress: str, feedback: bool):
+        super().__init__(item, names, progress)
+        self.feedback = feedback
+        self.answered = False
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with Horizontal(id="states"):
+            with Vertical(classes="panel"):
+                yield Static("What will the agent do here?", classes="caption")
+                yield state_widget(self.item.state)
+            with Vertical(classes="panel"):
+                yield ProbabilityPicker(self.names, id="picker")
+                yield Static("", id="feedback")
+        yield Footer()
+
+    @property
+    def picker(self) -> ProbabilityPicker:
+        return self.query_one(ProbabilityPicker)
+
+    def action_move(self, step: int) -> None:
+        if not self.answered:
+            self.picker.select(self.picker.selected + step)
+
+    def action_pick(self, index: int) -> None:
+        if not self.answered and index < len(self.names):
+            self.picker.select(index)
+
+    def action_more(self) -> None:
+        if not self.answered:
+            self.picker.more()
+
+    def action_less(self) -> None:
+        if not self.answered:
+            self.picker.less()
+
+    def action_spread(self) -> None:
+        if not self.answered:
+            self.picker.toggle_spread()
+
+    def action_submit(self) -> None:
+        if self.answered:  # feedback was on screen: move on
+            self.app.advance()  # type: ignore[attr-defined]
+            return
+        self.answered = True
+        score = self.app.submit_predict(self.item, list(self.picker.q), advance=not self.feedback)  # type: ignore[attr-defined]
+        if self.feedback and score is not None:
+            self.picker.revealed = tuple(float(p) for p in self.item.probs)
+            verdict = "yes" if score["top_choice_correct"] else "no"
+            self.query_one("#feedback", Static).update(
+                f"The agent: {_top(self.item.probs, self.names)}. Your top choice right: "
+                f"{verdict}; ‖q - π‖² = {score['squared_distance']:.3f}. Enter to go on."
+            )
+
+
+class ConstructScreen(ItemScreen):
+    """Make the agent take the target action by editing the level, within the edit budget."""
+
+    BINDINGS = [
+        *ItemScreen.BINDINGS,
+        Binding("enter", "submit", "Submit"),
+        Binding("up", "cursor(-1,0)", "↑", show=False),
+        Binding("down", "cursor(1,0)", "↓", show=False),
+        Binding("left", "cursor(0,-1)", "←", show=False),
+        Binding("right", "cursor(0,1)", "→", show=False),
+        Binding("c", "cheese", "Cheese here"),
+        Binding("w", "wall", "Wall"),
+        Binding("g", "sign", "Sign here", show=False),
+        Binding("r", "reset", "Reset"),
+    ]
+
+    def __init__(self, item: Item, names: tuple[str, ...], progress: str):
+        super().__init__(item, names, progress)
+        self.level: MazeState = item.state
+        self.submitted = False
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        target = self.names[self.item.target or 0].upper()
+        with Horizontal(id="states"):
+            with Vertical(classes="panel"):
+                yield Static(f"Make the agent go {target} here", classes="caption")
+                view = MazeView(self.level, id="editor")
+                view.cursor = self.level.mouse
+                yield view
+            with Vertical(classes="panel"):
+                yield Static("", id="status")
+                yield Static("", id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._refresh()
+
+    @property
+    def view(self) -> MazeView:
+        return self.query_one("#editor", MazeView)
+
+    def _refresh(self, message: str = "") -> None:
+        from rl_workbench.counterfactual.result import count_edits
+
+        used = count_edits(self.item.state, self.level)
+        self.view.state = self.level
+        changed = np.argwhere(self.level.walls != self.item.state.walls).tolist()
+        marks = set(map(tuple, changed))
+        if self.level.cheese != self.item.state.cheese:
+            marks.add(self.level.cheese)
+        self.view.changed = frozenset(marks)
+        self.query_one("#status", Static).update(
+            f"Edits: {used} of {self.item.budget}\nNow the agent goes: hidden\n"
+            "c cheese · w wall · g sign · r reset"
+        )
+        self.query_one("#message", Static).update(message)
+
+    def action_cursor(self, dr: int, dc: int) -> None:
+        r, c = self.view.cursor or self.level.mouse
+        n = self.level.world_size
+        self.view.cursor = (min(max(r + dr, 0), n - 1), min(max(c + dc, 0), n - 1))
+
+    def on_maze_view_cell_clicked(self, message: MazeView.CellClicked) -> None:
+        self.view.cursor = message.cell
+
+    def _edit(self, how: str) -> None:
+        if self.submitted:
+            return
+        cell = self.view.cursor or self.level.mouse
+        try:
+            if how == "cheese":
+                self.level = self.level.move_cheese(cell)
+            elif how == "wall":
+                self.level = self.level.toggle_wall(cell)
+            else:
+                self.level = self.level.move_sign(cell)
+        except InvalidEditError as exc:
+            self._refresh(f"[red]Refused:[/red] {exc}")
+            return
+        self._refresh()
+
+    def action_cheese(self) -> None:
+        self._edit("cheese")
+
+    def action_wall(self) -> None:
+        self._edit("wall")
+
+    def action_sign(self) -> None:
+        self._edit("sign")
+
+    def action_reset(self) -> None:
+        if not self.submitted:
+            self.level = self.item.state
+            self._refresh()
+
+    def action_submit(self) -> None:
+        if self.submitted:
+            self.app.advance()  # type: ignore[attr-defined]
+            return
+        reason = self.app.check_construct(self.item, self.level)  # type: ignore[attr-defined]
+        if reason is not None:
+            self._refresh(f"[red]Refused:[/red] {reason}")
+            return
+        self.submitted = True
+        self.query_one("#message", Static).update("Running the agent...")
+        self.app.submit_construct(self.item, self.level)  # type: ignore[attr-defined]
+
+    def show_outcome(self, score: dict[str, Any], probs: list[float]) -> None:
+        went = self.names[int(np.argmax(probs))].upper()
+        result = "[green]Success[/green]" if score["success"] else "[red]Not this time[/red]"
+        fewest = score["fewest_edits"]
+        self.query_one("#message", Static).update(
+            f"{result}: the agent goes {went}. Edits used {score['edits']}, fewest possible "
+            f"{'n/a' if fewest is None else fewest}. Enter to go on."
+        )
+
+
+class SpotQuestionScreen(ItemScreen):
+    """After the spot items: which agent is flawed, and what can it not see?"""
+
+    BINDINGS = [
+        *ItemScreen.BINDINGS,
+        Binding("a", "agent('A')", "Agent A"),
+        Binding("b", "agent('B')", "Agent B"),
+        *[Binding(str(i + 1), f"object({i})", show=False) for i in range(len(SPOT_OBJECTS))],
+        Binding("enter", "submit", "Submit"),
+    ]
+
+    def __init__(self, item: Item, names: tuple[str, ...], progress: str):
+        super().__init__(item, names, progress)
+        self.flawed: str | None = None
+        self.blind_to: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield Static("", id="question")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._refresh()
+
+    def _refresh(self) -> None:
+        options = "  ".join(f"{i + 1} {o}" for i, o in enumerate(SPOT_OBJECTS))
+        self.query_one("#question", Static).update(
+            "One of the two agents you just watched has a flaw: it cannot see something.\n\n"
+            f"Which agent is flawed? (a / b): [b]{self.flawed or '-'}[/b]\n"
+            f"What can it not see? ({options}): [b]{self.blind_to or '-'}[/b]\n\n"
+            "Enter to submit."
+        )
+
+    def action_agent(self, label: str) -> None:
+        self.flawed = label
+        self._refresh()
+
+    def action_object(self, index: int) -> None:
+        self.blind_to = SPOT_OBJECTS[index]
+        self._refresh()
+
+    def action_submit(self) -> None:
+        if self.flawed and self.blind_to:
+            self.app.submit_spot(self.item, self.flawed, self.blind_to)  # type: ignore[attr-defined]

@@ -1,0 +1,8 @@
+"""Widgets of the quiz: a maze, an Atari frame in half-block pixels, a probability picker."""
+
+from .frame_view import FrameView
+from .maze_view import MazeView
+from .prob_picker import ProbabilityPicker
+from .title_bar import TitleBar
+
+__all__ = ["FrameView", "MazeView", "ProbabilityPicker", "TitleBar"]

@@ -1,0 +1,49 @@
+"""An Atari frame in half-block pixels: each character cell shows two pixels, top and bottom.
+
+``▀`` coloured with the upper pixel as foreground and the lower as background works in every
+truecolour terminal and in snapshots, with no image protocol.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+class FrameView(Widget):
+    """Draws one grey frame [H, W] (uint8), sampled every ``stride`` pixels."""
+
+    DEFAULT_CSS = "FrameView { width: auto; height: auto; }"
+
+    frame: reactive[np.ndarray | None] = reactive(None, layout=True, always_update=True)
+
+    def __init__(self, frame: np.ndarray | None = None, stride: int = 2, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.stride = stride
+        self.set_reactive(FrameView.frame, frame)
+
+    def _pixels(self) -> np.ndarray:
+        assert self.frame is not None
+        return self.frame[:: self.stride, :: self.stride]
+
+    def get_content_width(self, container, viewport) -> int:
+        return 1 if self.frame is None else self._pixels().shape[1]
+
+    def get_content_height(self, container, viewport, width) -> int:
+        return 1 if self.frame is None else (self._pixels().shape[0] + 1) // 2
+
+    def render(self) -> Text:
+        if self.frame is None:
+            return Text("")
+        px = self._pixels()
+        if px.shape[0] % 2:
+            px = np.vstack([px, np.zeros((1, px.shape[1]), dtype=px.dtype)])
+        text = Text()
+        for r in range(0, px.shape[0], 2):
+            for top, bottom in zip(px[r], px[r + 1], strict=True):
+                text.append("▀", style=f"rgb({top},{top},{top}) on rgb({bottom},{bottom},{bottom})")
+            if r + 2 < px.shape[0]:
+                text.append("\n")
+        return text

@@ -1,0 +1,204 @@
+"""Whole quiz sessions driven with the Pilot: predict, construct, study, spot, results, resume."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rl_workbench.quiz.app import QuizApp, create_app, screen_text
+from rl_workbench.quiz.deck import DeckError, parse_deck, resolve_deck
+from rl_workbench.quiz.scoring import confidence_distribution, squared_distance
+from rl_workbench.quiz.store import AnswerStore
+from tests.tui.conftest import DECK, scripted_agents
+
+pytestmark = pytest.mark.anyio
+
+
+async def _wait_for(pilot, app: QuizApp, name: str, tries: int = 100) -> None:
+    for _ in range(tries):
+        await pilot.pause(0.02)
+        if type(app.screen).__name__ == name:
+            return
+    raise AssertionError(f"never reached {name}; on {type(app.screen).__name__}")
+
+
+def _app(db: Path, condition: str = "explain") -> QuizApp:
+    return create_app(DECK, "ada", db, agents=scripted_agents(), condition=condition, seed=7)
+
+
+async def test_a_whole_session_is_scored_and_stored(db: Path) -> None:
+    app = _app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "StudyScreen")
+        assert "Changed (red)" in screen_text(app)  # explain condition: a counterfactual
+        await pilot.press("enter")
+        # Predict with feedback: pick "right", be 0.55 sure, see the agent's answer.
+        await _wait_for(pilot, app, "PredictScreen")
+        item = app.screen.item
+        await pilot.press("4", "plus", "plus", "plus", "plus", "plus", "plus", "enter")
+        await pilot.pause(0.05)
+        assert "The agent:" in screen_text(app)
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "PredictScreen")
+        await pilot.press("1", "enter", "enter")
+        await _wait_for(pilot, app, "ConstructScreen")
+        await pilot.press("enter")  # no edits: legal, scored as an attempt
+        await pilot.pause(0.3)
+        assert "fewest possible" in screen_text(app)
+        await pilot.press("enter")
+        for _ in range(2):
+            await _wait_for(pilot, app, "StudyScreen")
+            assert "Agent A" in screen_text(app) or "Agent B" in screen_text(app)
+            await pilot.press("enter")
+        await _wait_for(pilot, app, "SpotQuestionScreen")
+        await pilot.press(app.session.flawed_label.lower(), "1", "enter")
+        await _wait_for(pilot, app, "ResultsScreen")
+        assert "Spot the flawed agent: 100%" in screen_text(app)
+    rows = AnswerStore(db).rows("ada")
+    assert [r["kind"] for r in rows] == [
+        "study", "predict", "predict", "construct", "spot", "spot", "spot-question",
+    ]  # fmt: skip
+    first = rows[1]
+    q = confidence_distribution(3, 0.55, 4)
+    np.testing.assert_allclose(first["answer"]["q"], q)
+    assert first["score"]["squared_distance"] == pytest.approx(squared_distance(q, item.probs))
+    assert first["agent_probs"] == pytest.approx(list(item.probs))
+    assert all(r["condition"] == "explain" and r["seconds"] >= 0 for r in rows)
+
+
+async def test_construct_refuses_illegal_levels_with_the_reason(db: Path) -> None:
+    deck = DECK.__class__(**{**DECK.__dict__, "phases": (DECK.phases[2],), "digest": "c"})
+    app = create_app(deck, "bo", db, agents=scripted_agents(), seed=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "ConstructScreen")
+        screen = app.screen
+        level = screen.item.state
+        wall = next(
+            (r, c)
+            for r in range(level.world_size)
+            for c in range(level.world_size)
+            if level.walls[r, c] and level.in_maze((r, c))
+        )
+        screen.view.cursor = wall
+        await pilot.press("c")  # the cheese on a wall
+        assert "Refused" in screen_text(app) and "wall" in screen_text(app)
+        free = next(c for c in level.free_cells() if level.in_maze(c) and c != level.mouse)
+        screen.view.cursor = free
+        await pilot.press("w")  # closing a passage breaks the perfect maze
+        await pilot.press("enter")
+        assert "Refused" in screen_text(app) and "legal maze" in screen_text(app)
+        assert AnswerStore(db).rows("bo") == []  # nothing recorded for a refused attempt
+        await pilot.press("r", "enter")
+        await pilot.pause(0.3)
+        assert len(AnswerStore(db).rows("bo")) == 1
+
+
+async def test_control_condition_studies_actions_only(db: Path) -> None:
+    app = _app(db, condition="control")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        assert "control" in screen_text(app)
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "StudyScreen")
+        assert "Changed (red)" not in screen_text(app) and "The agent:" in screen_text(app)
+
+
+async def test_an_interrupted_session_resumes_where_it_stopped(db: Path) -> None:
+    app = _app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "StudyScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "PredictScreen")
+        await pilot.press("enter", "enter")
+        await _wait_for(pilot, app, "PredictScreen")  # the second predict item
+        await pilot.press("q")
+    again = _app(db, condition="control")  # the stored condition wins
+    async with again.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, again, "WelcomeScreen")
+        assert "Resuming: 2 of 7 items" in screen_text(again) and "explain" in screen_text(again)
+        await pilot.press("enter")
+        await _wait_for(pilot, again, "PredictScreen")
+        assert again.screen.item.index == 2
+
+
+async def test_help_and_an_80x24_terminal(db: Path) -> None:
+    app = _app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "StudyScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "PredictScreen")
+        text = screen_text(app)
+        assert "Submit" in text and "More sure" in text  # keys in the footer
+        assert all(len(line) <= 80 for line in text.splitlines())
+        await pilot.press("question_mark")
+        await pilot.pause(0.05)
+        assert "HelpScreen" == type(app.screen).__name__ and "resumes" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause(0.05)
+        assert type(app.screen).__name__ == "PredictScreen"
+
+
+def test_killing_a_running_quiz_loses_no_answered_item(tmp_path: Path) -> None:
+    """A real quiz process (the app under the Pilot) killed with SIGKILL mid-session."""
+    db = tmp_path / "kill.sqlite"
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+        from tests.tui.test_quiz_app import _app, _wait_for
+        async def main():
+            app = _app(__import__("pathlib").Path({str(db)!r}))
+            async with app.run_test(size=(80, 24)) as pilot:
+                await _wait_for(pilot, app, "WelcomeScreen")
+                await pilot.press("enter")
+                await _wait_for(pilot, app, "StudyScreen")
+                await pilot.press("enter")
+                await _wait_for(pilot, app, "PredictScreen")
+                await pilot.press("2", "enter")
+                print("answered 2", flush=True)
+                await asyncio.sleep(60)   # the person walks away; the process is killed
+        asyncio.run(main())
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    deadline = time.time() + 60
+    line = ""
+    while "answered" not in line and time.time() < deadline:
+        line = proc.stdout.readline()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    rows = AnswerStore(db).rows("ada")
+    assert [r["kind"] for r in rows] == ["study", "predict"]
+    assert rows[1]["answer"]["q"][1] == max(rows[1]["answer"]["q"])
+
+
+def test_shipped_decks_load_and_bad_ones_name_the_line(tmp_path: Path) -> None:
+    maze = resolve_deck("maze")
+    assert maze.agent == "zoo:maze-uniform" and {p.kind for p in maze.phases} == {
+        "study", "predict", "construct", "spot",
+    }  # fmt: skip
+    assert resolve_deck("spaceinvaders").env == "ALE/SpaceInvaders-v5"
+    bad = "name: d\nenv: rlwb/Maze-v0\nagent: zoo:maze-uniform\nphases:\n  - kind: predct\n"
+    with pytest.raises(DeckError, match=r"d\.yaml:5: field 'phases\[0\]\.kind'"):
+        parse_deck(bad, "d.yaml")
+    spot = "name: d\nenv: rlwb/Maze-v0\nagent: a\nphases:\n  - kind: spot\n"
+    with pytest.raises(DeckError, match="flawed_agent"):
+        parse_deck(spot, "d.yaml")
