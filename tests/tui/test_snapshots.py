@@ -1,0 +1,51 @@
+"""Snapshot tests of the main quiz screens at 80x24 (pytest-textual-snapshot).
+
+Update after an intended change with ``pytest tests/tui/test_snapshots.py --snapshot-update``
+and review the SVGs in tests/tui/__snapshots__/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.tui.test_quiz_app import _app, _wait_for
+
+SIZE = (80, 24)
+
+
+def _steps_to(screen: str, keys: tuple[str, ...] = ()):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await _wait_for(pilot, app, "WelcomeScreen")
+        if screen == "WelcomeScreen":
+            return
+        await pilot.press("enter")
+        route = {
+            "StudyScreen": [],
+            "PredictScreen": ["enter"],
+            "ConstructScreen": ["enter", "enter", "enter", "enter", "enter"],
+        }
+        for key in route.get(screen, []):
+            await pilot.pause(0.1)
+            await pilot.press(key)
+        await _wait_for(pilot, app, screen)
+        await pilot.press(*keys)
+        await pilot.pause(0.1)
+
+    return run_before
+
+
+@pytest.mark.parametrize(
+    ("screen", "keys"),
+    [
+        ("WelcomeScreen", ()),
+        ("StudyScreen", ()),
+        ("PredictScreen", ("3", "plus", "plus")),
+        ("ConstructScreen", ("up", "w")),
+    ],
+)
+def test_screen_snapshots(snap_compare, tmp_path: Path, screen: str, keys: tuple[str, ...]) -> None:
+    app = _app(tmp_path / "snap.sqlite")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_steps_to(screen, keys))
