@@ -202,3 +202,64 @@ def test_shipped_decks_load_and_bad_ones_name_the_line(tmp_path: Path) -> None:
     spot = "name: d\nenv: rlwb/Maze-v0\nagent: a\nphases:\n  - kind: spot\n"
     with pytest.raises(DeckError, match="flawed_agent"):
         parse_deck(spot, "d.yaml")
+
+
+def test_frame_view_draws_two_pixels_per_cell_and_marks_changes() -> None:
+    from rl_workbench.quiz.widgets import FrameView
+
+    frame = np.array([[0, 255], [100, 50], [7, 7], [9, 9]], dtype=np.uint8)
+    changed = np.zeros_like(frame, dtype=bool)
+    changed[1, 1] = True
+    text = FrameView(frame, stride=1, changed=changed).render()
+    assert text.plain == "▀▀\n▀▀"  # 4 rows of pixels -> 2 rows of half blocks
+    styles = [str(span.style) for span in text.spans]
+    assert styles[0] == "rgb(0,0,0) on rgb(100,100,100)"
+    assert styles[1] == "rgb(255,255,255) on rgb(220,60,40)"  # the changed pixel in red
+
+
+async def test_the_space_invaders_deck_predicts_from_frames(db: Path) -> None:
+    app = create_app("spaceinvaders", "cy", db, condition="control", seed=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen", tries=500)
+        await pilot.press("enter")
+        for _ in range(3):  # control condition: the agent's action on each study state
+            await _wait_for(pilot, app, "StudyScreen", tries=500)
+            screen = app.screen
+            await pilot.press("enter")
+            while app.screen is screen:
+                await pilot.pause(0.02)
+        await _wait_for(pilot, app, "PredictScreen", tries=500)
+        assert "RIGHTFIRE" in screen_text(app) and "▀" in screen_text(app)
+        await pilot.press("6", "plus", "enter")
+        await pilot.pause(0.05)
+        assert "The agent:" in screen_text(app)  # this deck gives feedback
+    rows = AnswerStore(db).rows("cy")
+    assert [r["kind"] for r in rows][-1] == "predict" and len(rows[-1]["answer"]["q"]) == 6
+
+
+def test_stats_per_condition_with_intervals_and_csv(db: Path, tmp_path: Path) -> None:
+    import csv
+
+    from click.testing import CliRunner
+
+    from rl_workbench.cli import cli
+    from rl_workbench.quiz.session import QuizSession
+
+    store = AnswerStore(db)
+    for user, condition in (("ann", "explain"), ("ben", "control")):
+        session = QuizSession(DECK, user, store, scripted_agents(), condition=condition, seed=1)
+        for index in (1, 2):  # the two predict items
+            item = session.item(index)
+            q = item.probs if condition == "explain" else np.full(4, 0.25)
+            session.answer_predict(item, list(q))
+    out = tmp_path / "answers.csv"
+    result = CliRunner().invoke(cli, ["quiz", "stats", "--db", str(db), "--csv", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "explain" in result.output and "control" in result.output
+    # ann answered with the agent's own distribution: distance 0 exactly.
+    assert "ann                        2  0.000 [0.000, 0.000]" in result.output
+    assert "explain - control" in result.output
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 4 and {r["condition"] for r in rows} == {"explain", "control"}
+    missing = CliRunner().invoke(cli, ["quiz", "stats", "--db", str(tmp_path / "none.sqlite")])
+    assert missing.exit_code == 2 and "take the quiz first" in missing.output

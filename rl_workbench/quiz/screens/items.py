@@ -20,10 +20,15 @@ from ..items import SPOT_OBJECTS, Item
 from ..widgets import FrameView, MazeView, ProbabilityPicker, TitleBar
 
 
-def state_widget(state: Any, *, stride: int = 2, changed: frozenset = frozenset()) -> Widget:
-    """A maze, or the newest frame of an Atari stack in half-block pixels."""
+def state_widget(
+    state: Any, *, stride: int = 3, changed: frozenset = frozenset(), like: Any = None
+) -> Widget:
+    """A maze, or the newest frame of an Atari stack in half-block pixels (every third pixel:
+    28 columns by 14 rows, so two fit side by side in an 80x24 terminal). For a stack, ``like``
+    (the original) marks in red the pixels that differ in any frame."""
     if isinstance(state, AtariState):
-        return FrameView(state.obs[..., -1], stride=stride)
+        mask = None if like is None else (state.obs != like.obs).any(axis=-1)
+        return FrameView(state.obs[..., -1], stride=stride, changed=mask)
     view = MazeView(state)
     view.changed = changed
     return view
@@ -65,7 +70,7 @@ class StudyScreen(ItemScreen):
         with Horizontal(id="states"):
             with Vertical(classes="panel"):
                 yield Static(f"{who}: {_top(item.probs, names)}", classes="caption")
-                yield state_widget(item.state, stride=3 if item.counterfactual is not None else 2)
+                yield state_widget(item.state)
             if item.counterfactual is not None:
                 changed = frozenset()
                 if isinstance(item.state, MazeState):
@@ -78,7 +83,7 @@ class StudyScreen(ItemScreen):
                         f"Changed (red): {_top(item.counterfactual_probs, names)}",
                         classes="caption",
                     )
-                    yield state_widget(item.counterfactual, stride=3, changed=changed)
+                    yield state_widget(item.counterfactual, changed=changed, like=item.state)
         yield Footer()
 
     def action_next(self) -> None:

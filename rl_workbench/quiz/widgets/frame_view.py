@@ -13,15 +13,23 @@ from textual.widget import Widget
 
 
 class FrameView(Widget):
-    """Draws one grey frame [H, W] (uint8), sampled every ``stride`` pixels."""
+    """Draws one grey frame [H, W] (uint8), sampled every ``stride`` pixels; pixels flagged in
+    ``changed`` (any pixel of their stride block) are drawn red."""
 
     DEFAULT_CSS = "FrameView { width: auto; height: auto; }"
 
     frame: reactive[np.ndarray | None] = reactive(None, layout=True, always_update=True)
 
-    def __init__(self, frame: np.ndarray | None = None, stride: int = 2, **kwargs) -> None:
+    def __init__(
+        self,
+        frame: np.ndarray | None = None,
+        stride: int = 2,
+        changed: np.ndarray | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.stride = stride
+        self.changed = changed
         self.set_reactive(FrameView.frame, frame)
 
     def _pixels(self) -> np.ndarray:
@@ -38,12 +46,27 @@ class FrameView(Widget):
         if self.frame is None:
             return Text("")
         px = self._pixels()
+        red = np.zeros(px.shape, dtype=bool)
+        if self.changed is not None:
+            k = self.stride
+            h, w = px.shape
+            padded = np.zeros((h * k, w * k), dtype=bool)
+            src = self.changed[: h * k, : w * k]
+            padded[: src.shape[0], : src.shape[1]] = src
+            red = padded.reshape(h, k, w, k).any(axis=(1, 3))
         if px.shape[0] % 2:
             px = np.vstack([px, np.zeros((1, px.shape[1]), dtype=px.dtype)])
+            red = np.vstack([red, np.zeros((1, red.shape[1]), dtype=bool)])
+
+        def colour(value: int, flagged: bool) -> str:
+            return "rgb(220,60,40)" if flagged else f"rgb({value},{value},{value})"
+
         text = Text()
         for r in range(0, px.shape[0], 2):
-            for top, bottom in zip(px[r], px[r + 1], strict=True):
-                text.append("▀", style=f"rgb({top},{top},{top}) on rgb({bottom},{bottom},{bottom})")
+            for c in range(px.shape[1]):
+                top = colour(int(px[r, c]), bool(red[r, c]))
+                bottom = colour(int(px[r + 1, c]), bool(red[r + 1, c]))
+                text.append("▀", style=f"{top} on {bottom}")
             if r + 2 < px.shape[0]:
                 text.append("\n")
         return text
