@@ -93,7 +93,9 @@ def load_suite(path: str | Path) -> Suite:
     """Read and check a suite file."""
     path = Path(path)
     if not path.is_file():
-        shipped = sorted(p.name for p in SCENARIOS_DIR.glob("*.yaml"))
+        shipped = sorted(
+            p.name for p in SCENARIOS_DIR.glob("*.yaml") if not p.name.endswith("-deck.yaml")
+        )
         raise SuiteError(
             f"{path} does not exist. Shipped suites: {', '.join(shipped) or 'none'} "
             f"(in {SCENARIOS_DIR})."
