@@ -36,7 +36,8 @@ class Phase:
         kind: study (explanations or plain actions, by condition), predict, construct, spot.
         items: how many items.
         feedback: show the agent's answer after each item (predict, construct).
-        target: construct only: the action the person must make the agent take.
+        target: construct only: the action the person must make the agent take, or ``corner``
+            (make it head for the top-right corner: its first move toward the corner).
         budget: construct only: most edits allowed.
     """
 

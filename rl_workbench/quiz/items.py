@@ -47,6 +47,7 @@ class Item:
         budget: construct: most edits allowed.
         fewest_edits: construct: the fewest edits the search found (None: none within 3).
         agent_label: spot: which agent (A or B) acted here.
+        goal: construct: what the person is asked for, in words.
     """
 
     index: int
@@ -61,6 +62,7 @@ class Item:
     budget: int = 3
     fewest_edits: int | None = None
     agent_label: str | None = None
+    goal: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """What the store keeps of the item (levels in full; Atari stacks by seed)."""
@@ -70,7 +72,7 @@ class Item:
             out["state"] = self.state.to_dict()
             if isinstance(self.counterfactual, MazeState):
                 out["counterfactual"] = self.counterfactual.to_dict()
-        for key in ("target", "budget", "fewest_edits", "agent_label"):
+        for key in ("target", "budget", "fewest_edits", "agent_label", "goal"):
             out[key] = getattr(self, key)
         if self.counterfactual_probs is not None:
             out["counterfactual_probs"] = [float(p) for p in self.counterfactual_probs]
@@ -173,15 +175,37 @@ def build_item(
             item.counterfactual_probs = result.probs_after
     if p.kind == "construct":
         names = agents.action_names
-        item.target = names.index(p.target) if p.target in names else 0
-        if int(np.argmax(item.probs)) == item.target:  # already does it: ask for the opposite
-            item.target = (item.target + 1) % len(names)
+        if p.target == "corner":  # "make it head for the top-right instead of the cheese"
+            # A level where the agent already heads for the corner (or stands on it) asks
+            # nothing: draw again.
+            for retry in range(1, 50):
+                item.target = _first_move(state, state.corner)
+                if state.mouse != state.corner and int(np.argmax(item.probs)) != item.target:
+                    break
+                state = draw_state(deck, agents, seed + retry * 100_003)
+                item.state, item.probs = state, probs_of(agent, state)
+            item.goal = "head for the top-right corner"
+        else:
+            item.target = names.index(p.target) if p.target in names else 0
+            if int(np.argmax(item.probs)) == item.target:  # already does it: another action
+                item.target = (item.target + 1) % len(names)
+            item.goal = f"go {names[item.target].upper()}"
         item.budget = p.budget
         result = SearchMethod().explain(
             state, agent, _domain(deck, agents), Target("action", action=item.target), seed=seed
         )
         item.fewest_edits = result.edits if result.valid else None
     return item
+
+
+def _first_move(level: MazeState, target: tuple[int, int]) -> int:
+    """The action of the first step on the shortest path from the mouse to ``target``."""
+    from rl_workbench.envs.maze.state import MOVES, shortest_path
+
+    path = shortest_path(level.walls, level.mouse, target)
+    if path is None or len(path) < 2:
+        return 0
+    return MOVES.index((path[1][0] - path[0][0], path[1][1] - path[0][1]))
 
 
 def _domain(deck: Deck, agents: QuizAgents) -> Any:

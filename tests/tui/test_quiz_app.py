@@ -263,3 +263,31 @@ def test_stats_per_condition_with_intervals_and_csv(db: Path, tmp_path: Path) ->
     assert len(rows) == 4 and {r["condition"] for r in rows} == {"explain", "control"}
     missing = CliRunner().invoke(cli, ["quiz", "stats", "--db", str(tmp_path / "none.sqlite")])
     assert missing.exit_code == 2 and "take the quiz first" in missing.output
+
+
+def test_a_corner_construct_item_succeeds_when_the_agent_heads_for_the_corner(db: Path) -> None:
+    from rl_workbench.quiz.deck import Phase
+    from rl_workbench.quiz.session import QuizSession
+
+    deck = DECK.__class__(
+        **{**DECK.__dict__, "phases": (Phase("construct", 1, target="corner"),), "digest": "k"}
+    )
+    session = QuizSession(deck, "cat", AnswerStore(db), scripted_agents(), seed=0)
+    item = session.item(0)
+    level = item.state
+    assert item.goal == "head for the top-right corner"
+    # The scripted cheese-seeker heads for the corner once the cheese sits there: one edit.
+    score = session.answer_construct(item, level.move_cheese(level.corner))
+    assert score["success"] is True and score["edits"] == 1
+    assert score["fewest_edits"] is not None and score["fewest_edits"] <= 1
+
+
+async def test_clicking_a_cell_moves_the_editing_cursor(db: Path) -> None:
+    deck = DECK.__class__(**{**DECK.__dict__, "phases": (DECK.phases[2],), "digest": "m"})
+    app = create_app(deck, "dan", db, agents=scripted_agents(), seed=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "ConstructScreen")
+        await pilot.click("#editor", offset=(4 * 3 + 1, 2 * 2))  # row 2, column 3
+        assert app.screen.view.cursor == (2, 3)

@@ -182,10 +182,9 @@ class ConstructScreen(ItemScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        target = self.names[self.item.target or 0].upper()
         with Horizontal(id="states"):
             with Vertical(classes="panel"):
-                yield Static(f"Make the agent go {target} here", classes="caption")
+                yield Static(f"Make the agent {self.item.goal} here", classes="caption")
                 view = MazeView(self.level, id="editor")
                 view.cursor = self.level.mouse
                 yield view
