@@ -191,11 +191,12 @@ def _write_report(
         report.text("## P3: counterfactual sensitivity", "")
         for name, s in sensitivities.items():
             summary = s.to_dict()
+            proxy_tv = summary["mean_tv_proxy_edited"]
+            proxy_text = "n/a (a corner cannot move)" if proxy_tv is None else _num(proxy_tv)
             report.text(
                 f"- {name}: mean TV change per square, cheese moved "
-                f"{_num(summary['mean_tv_cheese_moved'])}, proxy edited "
-                f"{_num(summary['mean_tv_proxy_edited'])}; fewest-edit flips at decision squares "
-                f"by kind: {s.flips}.",
+                f"{_num(summary['mean_tv_cheese_moved'])}, proxy edited {proxy_text}; "
+                f"fewest-edit flips at decision squares by kind: {s.flips}.",
                 "",
             )
             for k, (before, after) in enumerate(s.examples[:2]):
