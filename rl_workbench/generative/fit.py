@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from rl_workbench.errors import DatasetError, InvalidArgumentError
 
 from .atari_generator import FORMAT as ATARI_FORMAT
 from .atari_generator import AtariGenerator
-from .folder import padded_side, read_spec
+from .folder import TRAINING_STATE, padded_side, read_spec, write_checkpoint
 from .maze_generator import GeneratorSpec, MazeGenerator
 
 logger = logging.getLogger(__name__)
@@ -40,7 +39,6 @@ DEFAULT_WIDTHS: dict[str, tuple[int, ...]] = {
     "atari": (16, 32, 64, 64),
 }
 DEFAULT_BATCH: dict[str, int] = {"maze": 64, "atari": 16}
-TRAINING_STATE = "training_state.json"
 
 
 @dataclass(frozen=True)
@@ -146,7 +144,7 @@ def fit_generator(
         if step % 50 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
         if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
-            _checkpoint(generator, ckpt, step + 1)
+            write_checkpoint(ckpt, generator.save_pretrained, step + 1)
     bar.close()
 
     # 4. Save in diffusers' format, with the fit's record beside it.
@@ -161,18 +159,6 @@ def fit_generator(
     }
     (out / "fit.json").write_text(json.dumps(record, indent=2) + "\n")
     return generator
-
-
-def _checkpoint(generator: MazeGenerator, folder: Path, step: int) -> None:
-    """Write a checkpoint next to the old one, then swap, so a crash never leaves half a folder."""
-    tmp = folder.with_name(folder.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    generator.save_pretrained(tmp)
-    (tmp / TRAINING_STATE).write_text(json.dumps({"step": step}) + "\n")
-    if folder.exists():
-        shutil.rmtree(folder)
-    tmp.rename(folder)
 
 
 def _maze_spec(data: str | Path, dataset: Dataset) -> GeneratorSpec:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,10 +25,9 @@ from rl_workbench.errors import DatasetError, InvalidArgumentError
 
 from .atari_autoencoder import VAE_FOLDER, AtariAutoencoder
 from .atari_generator import AtariGeneratorSpec
-from .folder import padded_side, save_folder_spec
+from .folder import TRAINING_STATE, padded_side, save_folder_spec, write_checkpoint
 
 CHECKPOINT = "vae-checkpoint"
-TRAINING_STATE = "training_state.json"
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def fit_autoencoder(
         if step % 50 == 0:
             bar.set_postfix(mse=f"{np.mean(losses[-50:]):.5f}", refresh=False)
         if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
-            _checkpoint(model, ckpt, step + 1)
+            write_checkpoint(ckpt, _save_checkpoint(model), step + 1)
     bar.close()
 
     model.vae.eval()
@@ -133,12 +133,9 @@ def fit_autoencoder(
     return model
 
 
-def _checkpoint(model: AtariAutoencoder, folder: Path, step: int) -> None:
-    """Write beside the old checkpoint, then swap: a crash never leaves half a folder."""
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.vae.save_pretrained(tmp / VAE_FOLDER)
-    save_folder_spec(tmp, model.spec.to_dict())
-    (tmp / TRAINING_STATE).write_text(json.dumps({"step": step}) + "\n")
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+def _save_checkpoint(model: AtariAutoencoder) -> Callable[[Path], None]:
+    def save(folder: Path) -> None:
+        model.vae.save_pretrained(folder / VAE_FOLDER)
+        save_folder_spec(folder, model.spec.to_dict())
+
+    return save

@@ -7,6 +7,8 @@ UNet's input; building, saving, loading and sampling the UNet is the same and li
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +132,17 @@ def denoise_from_noise(
 def padded_side(side: int, multiple: int = 4) -> int:
     """The smallest multiple of ``multiple`` that holds ``side`` (the UNet halves it per level)."""
     return -(-side // multiple) * multiple
+
+
+TRAINING_STATE = "training_state.json"
+
+
+def write_checkpoint(folder: Path, save: Callable[[Path], None], step: int) -> None:
+    """Write a checkpoint beside the old one (``save`` fills a fresh folder), then swap, so a
+    crash never leaves half a checkpoint; the step goes in ``training_state.json``."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save(tmp)
+    (tmp / TRAINING_STATE).write_text(json.dumps({"step": step}) + "\n")
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)

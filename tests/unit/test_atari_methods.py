@@ -181,10 +181,11 @@ def test_autoencoder_fit_resumes_from_its_checkpoint(
     record = json.loads((gen / "vae" / "fit.json").read_text())
     assert record["training_stacks"] <= 16 and record["config"]["steps"] == 4
     # Interrupted after a checkpoint: a new fit starts from it.
-    from rl_workbench.generative.fit_autoencoder import CHECKPOINT, _checkpoint
+    from rl_workbench.generative.fit_autoencoder import CHECKPOINT, _save_checkpoint
+    from rl_workbench.generative.folder import write_checkpoint
 
     model = AtariAutoencoder.from_pretrained(gen)
-    _checkpoint(model, gen / CHECKPOINT, 3)
+    write_checkpoint(gen / CHECKPOINT, _save_checkpoint(model), 3)
     longer = AutoencoderFitConfig(steps=5, batch_size=2, block_out_channels=(8, 8))
     resumed = fit_autoencoder(data, gen, longer, progress=False)
     assert isinstance(resumed, AtariAutoencoder)
