@@ -19,6 +19,7 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import Logger
 from tqdm.auto import tqdm
 
 from rl_workbench.domains import action_names, env_family, make_env
@@ -255,6 +256,10 @@ def train_ppo(
             device="cpu",
             verbose=0,
         )
+
+    # SB3 would otherwise create an empty /tmp/SB3-<date> log folder on every learn(); our
+    # progress bar and model card are the record.
+    model.set_logger(Logger(folder=None, output_formats=[]))
 
     # 3. Train with a progress bar and atomic checkpoints.
     clock = _Clock(checkpoint.parent, resumed)

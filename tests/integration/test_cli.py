@@ -114,7 +114,12 @@ def test_collect_then_inspect(tiny_agent_dir: Path, tmp_path: Path) -> None:
     assert "states    120" in stdout and "restorable MazeState" in stdout
 
 
-def test_train_writes_agent_card_and_checkpoint(tmp_path: Path) -> None:
+def test_train_writes_agent_card_and_checkpoint(tmp_path: Path, monkeypatch) -> None:
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where SB3 would put its log folder
     out = tmp_path / "run"
     code, stdout, _ = run(
         "train",
@@ -130,6 +135,7 @@ def test_train_writes_agent_card_and_checkpoint(tmp_path: Path) -> None:
         str(out),
     )
     assert code == 0, stdout
+    assert not [p for p in scratch.iterdir() if p.name.startswith("SB3-")]  # no stray log folder
     card = json.loads((out / "card.json").read_text())
     assert card["env_kwargs"] == {"max_size": 5} and card["total_steps"] == 2048
     assert set(card["evaluation"]) == {"sampled", "greedy"}
