@@ -528,13 +528,7 @@ def explain(
     if data is not None:
         from rl_workbench.data import Dataset
 
-        dataset = Dataset.open(data)
-        if dataset.is_maze:
-            pool = list(dict.fromkeys(dataset.maze_states()))
-        else:
-            from rl_workbench.domains.atari import AtariState
-
-            pool = list(dict.fromkeys(AtariState(o) for o in dataset.arrays("obs")["obs"]))
+        pool = list(dict.fromkeys(Dataset.open(data).states()))
         states = pool[:n]
     from rl_workbench.counterfactual.explain import load_method_model
 

@@ -139,6 +139,19 @@ class Dataset:
             for i in range(len(a["walls"]))
         ]
 
+    def states(self) -> list[Any]:
+        """Every row's state as the workbench edits it: maze levels, or Atari frame stacks."""
+        if self.is_maze:
+            return self.maze_states()
+        if self.manifest["env_id"].startswith("ALE/"):
+            from rl_workbench.domains.atari import AtariState
+
+            return [AtariState(o) for o in self.arrays("obs")["obs"]]
+        raise DatasetError(
+            f"{self.folder} holds {self.manifest['env_id']} observations; states are read for "
+            "maze (rlwb/*) and Atari (ALE/*) datasets."
+        )
+
 
 class DatasetWriter:
     """Append rows and flush them as shards; the manifest always describes what is on disk."""

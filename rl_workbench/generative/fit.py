@@ -20,7 +20,6 @@ from tqdm.auto import tqdm
 
 from rl_workbench.data import Dataset
 from rl_workbench.domains import env_family, make_env
-from rl_workbench.domains.atari import AtariState
 from rl_workbench.envs.maze import MazeEnv
 from rl_workbench.errors import DatasetError, InvalidArgumentError
 
@@ -86,15 +85,12 @@ def fit_generator(
     dataset = Dataset.open(data)
     env_id = dataset.manifest["env_id"]
     family = env_family(env_id)
-    if family == "maze":
-        states: list[Any] = dataset.maze_states()
-    elif family == "atari":
-        states = [AtariState(o) for o in dataset.arrays("obs")["obs"]]
-    else:
+    if family not in ("maze", "atari"):
         raise DatasetError(
             f"{data} holds {env_id} states; generators exist for maze (rlwb/*) and Atari "
             "(ALE/*) datasets."
         )
+    states: list[Any] = dataset.states()
     if config.unique:
         states = list(dict.fromkeys(states))
     widths = config.block_out_channels or DEFAULT_WIDTHS[family]

@@ -20,7 +20,6 @@ from tqdm.auto import tqdm
 
 from rl_workbench.data import Dataset
 from rl_workbench.domains import env_family
-from rl_workbench.domains.atari import AtariState
 from rl_workbench.errors import DatasetError, InvalidArgumentError
 
 from .atari_autoencoder import VAE_FOLDER, AtariAutoencoder
@@ -73,7 +72,7 @@ def fit_autoencoder(
             f"{data} holds {env_id} states; the autoencoder (for the latent method) is fitted on "
             "Atari datasets (ALE/*). Mazes are edited by the search and diffusion methods."
         )
-    states = list(dict.fromkeys(AtariState(o) for o in dataset.arrays("obs")["obs"]))
+    states = list(dict.fromkeys(dataset.states()))
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
 
