@@ -53,6 +53,14 @@ def _parse_env_args(pairs: tuple[str, ...]) -> dict[str, Any]:
     return kwargs
 
 
+TRUST_AGENT = click.option(
+    "--trust-agent",
+    "trust_agent",
+    is_flag=True,
+    help="Runs code from the file: unpickle every object in the agent .zip, not only the "
+    "allow-listed spaces, schedules and network classes. Only for files you made yourself.",
+)
+
 ENV_ARG = click.option(
     "--env-arg",
     "env_args",
@@ -67,7 +75,7 @@ ENV_ARG = click.option(
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or info messages.")
 @click.option(
     "--threads",
-    type=int,
+    type=click.IntRange(1),
     default=None,
     metavar="N",
     help="torch CPU threads (default: torch's choice). One busy process per core is fastest.",
@@ -86,7 +94,7 @@ def cli(ctx: click.Context, quiet: bool, threads: int | None) -> None:
     if threads is not None:
         import torch
 
-        torch.set_num_threads(max(1, threads))
+        torch.set_num_threads(threads)
 
 
 @cli.command()
@@ -145,6 +153,7 @@ def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
     help="Continue from OUT/checkpoints/latest.zip when it exists.",
 )
 @click.option("--eval-episodes", type=click.IntRange(1), default=200, show_default=True)
+@TRUST_AGENT
 @click.pass_context
 def train(
     ctx: click.Context,
@@ -155,6 +164,7 @@ def train(
     out: Path,
     resume: bool,
     eval_episodes: int,
+    trust_agent: bool,
 ) -> None:
     """Train a PPO agent and write it with its model card.
 
@@ -172,7 +182,7 @@ def train(
         seed=seed,
         eval_episodes=eval_episodes,
     )
-    result = train_ppo(config, out, resume=resume, progress=_progress(ctx))
+    result = train_ppo(config, out, resume=resume, progress=_progress(ctx), trust=trust_agent)
     sampled = result.card.evaluation["sampled"]
     click.echo(
         f"Agent written to {result.agent_path} (success {sampled['success_rate']:.1%} over "
@@ -294,6 +304,7 @@ def zoo_build(
     help="States per .npz shard (each shard is saved as soon as it is full).",
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Dataset folder (new).")
+@TRUST_AGENT
 @click.pass_context
 def collect(
     ctx: click.Context,
@@ -305,6 +316,7 @@ def collect(
     greedy: bool,
     shard_size: int,
     out: Path,
+    trust_agent: bool,
 ) -> None:
     """Roll an agent out and keep observations, actions, distributions, values and env states.
 
@@ -314,7 +326,9 @@ def collect(
     from rl_workbench.data import CollectConfig
     from rl_workbench.data import collect as collect_states
 
-    loaded = load_agent(agent_ref, env_id, _parse_env_args(env_args) if env_args else None)
+    loaded = load_agent(
+        agent_ref, env_id, _parse_env_args(env_args) if env_args else None, trust=trust_agent
+    )
     dataset = collect_states(
         loaded,
         out,
@@ -498,6 +512,7 @@ def fit_autoencoder_command(
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")
+@TRUST_AGENT
 @click.pass_context
 def explain(
     ctx: click.Context,
@@ -511,6 +526,7 @@ def explain(
     generator_ref: str | None,
     seed: int,
     out: Path,
+    trust_agent: bool,
 ) -> None:
     """Find counterfactual levels: the smallest legal change that makes the agent act otherwise.
 
@@ -520,7 +536,9 @@ def explain(
     from rl_workbench.agents import load_agent
     from rl_workbench.counterfactual import ExplainConfig, run_explain
 
-    loaded = load_agent(agent_ref, env_id, _parse_env_args(env_args) if env_args else None)
+    loaded = load_agent(
+        agent_ref, env_id, _parse_env_args(env_args) if env_args else None, trust=trust_agent
+    )
     from rl_workbench.counterfactual.explain import require_supported
 
     require_supported(loaded.env_id, method)
@@ -559,6 +577,7 @@ def explain(
 )
 @click.option("--seed", type=int, default=None, help="First maze seed [default: the suite's].")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")
+@TRUST_AGENT
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -567,6 +586,7 @@ def audit(
     mazes: int | None,
     seed: int | None,
     out: Path,
+    trust_agent: bool,
 ) -> None:
     """Goal-misgeneralization audit: does the agent pursue the cheese, or a proxy?
 
@@ -580,7 +600,7 @@ def audit(
     from rl_workbench.audit.suite import resolve_suite
 
     suite = resolve_suite(suite_ref)
-    loaded = load_agent(agent_ref)
+    loaded = load_agent(agent_ref, trust=trust_agent)
     data = run_audit(loaded, suite, out, mazes=mazes, seed=seed, progress=_progress(ctx))
     click.echo(f"Verdict: {data['verdict']}")
     click.echo(data["summary"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import gymnasium as gym
 import torch
@@ -142,7 +142,13 @@ def detect_algorithm(path: Path) -> Algorithm:
     raise AgentLoadError(f"{path} has no policy in it; is it a stable-baselines3 model file?")
 
 
-def load_sb3_model(path: Path, algorithm: Algorithm | None = None) -> BaseAlgorithm:
+def load_sb3_model(
+    path: Path,
+    algorithm: Algorithm | None = None,
+    *,
+    trust: bool = False,
+    env: Any = None,
+) -> BaseAlgorithm:
     """Load a stable-baselines3 model on the CPU, detecting its algorithm if not given."""
     path = Path(path)
     if not path.is_file():
@@ -157,7 +163,7 @@ def load_sb3_model(path: Path, algorithm: Algorithm | None = None) -> BaseAlgori
         )
     try:
         model = ALGORITHMS[algorithm].load(
-            path, device="cpu", custom_objects=_CUSTOM_OBJECTS, print_system_info=False
+            path, env=env, device="cpu", custom_objects=_CUSTOM_OBJECTS, print_system_info=False
         )
     except Exception as exc:  # SB3 raises many types for a damaged or foreign file
         raise AgentLoadError(

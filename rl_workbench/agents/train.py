@@ -29,7 +29,7 @@ from .base import UniformRandomAgent
 from .card import AGENT_FILE, ModelCard
 from .evaluation import evaluate
 from .networks import GridCNN
-from .sb3 import SB3Agent
+from .sb3 import SB3Agent, load_sb3_model
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +211,7 @@ def train_ppo(
     command: str | None = None,
     resume: bool = False,
     progress: bool = True,
+    trust: bool = False,
 ) -> TrainResult:
     """Train PPO, evaluate it (sampled and greedy) and write ``out/agent.zip`` + card.
 
@@ -237,7 +238,7 @@ def train_ppo(
     # 2. Model: fresh, or resumed from the last checkpoint.
     resumed = resume and checkpoint.is_file()
     if resumed:
-        model = PPO.load(checkpoint, env=vec_env, device="cpu")
+        model = load_sb3_model(checkpoint, "PPO", trust=trust, env=vec_env)
         logger.info("resuming from %s at %d steps", checkpoint, model.num_timesteps)
     else:
         policy, policy_kwargs = config.policy(tuple(vec_env.observation_space.shape))

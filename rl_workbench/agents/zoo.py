@@ -113,6 +113,8 @@ class LoadedAgent:
     card: ModelCard | None
     env_id: str
     env_kwargs: dict[str, Any]
+    trusted: bool = False
+    """Whether the user passed ``--trust-agent`` (reloads of the same file inherit it)."""
 
     @property
     def name(self) -> str:
@@ -158,8 +160,12 @@ def load_agent(
     ref: str | Path,
     env_id: str | None = None,
     env_kwargs: dict[str, Any] | None = None,
+    *,
+    trust: bool = False,
 ) -> LoadedAgent:
     """Load an agent from a reference and check it against the environment it will run in.
+
+    Nothing in the file runs unless ``trust`` is set: see :mod:`rl_workbench.agents.agent_file`.
 
     The environment defaults to the one on the agent's card. Spaces are compared before any
     forward pass, so a mismatch is reported here with both shapes.
@@ -181,7 +187,7 @@ def load_agent(
         env_kwargs = dict(card.env_kwargs) if env_kwargs is None else env_kwargs
     elif env_kwargs is None:
         env_kwargs = dict(card.env_kwargs) if card is not None and card.env_id == env_id else {}
-    model = load_sb3_model(path, card.algorithm if card else None)  # type: ignore[arg-type]
+    model = load_sb3_model(path, card.algorithm if card else None, trust=trust)  # type: ignore[arg-type]
     env = make_env(env_id, env_kwargs)
     try:
         if env.action_space != model.action_space:
@@ -193,7 +199,9 @@ def load_agent(
         agent = SB3Agent(model, action_names(env), env.observation_space)  # type: ignore[arg-type]
     finally:
         env.close()
-    return LoadedAgent(agent=agent, path=path, card=card, env_id=env_id, env_kwargs=env_kwargs)
+    return LoadedAgent(
+        agent=agent, path=path, card=card, env_id=env_id, env_kwargs=env_kwargs, trusted=trust
+    )
 
 
 def build_zoo_agent(

@@ -104,7 +104,9 @@ def run_audit(
     seed = suite.seed if seed is None else seed
     # The agent's world geometry (sizes) carries over; what defines the test comes from the suite.
     geometry = {k: v for k, v in loaded.env_kwargs.items() if k in GEOMETRY_KWARGS}
-    tested = load_agent(loaded.path, suite.test_env, geometry | suite.test_env_kwargs)
+    tested = load_agent(
+        loaded.path, suite.test_env, geometry | suite.test_env_kwargs, trust=loaded.trusted
+    )
     env = make_env(tested.env_id, tested.env_kwargs).unwrapped
     assert isinstance(env, MazeEnv)  # the suite loader only accepts rlwb/ maze ids
     agent = tested.agent
