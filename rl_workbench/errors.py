@@ -43,6 +43,18 @@ class AgentLoadError(RLWorkbenchError):
     title = "Cannot load agent"
 
 
+class UntrustedAgentError(AgentLoadError):
+    """An agent file pickles a class off the allowlist: loading it would run code from it."""
+
+    title = "Refused agent file"
+
+
+class UnsupportedAlgorithmError(AgentLoadError):
+    """An agent file was saved by an algorithm the workbench does not read (SAC, TD3, ...)."""
+
+    title = "Unsupported algorithm"
+
+
 class SpaceMismatchError(RLWorkbenchError):
     """The agent was trained on observations or actions that differ from the environment's."""
 
@@ -59,6 +71,18 @@ class MissingDependencyError(RLWorkbenchError, ImportError):
     """An optional dependency is needed for this feature."""
 
     title = "Missing dependency"
+
+
+class OutputFolderError(RLWorkbenchError):
+    """An output folder is a file, cannot be written, or is in use by another run."""
+
+    title = "Cannot write output"
+
+
+class ResumeMismatchError(RLWorkbenchError):
+    """A checkpoint was made with other settings than the run that would resume it."""
+
+    title = "Cannot resume"
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

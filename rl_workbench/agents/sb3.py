@@ -8,8 +8,6 @@ and the value is max Q.
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,19 +18,12 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 
 from rl_workbench.errors import AgentLoadError, SpaceMismatchError
 
+from .agent_file import AgentFile, check_supported
 from .base import Agent
 
 Algorithm = Literal["PPO", "A2C", "DQN"]
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"PPO": PPO, "A2C": A2C, "DQN": DQN}
 """The stable-baselines3 algorithms the adapter understands, by name."""
-
-# Schedules are pickled closures that may not unpickle across versions; inference never uses them.
-_CUSTOM_OBJECTS = {
-    "learning_rate": 0.0,
-    "lr_schedule": lambda _: 0.0,
-    "clip_range": lambda _: 0.0,
-    "exploration_schedule": lambda _: 0.0,
-}
 
 
 class SB3Agent(Agent):
@@ -122,24 +113,13 @@ def _needs_transpose(env_space: gym.spaces.Box, model_space: gym.spaces.Box) -> 
 
 
 def detect_algorithm(path: Path) -> Algorithm:
-    """Read which algorithm saved a stable-baselines3 ``.zip`` without unpickling anything."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            data = json.loads(archive.read("data"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise AgentLoadError(
-            f"{path} is not a stable-baselines3 model file ({exc.__class__.__name__}: {exc}). "
-            "Pass the .zip written by model.save(), or zoo:NAME for a shipped agent "
-            "(see `rlwb zoo list`)."
-        ) from None
-    policy_module = str(data.get("policy_class", {}).get("__module__", ""))
-    if "dqn" in policy_module or "exploration_rate" in data:
-        return "DQN"
-    if "clip_range" in data:
-        return "PPO"
-    if "policy_class" in data:
-        return "A2C"
-    raise AgentLoadError(f"{path} has no policy in it; is it a stable-baselines3 model file?")
+    """Read which algorithm saved a stable-baselines3 ``.zip`` without unpickling anything.
+
+    Raises:
+        AgentLoadError: the file is not a readable stable-baselines3 model.
+        UnsupportedAlgorithmError: it was saved by an algorithm other than PPO, A2C or DQN.
+    """
+    return check_supported(AgentFile.read(path))  # type: ignore[return-value]
 
 
 def load_sb3_model(
@@ -149,27 +129,44 @@ def load_sb3_model(
     trust: bool = False,
     env: Any = None,
 ) -> BaseAlgorithm:
-    """Load a stable-baselines3 model on the CPU, detecting its algorithm if not given."""
+    """Load a stable-baselines3 model on the CPU without running code from the file.
+
+    Every pickled field is checked against an allowlist before anything is unpickled (see
+    :mod:`rl_workbench.agents.agent_file`); ``trust=True`` lifts that check.
+
+    Args:
+        path: the ``.zip``.
+        algorithm: the algorithm a card names; it must agree with what the file holds.
+        trust: unpickle classes off the allowlist too (runs code from the file).
+        env: an environment to attach, for resuming training.
+
+    Raises:
+        AgentLoadError: missing, damaged or foreign file (``UntrustedAgentError`` when it would
+            run code, ``UnsupportedAlgorithmError`` for other algorithms). Nothing else.
+    """
     path = Path(path)
     if not path.is_file():
         raise AgentLoadError(
             f"No agent file at {path}. Pass the path of a stable-baselines3 .zip, or zoo:NAME "
             "for a shipped agent (see `rlwb zoo list`)."
         )
-    algorithm = algorithm or detect_algorithm(path)
-    if algorithm not in ALGORITHMS:
+    agent_file = AgentFile.read(path)
+    found = check_supported(agent_file)
+    if algorithm is not None and algorithm != found:
         raise AgentLoadError(
-            f"Unsupported algorithm {algorithm!r}; supported: {', '.join(ALGORITHMS)}."
+            f"{path} holds a {found} model but its card says {algorithm}. Fix the card's "
+            f"'algorithm' field (or remove the card and pass --env)."
         )
+    objects = agent_file.objects(trust=trust)
     try:
-        model = ALGORITHMS[algorithm].load(
-            path, env=env, device="cpu", custom_objects=_CUSTOM_OBJECTS, print_system_info=False
+        return ALGORITHMS[found].load(
+            path, env=env, device="cpu", custom_objects=objects, print_system_info=False
         )
     except Exception as exc:  # SB3 raises many types for a damaged or foreign file
         raise AgentLoadError(
-            f"Could not load {path} as a {algorithm} model: {exc.__class__.__name__}: {exc}"
-        ) from exc
-    return model
+            f"Could not load {path} as a {found} model ({exc.__class__.__name__}: {exc}). "
+            "Re-save it with model.save(), or check that it matches the environment."
+        ) from None
 
 
 __all__ = ["ALGORITHMS", "SB3Agent", "detect_algorithm", "load_sb3_model"]
