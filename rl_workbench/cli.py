@@ -21,7 +21,39 @@ from rl_workbench.errors import InvalidArgumentError, RLWorkbenchError
 EXIT_BAD_INPUT = 2
 
 
+class _NeverRaised(Exception):
+    pass
+
+
+# click >= 8.2 raises this for a bare group; older versions print the help themselves.
+_NO_ARGS_IS_HELP: type[click.UsageError] = getattr(
+    click.exceptions, "NoArgsIsHelpError", _NeverRaised
+)
+
+
 class _Group(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Usage errors, too, are one line on stderr with the fix, and exit status 2."""
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        try:
+            code = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except _NO_ARGS_IS_HELP as exc:  # a bare group: its help, as click would show it
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            sys.exit(0)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "rlwb"
+            click.secho("Usage error: ", fg="red", bold=True, err=True, nl=False)
+            click.echo(f"{exc.format_message()} (see `{where} --help`)", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted; everything written so far is kept.", err=True)
+            sys.exit(1)
+        # Without standalone mode click returns ctx.exit()'s status instead of exiting with it.
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
