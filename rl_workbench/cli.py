@@ -21,7 +21,7 @@ from rl_workbench.errors import InvalidArgumentError, RLWorkbenchError
 EXIT_BAD_INPUT = 2
 
 
-class _NeverRaised(Exception):
+class _NeverRaised(click.UsageError):
     pass
 
 

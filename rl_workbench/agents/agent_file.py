@@ -212,9 +212,9 @@ def pickle_globals(payload: bytes) -> Iterator[tuple[str, str] | None]:
         elif name == "MEMOIZE":
             memo[len(memo)] = recent[-1] if recent else None
         elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-            memo[int(arg)] = recent[-1] if recent else None
+            memo[int(str(arg))] = recent[-1] if recent else None
         elif name in ("GET", "BINGET", "LONG_BINGET"):
-            recent.append(memo.get(int(arg)))
+            recent.append(memo.get(int(str(arg))))
         elif name in ("GLOBAL", "INST"):
             module, _, attr = str(arg).partition(" ")
             yield module, attr
@@ -365,7 +365,7 @@ def _restricted_loads(path: Path, key: str, payload: bytes) -> Any:
 
 
 def _trusted_loads(path: Path, key: str, payload: bytes) -> Any:
-    import cloudpickle
+    import cloudpickle  # type: ignore[import-untyped]
 
     try:
         return cloudpickle.loads(payload)

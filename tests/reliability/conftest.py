@@ -63,6 +63,8 @@ def run_rlwb(
     if log:
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(f"$ rlwb {' '.join(args)}\n{proc.stderr}\n")
+    # The promise holds for every run of the suite, whatever its exit status: no traceback ever.
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
