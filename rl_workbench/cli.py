@@ -153,6 +153,9 @@ def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
     each, maze counterfactuals, and Space Invaders counterfactuals of the agent's own frame
     stacks. Writes OUT/report.md, OUT/report.json, pictures and one sub-report per part.
     """
+    from rl_workbench.outputs import claim_output_folder
+
+    ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
     from rl_workbench.demo import DemoConfig, run_demo
 
     folder = run_demo(out, DemoConfig(mazes=mazes, seed=seed), progress=_progress(ctx))
@@ -182,9 +185,20 @@ def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
     "--resume/--fresh",
     default=True,
     show_default=True,
-    help="Continue from OUT/checkpoints/latest.zip when it exists.",
+    help="Continue from OUT/checkpoints/latest.zip when it exists (it must have been trained "
+    "with the same env, env args, seed and settings); --fresh discards it and starts over.",
 )
 @click.option("--eval-episodes", type=click.IntRange(1), default=200, show_default=True)
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(0),
+    default=20_000,
+    show_default=True,
+    metavar="STEPS",
+    help="Env steps between checkpoints (0: only at the end). Maze PPO runs a few thousand "
+    "steps/s on CPU and Atari about 200, so a crash loses seconds to under two minutes; a save "
+    "takes milliseconds.",
+)
 @TRUST_AGENT
 @click.pass_context
 def train(
@@ -196,6 +210,7 @@ def train(
     out: Path,
     resume: bool,
     eval_episodes: int,
+    checkpoint_every: int,
     trust_agent: bool,
 ) -> None:
     """Train a PPO agent and write it with its model card.
@@ -205,6 +220,9 @@ def train(
       rlwb train --env rlwb/MazeCorner-v0 --steps 500000 --out runs/corner
       rlwb train --env rlwb/Maze-v0 --env-arg cheese_region=5 --out runs/region5
     """
+    from rl_workbench.outputs import claim_output_folder
+
+    ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
     from rl_workbench.agents import TrainConfig, train_ppo
 
     config = TrainConfig(
@@ -213,6 +231,7 @@ def train(
         total_steps=steps,
         seed=seed,
         eval_episodes=eval_episodes,
+        checkpoint_every=checkpoint_every,
     )
     result = train_ppo(config, out, resume=resume, progress=_progress(ctx), trust=trust_agent)
     sampled = result.card.evaluation["sampled"]
@@ -304,6 +323,10 @@ def zoo_build(
     """
     from rl_workbench.generative.zoo import ZOO_GENERATORS
 
+    if out is not None:
+        from rl_workbench.outputs import claim_output_folder
+
+        ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
     if name in ZOO_GENERATORS:
         from rl_workbench.generative.zoo import GENERATOR_ZOO_DIR, build_zoo_generator
 
@@ -354,6 +377,9 @@ def collect(
 
     Writes OUT/manifest.json and OUT/shard-*.npz (readable with numpy alone; see `rlwb inspect`).
     """
+    from rl_workbench.outputs import claim_output_folder
+
+    ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
     from rl_workbench.agents import load_agent
     from rl_workbench.data import CollectConfig
     from rl_workbench.data import collect as collect_states
@@ -418,7 +444,17 @@ def _widths(text: str | None) -> tuple[int, ...] | None:
     "--resume/--fresh",
     default=True,
     show_default=True,
-    help="Continue from OUT/checkpoint when it exists.",
+    help="Continue from OUT/checkpoint when it exists (made from the same dataset with the same "
+    "batch size, widths and seed); --fresh replaces it.",
+)
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(0),
+    default=100,
+    show_default=True,
+    metavar="STEPS",
+    help="Steps between checkpoints (0: only at the end). A maze step takes about 0.1 s on CPU "
+    "and an Atari step about 1 s, so a crash loses seconds to under two minutes.",
 )
 @click.pass_context
 def fit_generator_command(
@@ -430,17 +466,25 @@ def fit_generator_command(
     widths: str | None,
     seed: int,
     resume: bool,
+    checkpoint_every: int,
 ) -> None:
     """Fit a diffusion model (diffusers UNet2DModel + DDIM) on a dataset's states.
 
     Maze datasets give a model of levels, Atari datasets a model of 4-frame stacks. Checkpoints
-    every 500 steps into OUT/checkpoint; an interrupted fit resumes from there. On CPU an Atari
+    go into OUT/checkpoint (atomically); an interrupted fit resumes from there. On CPU an Atari
     fit takes about a second per step.
     """
+    from rl_workbench.outputs import claim_output_folder
+
+    ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
     from rl_workbench.generative import FitConfig, fit_generator
 
     config = FitConfig(
-        steps=steps, batch_size=batch_size, block_out_channels=_widths(widths), seed=seed
+        steps=steps,
+        batch_size=batch_size,
+        block_out_channels=_widths(widths),
+        seed=seed,
+        checkpoint_every=checkpoint_every,
     )
     generator = fit_generator(data, out, config, progress=_progress(ctx), resume=resume)
     from rl_workbench.generative import MazeGenerator
@@ -475,21 +519,43 @@ def fit_generator_command(
     "--resume/--fresh",
     default=True,
     show_default=True,
-    help="Continue from OUT/vae-checkpoint when it exists.",
+    help="Continue from OUT/vae-checkpoint when it exists (made from the same dataset with the "
+    "same batch size and seed); --fresh replaces it.",
+)
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(0),
+    default=100,
+    show_default=True,
+    metavar="STEPS",
+    help="Steps between checkpoints (0: only at the end). A step takes about 1 s on CPU, so a "
+    "crash loses under two minutes.",
 )
 @click.pass_context
 def fit_autoencoder_command(
-    ctx: click.Context, data: Path, out: Path, steps: int, batch_size: int, seed: int, resume: bool
+    ctx: click.Context,
+    data: Path,
+    out: Path,
+    steps: int,
+    batch_size: int,
+    seed: int,
+    resume: bool,
+    checkpoint_every: int,
 ) -> None:
     """Fit the latent method's autoencoder (diffusers AutoencoderKL) on Atari frame stacks.
 
     The latent method searches this model's latent space, as Olson et al. and Rupprecht et al.
     did with theirs. Fit it on the same dataset as the generator (it may run beside
-    fit-generator). Checkpoints every 500 steps; an interrupted fit resumes.
+    fit-generator: it locks only OUT/vae). Checkpoints atomically; an interrupted fit resumes.
     """
+    from rl_workbench.outputs import claim_output_folder
+
+    ctx.with_resource(claim_output_folder(out, part="vae"))  # checked before any work
     from rl_workbench.generative import AutoencoderFitConfig, fit_autoencoder
 
-    config = AutoencoderFitConfig(steps=steps, batch_size=batch_size, seed=seed)
+    config = AutoencoderFitConfig(
+        steps=steps, batch_size=batch_size, seed=seed, checkpoint_every=checkpoint_every
+    )
     fit_autoencoder(data, out, config, progress=_progress(ctx), resume=resume)
     mse = json.loads((out / "vae" / "fit.json").read_text())["final_mse"]
     click.echo(
@@ -564,7 +630,12 @@ def explain(
 
     Writes OUT/report.json (config, summary, every item with both levels and distributions),
     OUT/report.md and OUT/items/item-NNNN.png. Validity is judged on the decoded, legal level.
+    A rerun into the same OUT removes the item files of the last run that this one did not
+    rewrite (only files an rlwb report wrote; nothing else in OUT is touched).
     """
+    from rl_workbench.outputs import claim_output_folder
+
+    ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
     from rl_workbench.agents import load_agent
     from rl_workbench.counterfactual import ExplainConfig, run_explain
 
@@ -577,8 +648,11 @@ def explain(
     states = pool = None
     if data is not None:
         from rl_workbench.data import Dataset
+        from rl_workbench.data.dataset import check_dataset_matches
 
-        pool = list(dict.fromkeys(Dataset.open(data).states()))
+        dataset = Dataset.open(data)
+        check_dataset_matches(dataset, loaded)
+        pool = list(dict.fromkeys(dataset.states()))
         states = pool[:n]
     from rl_workbench.counterfactual.explain import load_method_model
 
@@ -627,6 +701,9 @@ def audit(
     (pursues-goal, pursues-proxy:NAME or not-competent) with its strongest evidence, and writes
     OUT/report.json and OUT/report.md with plots. Thresholds live in the suite file.
     """
+    from rl_workbench.outputs import claim_output_folder
+
+    ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
     from rl_workbench.agents import load_agent
     from rl_workbench.audit import run_audit
     from rl_workbench.audit.suite import resolve_suite
@@ -653,22 +730,44 @@ def audit(
     default=None,
     help="The answer database [default: quiz.sqlite in your data directory].",
 )
+@TRUST_AGENT
 @click.pass_context
-def quiz(ctx: click.Context, deck: str, user: str | None, db: Path | None) -> None:
+def quiz(
+    ctx: click.Context, deck: str, user: str | None, db: Path | None, trust_agent: bool
+) -> None:
     """The prediction quiz: predict the agent, steer it, spot a flawed one (a terminal app).
 
     Every answer is saved the moment it is given; running the same command again resumes an
-    unfinished session. `rlwb quiz stats` summarises the answers.
+    unfinished session. An answer the database refuses (locked, read-only) is kept, retried,
+    and if still refused at the end written to a JSON file beside it (exit status 2).
+    `rlwb quiz stats` summarises the answers.
     """
     if ctx.invoked_subcommand is not None:
         return
     import getpass
 
     from rl_workbench.quiz.app import create_app
+    from rl_workbench.quiz.store import AnswersNotStoredError
 
-    app = create_app(deck, user or getpass.getuser(), db)
+    if _progress(ctx):  # the checks and agent loading take seconds before the app appears
+        click.echo("Checking the deck and the database, loading the agents...", err=True)
+    app = create_app(deck, user or getpass.getuser(), db, trust_agent=trust_agent)
     app.run()
+    session = app.session
+    report = app.close_report or (session.close() if session is not None else None)
+    if report is not None and report.unsaved:
+        if report.dump is None and session is not None:
+            click.echo(session.pending_json())  # no folder took the file: stdout keeps them
+        kept = f"kept in {report.dump}" if report.dump else "printed above as JSON"
+        raise AnswersNotStoredError(
+            f"{report.unsaved} answer(s) not stored in {app.store.path}. "
+            f"{str(report.problem).rstrip('.')}. They are {kept}. Free the database (close the "
+            "program that locks it, or make it writable) and run the quiz again with the same "
+            "--db and --user: it stores them and resumes."
+        )
     click.echo(f"Answers saved in {app.store.path}")
+    if app.return_code:
+        ctx.exit(app.return_code)
 
 
 @quiz.command("stats")
@@ -679,9 +778,13 @@ def quiz(ctx: click.Context, deck: str, user: str | None, db: Path | None) -> No
     help="The answer database [default: quiz.sqlite in your data directory].",
 )
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Also write every answer.")
-def quiz_stats(db: Path | None, csv_path: Path | None) -> None:
-    """Per-condition and per-person means with bootstrap 95% intervals, explain minus control."""
-    from rl_workbench.quiz.stats import export_csv, format_summary, summarise
+@click.option("--force", is_flag=True, help="Overwrite an existing --csv file.")
+def quiz_stats(db: Path | None, csv_path: Path | None, force: bool) -> None:
+    """Per-condition and per-person means with bootstrap 95% intervals, explain minus control.
+
+    Reads the database without writing to it (it may be on read-only media).
+    """
+    from rl_workbench.quiz.stats import check_csv_path, export_csv, format_summary, summarise
     from rl_workbench.quiz.store import AnswerStore, default_db_path
 
     path = db or default_db_path()
@@ -689,7 +792,9 @@ def quiz_stats(db: Path | None, csv_path: Path | None) -> None:
         raise InvalidArgumentError(
             f"No answer database at {path}; take the quiz first or pass --db."
         )
-    store = AnswerStore(path)
+    if csv_path is not None:
+        check_csv_path(csv_path, force=force)
+    store = AnswerStore(path, read_only=True)
     click.echo(format_summary(summarise(store)))
     if csv_path is not None:
         n = export_csv(store, csv_path)

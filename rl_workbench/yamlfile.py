@@ -7,11 +7,29 @@ field, what was expected and what was found.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from rl_workbench.errors import RLWorkbenchError
+
+
+def read_text(path: str | Path, error: type[RLWorkbenchError]) -> str:
+    """The text of a YAML file; a file that cannot be read or is not UTF-8 text (binary garbage,
+    an image, a zip given by mistake) raises ``error`` in one line instead of a decode error.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise error(f"{path} cannot be read ({exc.strerror or exc}). Pass a YAML file.") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{path} is not a UTF-8 text file (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}), so not YAML. Pass a YAML file."
+        ) from None
 
 
 def compose(text: str, source: str, error: type[RLWorkbenchError]) -> yaml.Node | None:

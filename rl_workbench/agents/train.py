@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import torch
 from stable_baselines3 import PPO
+from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
@@ -24,6 +25,11 @@ from tqdm.auto import tqdm
 
 from rl_workbench.domains import action_names, env_family, make_env
 from rl_workbench.errors import InvalidArgumentError
+from rl_workbench.outputs import (
+    refuse_changed_settings,
+    write_file_atomically,
+    write_text_atomically,
+)
 
 from .base import UniformRandomAgent
 from .card import AGENT_FILE, ModelCard
@@ -40,6 +46,17 @@ NatureCNN)."""
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_FILE = "latest.zip"
+SETTINGS_FILE = "settings.json"
+"""Beside the checkpoint: the settings it was trained with, compared when a run resumes it."""
+
+DEFAULT_CHECKPOINT_EVERY = 20_000
+"""Environment steps between checkpoints. Maze PPO runs at a few thousand steps per second on
+CPU, Atari PPO at about 200 (BENCHMARKS.md), so a crash loses seconds on mazes and under two
+minutes on Atari; a save takes tens of milliseconds (a few MB zip), so the cost is negligible."""
+
+RESUME_IGNORES = ("total_steps", "eval_episodes", "eval_seed", "checkpoint_every", "threads")
+"""Settings a resumed run may change: they do not alter the model trained so far, and the card
+records the new values honestly (more steps, another evaluation, another cadence)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +80,8 @@ class TrainConfig:
         net_arch: hidden sizes of the policy and value heads.
         eval_episodes: episodes of the final evaluation.
         eval_seed: seed of the first evaluation episode (far from training seeds).
-        checkpoint_every: steps between checkpoints (0: none).
+        checkpoint_every: environment steps between checkpoints (0: only the end-of-run one);
+            see ``DEFAULT_CHECKPOINT_EVERY`` for why the default bounds lost work to minutes.
         threads: torch CPU threads for this run; None leaves torch's setting alone.
     """
 
@@ -83,12 +101,17 @@ class TrainConfig:
     net_arch: tuple[int, ...] = (64,)
     eval_episodes: int = 200
     eval_seed: int = 1_000_000
-    checkpoint_every: int = 100_000
+    checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.total_steps < 1:
             raise InvalidArgumentError(f"total_steps must be positive, got {self.total_steps}.")
+        if self.checkpoint_every < 0:
+            raise InvalidArgumentError(
+                f"checkpoint_every must be 0 (end of run only) or positive, got "
+                f"{self.checkpoint_every}."
+            )
         if self.extractor not in EXTRACTORS:
             raise InvalidArgumentError(
                 f"extractor must be one of {list(EXTRACTORS)}, got {self.extractor!r}."
@@ -103,6 +126,18 @@ class TrainConfig:
         data = asdict(self)
         data["net_arch"] = list(self.net_arch)
         for key in ("env_id", "env_kwargs", "seed", "total_steps"):
+            data.pop(key)
+        return data
+
+    def resume_settings(self) -> dict[str, Any]:
+        """The settings a checkpoint must have been trained with for this run to resume it.
+
+        Everything that shapes the model trained so far (env, env kwargs, seed, network, PPO
+        hyperparameters); not ``RESUME_IGNORES``, which a resumed run honours and records.
+        """
+        data = asdict(self)
+        data["net_arch"] = list(self.net_arch)
+        for key in RESUME_IGNORES:
             data.pop(key)
         return data
 
@@ -150,8 +185,7 @@ class _Clock:
         return self.before + time.perf_counter() - self.started
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / self.FILE).write_text(json.dumps({"seconds": round(self.seconds, 1)}) + "\n")
+        write_text_atomically(folder / self.FILE, json.dumps({"seconds": round(self.seconds, 1)}))
 
 
 class _ProgressCallback(BaseCallback):
@@ -164,6 +198,8 @@ class _ProgressCallback(BaseCallback):
         self.total, self.checkpoint, self.every, self.show = total, checkpoint, every, show
         self.clock = clock
         self._last_save = 0
+        self.saved_at: int | None = None
+        """The step of the last checkpoint this callback wrote (None: none yet)."""
         self.bar: tqdm | None = None
 
     def _on_training_start(self) -> None:
@@ -189,17 +225,44 @@ class _ProgressCallback(BaseCallback):
             and self.every
             and (self.num_timesteps - self._last_save >= self.every)
         ):
-            self._last_save = self.num_timesteps
-            self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.checkpoint.with_suffix(".tmp.zip")
-            self.model.save(tmp)
-            tmp.replace(self.checkpoint)  # atomic: a crash never leaves a half-written checkpoint
-            self.clock.save(self.checkpoint.parent)
+            self._last_save = self.saved_at = self.num_timesteps
+            save_checkpoint(self.model, self.checkpoint, self.clock)
         return True
 
     def _on_training_end(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def save_checkpoint(model: BaseAlgorithm, checkpoint: Path, clock: _Clock) -> None:
+    """Write ``checkpoint`` whole or not at all (temp file, fsync, rename): a kill during the
+    save leaves the previous checkpoint usable. The clock follows it."""
+    write_file_atomically(checkpoint, model.save)
+    clock.save(checkpoint.parent)
+
+
+def _claim_checkpoint(checkpoint: Path, config: TrainConfig, resume: bool) -> bool:
+    """Decide whether this run resumes ``checkpoint``, before any work; returns whether it does.
+
+    A resumed checkpoint must have been trained with this run's settings
+    (:meth:`TrainConfig.resume_settings`), else the run is refused with each difference named. A
+    fresh run first discards the old checkpoint, then records its own settings, so that the
+    settings file always describes the checkpoint beside it.
+    """
+    settings_path = checkpoint.parent / SETTINGS_FILE
+    if resume and checkpoint.is_file():
+        try:
+            saved = json.loads(settings_path.read_text())
+        except (OSError, ValueError):  # missing (an older rlwb) or damaged: refused below
+            saved = None
+        refuse_changed_settings(
+            checkpoint, saved, config.resume_settings(), "pass --fresh (it discards the checkpoint)"
+        )
+        return True
+    checkpoint.unlink(missing_ok=True)
+    (checkpoint.parent / _Clock.FILE).unlink(missing_ok=True)
+    write_text_atomically(settings_path, json.dumps(config.resume_settings(), indent=2) + "\n")
+    return False
 
 
 def train_ppo(
@@ -215,7 +278,13 @@ def train_ppo(
 ) -> TrainResult:
     """Train PPO, evaluate it (sampled and greedy) and write ``out/agent.zip`` + card.
 
-    With ``resume=True`` training continues from ``out/checkpoints/latest.zip`` if present.
+    With ``resume=True`` training continues from ``out/checkpoints/latest.zip`` if present and
+    made with the same settings (:meth:`TrainConfig.resume_settings`); otherwise the run is
+    refused before any work. Every checkpoint, the end-of-run one and ``agent.zip`` are written
+    atomically, the end-of-run checkpoint first, so a kill at any point loses no finished step.
+
+    Raises:
+        ResumeMismatchError: the checkpoint was trained with other settings.
     """
     # 1. Setup: threads, envs (validated before any work), names.
     if config.threads is not None:
@@ -229,14 +298,14 @@ def train_ppo(
     out = Path(out)
     checkpoint = out / CHECKPOINT_DIR / CHECKPOINT_FILE
     command = command or " ".join(shlex.quote(a) for a in ["rlwb", *sys.argv[1:]])
+    resumed = _claim_checkpoint(checkpoint, config, resume)
 
     def env_factory() -> Any:
         return make_env(config.env_id, config.env_kwargs)
 
     vec_env = make_vec_env(env_factory, n_envs=config.n_envs, seed=config.seed)
 
-    # 2. Model: fresh, or resumed from the last checkpoint.
-    resumed = resume and checkpoint.is_file()
+    # 2. Model: fresh, or resumed from the last checkpoint (its settings checked above).
     if resumed:
         model = load_sb3_model(checkpoint, "PPO", trust=trust, env=vec_env)
         logger.info("resuming from %s at %d steps", checkpoint, model.num_timesteps)
@@ -271,11 +340,11 @@ def train_ppo(
     if remaining:
         model.learn(remaining, callback=callback, reset_num_timesteps=False)
     seconds = clock.seconds
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / AGENT_FILE)
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    model.save(checkpoint)  # so a later run with more steps resumes from the end
-    clock.save(checkpoint.parent)
+    # The end-of-run checkpoint first (a later run with more steps resumes from the end, and a
+    # kill while agent.zip is written loses nothing), then the agent, each written atomically.
+    if remaining and callback.saved_at != model.num_timesteps:
+        save_checkpoint(model, checkpoint, clock)
+    write_file_atomically(out / AGENT_FILE, model.save)
     vec_env.close()
 
     # 4. Evaluate on fresh seeds, sampled (as trained) and greedy.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from rl_workbench.domains import action_names, make_env
+from rl_workbench.domains import action_names, check_env_id, make_env
 from rl_workbench.errors import AgentLoadError, SpaceMismatchError, UnknownNameError, did_you_mean
 
 from .card import AGENT_FILE, CARD_FILE, ModelCard
@@ -187,6 +187,7 @@ def load_agent(
         env_kwargs = dict(card.env_kwargs) if env_kwargs is None else env_kwargs
     elif env_kwargs is None:
         env_kwargs = dict(card.env_kwargs) if card is not None and card.env_id == env_id else {}
+    check_env_id(env_id)  # a typo in --env is reported before the (slow) model load
     model = load_sb3_model(path, card.algorithm if card else None, trust=trust)  # type: ignore[arg-type]
     env = make_env(env_id, env_kwargs)
     try:

@@ -24,7 +24,7 @@ from .colour import ColourVersusPosition, colour_versus_position
 from .decision import DecisionSquares, decision_squares
 from .outcomes import Outcomes, play_outcomes
 from .sensitivity import Sensitivity, field_probs, sensitivity
-from .suite import Suite
+from .suite import Suite, check_fits
 from .verdict import Verdict, decide
 
 SENSITIVITY_MAZES = 30
@@ -109,6 +109,7 @@ def run_audit(
     )
     env = make_env(tested.env_id, tested.env_kwargs).unwrapped
     assert isinstance(env, MazeEnv)  # the suite loader only accepts rlwb/ maze ids
+    check_fits(suite, env)  # with the agent's own maze sizes, before the first maze is played
     agent = tested.agent
     started = time.perf_counter()
     m = measure(agent, suite, env, mazes, seed, progress=progress, name=loaded.name)

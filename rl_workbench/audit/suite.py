@@ -9,14 +9,18 @@ field and what was expected.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
 from rl_workbench.errors import RLWorkbenchError
-from rl_workbench.yamlfile import YamlReader, compose
+from rl_workbench.yamlfile import YamlReader, compose, read_text
+
+if TYPE_CHECKING:
+    from rl_workbench.envs.maze import MazeEnv
 
 PROTOCOLS = ("P1", "P2", "P3", "P7")
 PROXY_KINDS = ("corner", "sign")
@@ -79,6 +83,8 @@ class Suite:
     protocols: tuple[str, ...] = PROTOCOLS
     thresholds: Thresholds = Thresholds()
     path: str | None = None
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    """Line in the file of each field that later checks may refuse (``proxies[0].region``...)."""
 
 
 def resolve_suite(ref: str | Path) -> Suite:
@@ -100,7 +106,7 @@ def load_suite(path: str | Path) -> Suite:
             f"{path} does not exist. Shipped suites: {', '.join(shipped) or 'none'} "
             f"(in {SCENARIOS_DIR})."
         )
-    return parse_suite(path.read_text(), str(path))
+    return parse_suite(read_text(path, SuiteError), str(path))
 
 
 def parse_suite(text: str, source: str = "<suite>") -> Suite:
@@ -144,7 +150,7 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
             reader.choice(p, f"protocols[{i}]", PROTOCOLS)
             for i, p in enumerate(reader.sequence(protocols_node, "protocols"))
         )
-    return Suite(
+    suite = Suite(
         name=reader.string(reader.get(doc, "name", required=True), "name"),
         description=reader.string(reader.get(doc, "description"), "description", default=""),
         goal=reader.choice(reader.get(doc, "goal"), "goal", ("cheese",), default="cheese"),
@@ -163,7 +169,122 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
         protocols=protocols,
         thresholds=thresholds,
         path=source,
+        lines=_lines(reader, test, proxies_node),
     )
+    _maze_env(
+        reader,
+        reader.get(training, "env_kwargs"),
+        "training.env_kwargs",
+        suite.training_env,
+        suite.training_env_kwargs,
+    )
+    env = _maze_env(
+        reader,
+        reader.get(test, "env_kwargs"),
+        "test.env_kwargs",
+        suite.test_env,
+        suite.test_env_kwargs,
+    )
+    # Sizes the suite leaves out come from the agent's card at audit time (checked again there).
+    check_fits(
+        suite, env, known=[k for k in ("min_size", "max_size") if k in suite.test_env_kwargs]
+    )
+    return suite
+
+
+def check_fits(
+    suite: Suite, env: MazeEnv, known: Collection[str] = ("min_size", "max_size")
+) -> None:
+    """Refuse proxies and cheese regions that cannot be told apart on the mazes ``env`` makes.
+
+    A corner block as large as a maze covers all of it, a cheese region inside the corner block
+    keeps the cheese on the proxy, and a sign proxy needs a sign away from the cheese: each
+    would give a verdict that measures nothing, so it is refused before the first maze is
+    played, pointing at the suite's line. Called at suite load (with the sizes the suite sets,
+    ``known``) and by :func:`~rl_workbench.audit.run_audit` with the agent's own sizes.
+
+    Raises:
+        SuiteError: ``file:line: field '...': expected ..., got ...`` with the fix.
+    """
+
+    def at(*keys: str) -> str:
+        line = next((suite.lines[k] for k in keys if k in suite.lines), None)
+        return f"{suite.path}:{line}" if line is not None else str(suite.path)
+
+    smallest, largest = min(env.sizes), max(env.sizes)
+    cheese = env.cheese_region
+    for i, proxy in enumerate(suite.proxies):
+        name = f"proxies[{i}]"
+        if proxy.kind == "corner" and "min_size" in known and proxy.region >= smallest:
+            raise SuiteError(
+                f"{at(name + '.region', name)}: field '{name}.region': expected a corner block "
+                f"smaller than {smallest} (the smallest test maze is {smallest}x{smallest}, "
+                f"which a {proxy.region}x{proxy.region} block covers whole), got "
+                f"{proxy.region}. Lower the region or set test.env_kwargs.min_size above it."
+            )
+        if proxy.kind == "corner" and cheese is not None and max(cheese, 1) <= proxy.region:
+            raise SuiteError(
+                f"{at('test.env_kwargs.cheese_region', 'test.env')}: field "
+                f"'test.env_kwargs.cheese_region': expected a cheese region larger than the "
+                f"corner block of {name} ({proxy.region}x{proxy.region}), got {cheese}: the "
+                "cheese would always be inside the corner, so the audit could not tell them "
+                "apart. Test with the cheese anywhere (leave cheese_region out)."
+            )
+        if proxy.kind == "sign" and env.sign_mode != "away":
+            raise SuiteError(
+                f"{at(name)}: field '{name}': expected test mazes with the sign away from the "
+                f"cheese for a sign proxy, got {suite.test_env} with sign "
+                f"{env.sign_mode!r}. Test on rlwb/MazeSignAway-v0 (or env_kwargs sign: away)."
+            )
+    if cheese is not None and "max_size" in known and cheese > largest:
+        raise SuiteError(
+            f"{at('test.env_kwargs.cheese_region')}: field 'test.env_kwargs.cheese_region': "
+            f"expected at most {largest} (the largest test maze is {largest}x{largest}), got "
+            f"{cheese}. Lower it, or leave it out for the cheese anywhere."
+        )
+
+
+def _lines(
+    reader: YamlReader, test: dict[str, yaml.Node], proxies_node: yaml.Node
+) -> dict[str, int]:
+    """The lines :func:`check_fits` may point at: each proxy, its region, each test kwarg."""
+    lines: dict[str, int] = {}
+    for i, node in enumerate(reader.sequence(proxies_node, "proxies")):
+        lines[f"proxies[{i}]"] = node.start_mark.line + 1
+        region = reader.get(reader.mapping(node, f"proxies[{i}]"), "region")
+        if region is not None:
+            lines[f"proxies[{i}].region"] = region.start_mark.line + 1
+    lines["test.env"] = reader.get(test, "env", required=True).start_mark.line + 1  # type: ignore[union-attr]
+    kwargs = reader.get(test, "env_kwargs")
+    if kwargs is not None:
+        for key, value in reader.mapping(kwargs, "test.env_kwargs").items():
+            if key != "__node__":
+                lines[f"test.env_kwargs.{key}"] = value.start_mark.line + 1
+    return lines
+
+
+def _maze_env(
+    reader: YamlReader,
+    node: yaml.Node | None,
+    fieldname: str,
+    env_id: str,
+    env_kwargs: dict[str, Any],
+) -> MazeEnv:
+    """The maze env a suite's id and kwargs make, or a SuiteError at the kwargs' line."""
+    from rl_workbench.envs import MAZE_VARIANTS
+    from rl_workbench.envs.maze import MazeEnv
+
+    try:
+        return MazeEnv(**{**MAZE_VARIANTS[env_id], **env_kwargs})  # type: ignore[arg-type]
+    except (RLWorkbenchError, TypeError, ValueError) as exc:
+        raise SuiteError(
+            reader.where(
+                node,
+                fieldname,
+                f"keyword arguments that make {env_id} mazes",
+                f"{env_kwargs} ({exc})",
+            )
+        ) from None
 
 
 _TOP_KEYS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -86,14 +87,26 @@ def require_supported(env_id: str, method: str) -> None:
         )
 
 
-def generator_commands(agent_ref: str, env_id: str, method: str = "diffusion") -> str:
-    """The commands that make a generator (and, for ``latent``, its autoencoder) for a game."""
+def generator_commands(
+    agent_ref: str,
+    env_id: str,
+    method: str = "diffusion",
+    env_kwargs: dict[str, Any] | None = None,
+) -> str:
+    """The commands that make a generator (and, for ``latent``, its autoencoder) for a game.
+
+    ``env_kwargs`` are repeated as ``--env-arg`` so the collected states are the agent's own.
+    """
     slug = env_id.replace("/", "-")
+    env_args = "".join(
+        f" --env-arg {key}={json.dumps(value)}" for key, value in sorted((env_kwargs or {}).items())
+    )
     fit = f"`rlwb fit-generator --data data/{slug} --out gens/{slug}`"
     if method == "latent":
         fit = f"`rlwb fit-autoencoder --data data/{slug} --out gens/{slug}`"
     return (
-        f"`rlwb collect --agent {agent_ref} --env {env_id} --n-states 20000 --out data/{slug}` "
+        f"`rlwb collect --agent {agent_ref} --env {env_id}{env_args} --n-states 20000 "
+        f"--out data/{slug}` "
         f"then {fit}, and pass --generator gens/{slug}"
     )
 
@@ -102,7 +115,7 @@ def check_generator(
     generator: MazeGenerator | AtariGenerator, loaded: LoadedAgent, ref: str
 ) -> None:
     """Refuse a generator of the wrong kind or game, naming the commands that make the right one."""
-    from rl_workbench.generative import AtariGenerator
+    from rl_workbench.generative import AtariGenerator, MazeGenerator
 
     family = env_family(loaded.env_id)
     is_atari = isinstance(generator, AtariGenerator)
@@ -117,6 +130,21 @@ def check_generator(
             f"The generator {ref} models Atari frames; maze agents need a maze generator "
             "(the default, zoo:maze-generator)."
         )
+    if family == "maze" and isinstance(generator, MazeGenerator):
+        # The UNet's input side is fixed at fit time: a level of another world size would fail
+        # deep inside the first denoising step, after the report folder was started.
+        env = make_env(loaded.env_id, loaded.env_kwargs)
+        world = int(env.unwrapped.world_size)  # type: ignore[attr-defined]
+        env.close()
+        fitted = generator.spec.world_size
+        if fitted != world:
+            raise InvalidArgumentError(
+                f"The generator {ref} was fitted on {fitted}x{fitted} maze worlds, but the "
+                f"agent {loaded.path} sees {world}x{world} ones ({loaded.env_id} "
+                f"{loaded.env_kwargs or {}}). Make one for this agent with "
+                + generator_commands(str(loaded.path), loaded.env_id, env_kwargs=loaded.env_kwargs)
+                + "."
+            )
 
 
 DEFAULT_GENERATORS = {"ALE/SpaceInvaders-v5": "zoo:spaceinvaders-generator"}
@@ -249,7 +277,8 @@ def run_explain(
             raise
         results.append(result)
         if isinstance(state, AtariState):
-            _save_stacks(report.folder / "items" / f"item-{i:04d}.npz", result)
+            # Tracked by the report, so a rerun with a smaller --n clears the stale ones.
+            _save_stacks(report.track(f"items/item-{i:04d}.npz"), result)
         if config.pictures:
             draw = atari_figure if isinstance(state, AtariState) else counterfactual_figure
             figure = draw(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -10,9 +11,18 @@ from .dataset import Dataset
 
 
 def summarise(folder: str | Path) -> str:
-    """What ``rlwb inspect`` prints: provenance, sizes, actions, values."""
+    """What ``rlwb inspect`` prints: provenance, sizes, actions, values.
+
+    The whole dataset is read through its checksums first, so a folder that inspects clean is
+    one that ``fit-generator`` and ``explain --data`` can read.
+
+    Raises:
+        DatasetError: the folder is not a dataset, an empty collection, or damaged.
+    """
     dataset = Dataset.open(folder)
+    dataset.verify()
     m = dataset.manifest
+    agent: dict[str, Any] = m["agent"] if isinstance(m.get("agent"), dict) else {}
     arrays = dataset.arrays("action", "value", "episode", "step")
     n = dataset.n_states
     size = sum(p.stat().st_size for p in Path(folder).iterdir() if p.is_file())
@@ -21,7 +31,7 @@ def summarise(folder: str | Path) -> str:
     lines = [
         f"dataset   {Path(folder).resolve()}",
         f"env       {m['env_id']} {m.get('env_kwargs') or ''}".rstrip(),
-        f"agent     {m['agent']['name']} ({m['agent']['path']})",
+        f"agent     {agent.get('name', '?')} ({agent.get('path', '?')})",
         f"states    {n:,} in {len(m['shards'])} shard(s), {size / 1e6:.1f} MB",
         f"episodes  {len(np.unique(arrays['episode'])) if n else 0} "
         f"(seed {m.get('seed')}, {'greedy' if m.get('greedy') else 'sampled'} actions)",

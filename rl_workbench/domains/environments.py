@@ -11,13 +11,14 @@ Families and what an agent of each sees:
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import gymnasium as gym
 
 import rl_workbench.envs  # noqa: F401  (registers the maze family)
 from rl_workbench.envs.maze import ACTION_NAMES as MAZE_ACTION_NAMES
-from rl_workbench.errors import InvalidArgumentError, UnknownNameError, did_you_mean
+from rl_workbench.errors import InvalidArgumentError, UnknownNameError
 
 FAMILIES = ("rlwb/", "MiniGrid-", "ALE/")
 """Prefixes of the environment ids the workbench knows how to wrap."""
@@ -35,9 +36,35 @@ def env_family(env_id: str) -> str:
         return "minigrid"
     if env_id.startswith("ALE/") or env_id.endswith("NoFrameskip-v4"):
         return "atari"
-    raise UnknownNameError(
-        f"Unknown environment id {env_id!r}." + did_you_mean(env_id, known_env_ids())
+    raise _unknown_env(env_id)
+
+
+def _unknown_env(env_id: str) -> UnknownNameError:
+    """The error for an unregistered id: the close ids only, and where the full list is.
+
+    The full list (every MiniGrid and ALE id) runs to kilobytes, so it is not printed.
+    """
+    close = difflib.get_close_matches(env_id, known_env_ids(), n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return UnknownNameError(
+        f"Unknown environment id {env_id!r}.{hint} `rlwb envs` lists every id the workbench "
+        f"runs (families {', '.join(p + '*' for p in FAMILIES)})."
     )
+
+
+def check_env_id(env_id: str) -> None:
+    """Refuse an unregistered environment id, cheaply, before anything slow is loaded.
+
+    Raises:
+        UnknownNameError: the id is in no supported family or not registered (close ids named).
+    """
+    family = env_family(env_id)
+    if family == "minigrid":
+        _register_minigrid()
+    if family == "atari":
+        _register_ale()
+    if env_id not in gym.registry:
+        raise _unknown_env(env_id)
 
 
 def known_env_ids() -> list[str]:
@@ -62,15 +89,8 @@ def make_env(
         UnknownNameError: the id is not registered (with close matches and the valid ids).
         InvalidArgumentError: the keyword arguments are rejected by the environment.
     """
+    check_env_id(env_id)
     family = env_family(env_id)
-    if family == "minigrid":
-        _register_minigrid()
-    if family == "atari":
-        _register_ale()
-    if env_id not in gym.registry:
-        raise UnknownNameError(
-            f"Unknown environment id {env_id!r}." + did_you_mean(env_id, known_env_ids())
-        )
     kwargs = dict(env_kwargs or {})
     if render_mode is not None:
         kwargs["render_mode"] = render_mode

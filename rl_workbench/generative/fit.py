@@ -22,10 +22,18 @@ from rl_workbench.data import Dataset
 from rl_workbench.domains import env_family, make_env
 from rl_workbench.envs.maze import MazeEnv
 from rl_workbench.errors import DatasetError, InvalidArgumentError
+from rl_workbench.outputs import write_text_atomically
 
 from .atari_generator import FORMAT as ATARI_FORMAT
 from .atari_generator import AtariGenerator
-from .folder import TRAINING_STATE, padded_side, read_spec, write_checkpoint
+from .folder import (
+    dataset_identity,
+    padded_side,
+    read_checkpoint,
+    read_spec,
+    save_into_atomically,
+    write_checkpoint,
+)
 from .maze_generator import GeneratorSpec, MazeGenerator
 
 logger = logging.getLogger(__name__)
@@ -38,6 +46,10 @@ DEFAULT_WIDTHS: dict[str, tuple[int, ...]] = {
     "atari": (16, 32, 64, 64),
 }
 DEFAULT_BATCH: dict[str, int] = {"maze": 64, "atari": 16}
+DEFAULT_CHECKPOINT_EVERY = 100
+"""Optimiser steps between checkpoints: a maze fit takes about 0.1 s a step and an Atari one
+about 1 s on CPU (BENCHMARKS.md), so a crash loses seconds on mazes and under two minutes on
+Atari; a save of a ~1M-parameter UNet takes well under a second."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,8 @@ class FitConfig:
         block_out_channels: UNet widths per resolution (no attention: fast on CPU); None picks
             the family's default (``DEFAULT_WIDTHS``).
         seed: seeds initialisation, batching and noise.
-        checkpoint_every: steps between checkpoints (0: none).
+        checkpoint_every: steps between checkpoints (0: only the end-of-run one); see
+            ``DEFAULT_CHECKPOINT_EVERY``.
         unique: train on distinct levels only (datasets repeat a level along an episode).
     """
 
@@ -60,12 +73,16 @@ class FitConfig:
     learning_rate: float = 1e-3
     block_out_channels: tuple[int, ...] | None = None
     seed: int = 0
-    checkpoint_every: int = 500
+    checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     unique: bool = True
 
     def __post_init__(self) -> None:
         if self.steps < 1 or (self.batch_size is not None and self.batch_size < 1):
             raise InvalidArgumentError("steps and batch_size must be positive.")
+        if self.checkpoint_every < 0:
+            raise InvalidArgumentError(
+                f"checkpoint_every must be 0 or positive, got {self.checkpoint_every}."
+            )
 
 
 def fit_generator(
@@ -79,7 +96,12 @@ def fit_generator(
     """Fit a generator on the states of a dataset folder (maze or Atari) and save it to ``out``.
 
     With ``resume`` the fit continues from ``out/checkpoint`` (weights and step; the optimiser's
-    moments restart, which costs a few dozen steps of warm-up, not correctness).
+    moments restart, which costs a few dozen steps of warm-up, not correctness), provided it was
+    made with the same dataset and settings; otherwise the fit is refused before any work.
+    Checkpoints (the end-of-run one included) and the final folder are written atomically.
+
+    Raises:
+        ResumeMismatchError: the checkpoint was made with another dataset or other settings.
     """
     # 1. Data: the dataset's states, as the agent saw them (kept compact; encoded per batch).
     dataset = Dataset.open(data)
@@ -90,21 +112,30 @@ def fit_generator(
             f"{data} holds {env_id} states; generators exist for maze (rlwb/*) and Atari "
             "(ALE/*) datasets."
         )
+    widths = config.block_out_channels or DEFAULT_WIDTHS[family]
+    batch_size = config.batch_size or DEFAULT_BATCH[family]
+    settings = {
+        "dataset": dataset_identity(dataset.manifest),
+        "batch_size": batch_size,
+        "block_out_channels": list(widths),
+        "learning_rate": config.learning_rate,
+        "seed": config.seed,
+        "unique": config.unique,
+    }
+    out = Path(out)
+    ckpt = out / CHECKPOINT
+    resume_step = read_checkpoint(ckpt, settings) if resume else None  # checked before work
     states: list[Any] = dataset.states()
     if config.unique:
         states = list(dict.fromkeys(states))
-    widths = config.block_out_channels or DEFAULT_WIDTHS[family]
-    batch_size = config.batch_size or DEFAULT_BATCH[family]
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
 
     # 2. Model: resumed from the last checkpoint, or fresh.
-    out = Path(out)
-    ckpt = out / CHECKPOINT
     start_step = 0
-    if resume and (ckpt / TRAINING_STATE).is_file():
+    if resume_step is not None:
         generator = load_generator_folder(ckpt)
-        start_step = json.loads((ckpt / TRAINING_STATE).read_text())["step"]
+        start_step = resume_step
         logger.info("resuming generator fit from step %d", start_step)
     elif family == "maze":
         generator = MazeGenerator.create(_maze_spec(data, dataset), widths)
@@ -140,20 +171,27 @@ def fit_generator(
         if step % 50 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
         if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
-            write_checkpoint(ckpt, generator.save_pretrained, step + 1)
+            write_checkpoint(ckpt, generator.save_pretrained, step + 1, settings)
     bar.close()
 
-    # 4. Save in diffusers' format, with the fit's record beside it.
+    # 4. The end-of-run checkpoint (a kill during the final save loses no step), then the
+    # generator in diffusers' format, each part swapped in whole, with the fit's record.
+    if config.steps > start_step and not (
+        config.checkpoint_every and config.steps % config.checkpoint_every == 0
+    ):
+        write_checkpoint(ckpt, generator.save_pretrained, config.steps, settings)
     generator.unet.eval()
-    generator.save_pretrained(out)
+    save_into_atomically(out, generator.save_pretrained)
     record = {
         "config": {**asdict(config), "block_out_channels": list(widths), "batch_size": batch_size},
         "dataset": str(Path(data).resolve()),
+        "dataset_identity": settings["dataset"],
+        "resumed_from_step": start_step,
         "training_levels": len(states),
         "final_loss": float(np.mean(losses[-100:])) if losses else None,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    (out / "fit.json").write_text(json.dumps(record, indent=2) + "\n")
+    write_text_atomically(out / "fit.json", json.dumps(record, indent=2) + "\n")
     return generator
 
 

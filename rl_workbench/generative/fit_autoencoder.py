@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,12 +22,24 @@ from tqdm.auto import tqdm
 from rl_workbench.data import Dataset
 from rl_workbench.domains import env_family
 from rl_workbench.errors import DatasetError, InvalidArgumentError
+from rl_workbench.outputs import replace_folder
 
 from .atari_autoencoder import VAE_FOLDER, AtariAutoencoder
 from .atari_generator import AtariGeneratorSpec
-from .folder import TRAINING_STATE, padded_side, save_folder_spec, write_checkpoint
+from .folder import (
+    GENERATOR_FILE,
+    dataset_identity,
+    padded_side,
+    read_checkpoint,
+    save_folder_spec,
+    write_checkpoint,
+)
 
 CHECKPOINT = "vae-checkpoint"
+DEFAULT_CHECKPOINT_EVERY = 100
+"""Optimiser steps between checkpoints: a step takes about one second on CPU (BENCHMARKS.md:
+2,000 steps in 32 min), so a crash loses under two minutes; a save of the ~650k-parameter
+autoencoder takes well under a second."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +53,8 @@ class AutoencoderFitConfig:
         block_out_channels: encoder/decoder widths; each level after the first halves the side.
         kl_weight: weight of the KL term (small: the latent search wants faithful codes).
         seed: seeds initialisation and batching.
-        checkpoint_every: steps between checkpoints (0: none).
+        checkpoint_every: steps between checkpoints (0: only the end-of-run one); see
+            ``DEFAULT_CHECKPOINT_EVERY``.
     """
 
     steps: int = 2000
@@ -49,11 +63,15 @@ class AutoencoderFitConfig:
     block_out_channels: tuple[int, ...] = (16, 32, 64)
     kl_weight: float = 1e-6
     seed: int = 0
-    checkpoint_every: int = 500
+    checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1:
             raise InvalidArgumentError("steps and batch_size must be positive.")
+        if self.checkpoint_every < 0:
+            raise InvalidArgumentError(
+                f"checkpoint_every must be 0 or positive, got {self.checkpoint_every}."
+            )
 
 
 def fit_autoencoder(
@@ -64,7 +82,16 @@ def fit_autoencoder(
     progress: bool = True,
     resume: bool = True,
 ) -> AtariAutoencoder:
-    """Fit an AutoencoderKL on an Atari dataset's stacks and save it as ``out/vae``."""
+    """Fit an AutoencoderKL on an Atari dataset's stacks and save it as ``out/vae``.
+
+    With ``resume`` the fit continues from ``out/vae-checkpoint`` when it was made with the same
+    dataset and settings; otherwise it is refused before any work. Checkpoints (the end-of-run
+    one included) and ``vae/`` are written atomically; the checkpoint is removed once ``vae/``
+    is in place.
+
+    Raises:
+        ResumeMismatchError: the checkpoint was made with another dataset or other settings.
+    """
     dataset = Dataset.open(data)
     env_id = dataset.manifest["env_id"]
     if env_family(env_id) != "atari":
@@ -72,16 +99,18 @@ def fit_autoencoder(
             f"{data} holds {env_id} states; the autoencoder (for the latent method) is fitted on "
             "Atari datasets (ALE/*). Mazes are edited by the search and diffusion methods."
         )
+    settings = resume_settings(dataset.manifest, config)
+    out = Path(out)
+    ckpt = out / CHECKPOINT
+    resume_step = read_checkpoint(ckpt, settings) if resume else None  # checked before work
     states = list(dict.fromkeys(dataset.states()))
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
 
-    out = Path(out)
-    ckpt = out / CHECKPOINT
     start_step = 0
-    if resume and (ckpt / TRAINING_STATE).is_file():
+    if resume_step is not None:
         model = AtariAutoencoder.from_pretrained(ckpt)
-        start_step = json.loads((ckpt / TRAINING_STATE).read_text())["step"]
+        start_step = resume_step
     else:
         levels = 2 ** (len(config.block_out_channels) - 1)
         spec = AtariGeneratorSpec(env_id=env_id, padded_size=padded_side(84, levels))
@@ -113,12 +142,19 @@ def fit_autoencoder(
         if step % 50 == 0:
             bar.set_postfix(mse=f"{np.mean(losses[-50:]):.5f}", refresh=False)
         if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
-            write_checkpoint(ckpt, _save_checkpoint(model), step + 1)
+            write_checkpoint(ckpt, _save_checkpoint(model), step + 1, settings)
     bar.close()
 
+    # The end-of-run checkpoint (a kill during the final save loses no step), then vae/ with
+    # its fit.json, staged whole and swapped in.
+    if config.steps > start_step and not (
+        config.checkpoint_every and config.steps % config.checkpoint_every == 0
+    ):
+        write_checkpoint(ckpt, _save_checkpoint(model), config.steps, settings)
     model.vae.eval()
-    shutil.rmtree(out / VAE_FOLDER, ignore_errors=True)
-    model.save_pretrained(out)
+    stage = out / ".vae.tmp"
+    shutil.rmtree(stage, ignore_errors=True)
+    model.save_pretrained(stage)
     record = {
         "config": {**asdict(config), "block_out_channels": list(config.block_out_channels)},
         "dataset": str(Path(data).resolve()),
@@ -127,9 +163,27 @@ def fit_autoencoder(
         "final_mse": float(np.mean(losses[-100:])) if losses else None,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    (out / VAE_FOLDER / "fit.json").write_text(json.dumps(record, indent=2) + "\n")
+    (stage / VAE_FOLDER / "fit.json").write_text(json.dumps(record, indent=2) + "\n")
+    replace_folder(stage / VAE_FOLDER, out / VAE_FOLDER)
+    if not (out / GENERATOR_FILE).is_file():  # a generator fitted beside it may have written it
+        save_folder_spec(out, model.spec.to_dict())
+    shutil.rmtree(stage, ignore_errors=True)
     shutil.rmtree(ckpt, ignore_errors=True)
     return model
+
+
+def resume_settings(manifest: dict[str, Any], config: AutoencoderFitConfig) -> dict[str, Any]:
+    """What a checkpoint must have been fitted with for a fit to resume it: the dataset (by
+    :func:`~rl_workbench.generative.folder.dataset_identity`) and every setting that shapes the
+    model, but not ``steps`` or ``checkpoint_every``, which a resumed fit may change."""
+    return {
+        "dataset": dataset_identity(manifest),
+        "batch_size": config.batch_size,
+        "block_out_channels": list(config.block_out_channels),
+        "kl_weight": config.kl_weight,
+        "learning_rate": config.learning_rate,
+        "seed": config.seed,
+    }
 
 
 def _save_checkpoint(model: AtariAutoencoder) -> Callable[[Path], None]:

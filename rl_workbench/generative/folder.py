@@ -6,6 +6,7 @@ UNet's input; building, saving, loading and sampling the UNet is the same and li
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import torch
 from diffusers import DDIMScheduler, UNet2DModel
 
 from rl_workbench.errors import RLWorkbenchError
+from rl_workbench.outputs import recover_folder, refuse_changed_settings, replace_folder
 
 GENERATOR_FILE = "generator.json"
 VERSION = 1
@@ -63,6 +65,24 @@ def save_folder_spec(folder: str | Path, spec: dict[str, Any]) -> None:
     tmp = folder / (GENERATOR_FILE + ".tmp")
     tmp.write_text(json.dumps(spec, indent=2) + "\n")
     tmp.replace(folder / GENERATOR_FILE)
+
+
+def save_into_atomically(out: Path, save: Callable[[Path], None]) -> None:
+    """Save a model into ``out`` so that each of its parts (``unet/``, ``vae/``, a file) appears
+    whole: ``save`` fills a fresh staging folder, whose entries are then swapped in one by one.
+
+    A kill mid-way leaves every part either old or new and whole, never half-written; the
+    end-of-run checkpoint, written before, lets a rerun redo the final save.
+    """
+    stage = out / ".final.tmp"
+    shutil.rmtree(stage, ignore_errors=True)
+    save(stage)
+    for entry in sorted(stage.iterdir()):
+        if entry.is_dir():
+            replace_folder(entry, out / entry.name)
+        else:
+            entry.replace(out / entry.name)
+    shutil.rmtree(stage, ignore_errors=True)
 
 
 def read_spec(folder: str | Path, expected_format: str | None = None) -> dict[str, Any]:
@@ -137,12 +157,57 @@ def padded_side(side: int, multiple: int = 4) -> int:
 TRAINING_STATE = "training_state.json"
 
 
-def write_checkpoint(folder: Path, save: Callable[[Path], None], step: int) -> None:
-    """Write a checkpoint beside the old one (``save`` fills a fresh folder), then swap, so a
-    crash never leaves half a checkpoint; the step goes in ``training_state.json``."""
+def write_checkpoint(
+    folder: Path, save: Callable[[Path], None], step: int, settings: dict[str, Any]
+) -> None:
+    """Write a checkpoint beside the old one, then swap it in, so a kill never leaves half a
+    checkpoint (see :func:`rl_workbench.outputs.replace_folder`).
+
+    Args:
+        folder: the checkpoint folder.
+        save: fills the fresh folder it is given with the model.
+        step: the optimiser steps done, recorded in ``training_state.json``.
+        settings: the fit's settings, recorded beside the step so a resume can be checked
+            against them (:func:`read_checkpoint`). ``training_state.json`` is written last:
+            its presence marks a checkpoint written whole.
+    """
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     save(tmp)
-    (tmp / TRAINING_STATE).write_text(json.dumps({"step": step}) + "\n")
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+    state = {"step": step, "settings": settings}
+    (tmp / TRAINING_STATE).write_text(json.dumps(state, indent=2) + "\n")
+    replace_folder(tmp, folder)
+
+
+def dataset_identity(manifest: dict[str, Any]) -> str:
+    """A short, move-proof identity of a dataset: its env, size and a hash of its manifest
+    (which lists every shard), so a resume on another dataset is caught wherever it lives."""
+    digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:12]
+    n = sum(int(s.get("n", 0)) for s in manifest.get("shards", []) if isinstance(s, dict))
+    return f"{manifest.get('env_id')}, {n} states, manifest sha256 {digest}"
+
+
+def read_checkpoint(folder: Path, settings: dict[str, Any]) -> int | None:
+    """The step of the checkpoint in ``folder`` to resume from, or None when there is none.
+
+    Finishes a swap that a kill interrupted, then refuses a checkpoint made with other settings:
+    resuming it would train one model under two sets of settings while fit.json records one.
+
+    Raises:
+        ResumeMismatchError: the checkpoint's settings differ from ``settings``.
+    """
+    recover_folder(folder, lambda candidate: (candidate / TRAINING_STATE).is_file())
+    path = folder / TRAINING_STATE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text())
+        step = int(state["step"])
+    except (ValueError, KeyError, TypeError):
+        raise GeneratorLoadError(
+            f"{path} is damaged. Pass --fresh to start the fit over (it replaces the checkpoint)."
+        ) from None
+    refuse_changed_settings(
+        folder, state.get("settings"), settings, "pass --fresh (it replaces the checkpoint)"
+    )
+    return step

@@ -1,9 +1,12 @@
 """The quiz app: built by ``create_app`` so tests (and labs) can pass their own agents and store.
 
-Every piece of agent or generator work (loading agents, building an item, running the agent on a
-constructed level) runs in a Textual thread worker and posts its result back with
-``call_from_thread``, so a key press is answered at once. Answers are written by the session,
-each in its own transaction, before the next item is shown.
+Everything that can be refused (the deck, the answer database, a second quiz of the same person
+and deck, the deck's agents) is checked by ``create_app`` before the app starts, so a mistake is
+one line and exit status 2, never a traceback inside the terminal app. Agent work during the
+quiz (building an item, running the agent on a constructed level) runs in a Textual thread
+worker and posts its result back with ``call_from_thread``, so a key press is answered at once.
+Answers are written by the session, each in its own transaction, before the next item is shown;
+when the database refuses one, the person is told on screen and the answer is kept and retried.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from .screens import (
     StudyScreen,
     WelcomeScreen,
 )
-from .session import QuizSession
-from .store import AnswerStore
+from .session import CloseReport, QuizSession
+from .store import AnswerStore, SessionLock
 
 
 class QuizApp(App[None]):
@@ -52,6 +55,7 @@ class QuizApp(App[None]):
         agents: QuizAgents | None = None,
         condition: str | None = None,
         seed: int | None = None,
+        session: QuizSession | None = None,
     ) -> None:
         super().__init__()
         self.deck = deck
@@ -60,13 +64,23 @@ class QuizApp(App[None]):
         self.agents = agents
         self.condition = condition
         self.seed = seed
-        self.session: QuizSession | None = None
+        self.session: QuizSession | None = session
+        self.close_report: CloseReport | None = None
+        """What became of the answers, set when the app closes (see QuizSession.close)."""
         self.sub_title = f"{deck.name} · {user}"
 
     # -- start ------------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.push_screen(LoadingScreen())
-        self._load()
+        if self.session is not None:  # built by create_app, before the app started
+            self._loaded(self.session)
+        else:
+            self._load()
+
+    def on_unmount(self) -> None:
+        """Store what is pending, release the session, keep the rest in a file."""
+        if self.session is not None:
+            self.close_report = self.session.close()
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
@@ -79,9 +93,7 @@ class QuizApp(App[None]):
     def _loaded(self, session: QuizSession) -> None:
         self.session = session
         total = len(session.slots)
-        done = total - sum(
-            1 for i in range(total) if i not in self.store.answered(session.session.id)
-        )
+        done = session.answered_count
         self.switch_screen(
             WelcomeScreen(self.deck.name, self.deck.description, session.condition, done, total)
         )
@@ -130,14 +142,41 @@ class QuizApp(App[None]):
         self.switch_screen(screen)
 
     # -- answers (called by the screens) ----------------------------------------------------
+    def _report_store(self, pending_before: int) -> None:
+        """Tell the person when the database refused an answer, and when it took it later."""
+        session = self.session
+        assert session is not None
+        if session.store_problem is not None or pending_before:
+            self.clear_notifications()  # one current message, not a stack of old ones
+        if session.store_problem is not None:
+            n = len(session.pending)
+            self.notify(
+                f"{session.store_problem} {n} answer{'s' if n != 1 else ''} not stored yet: kept "
+                "in memory and retried with your next answer and when you quit.",
+                title="Answer not stored",
+                severity="error",
+                timeout=30,
+            )
+        elif pending_before:
+            self.notify(
+                f"The database took the {pending_before} answer"
+                f"{'s' if pending_before != 1 else ''} it had refused: everything is stored.",
+                title="Answers stored",
+                timeout=10,
+            )
+
     def submit_view(self, item: Item) -> None:
         assert self.session is not None
+        before = len(self.session.pending)
         self.session.answer_view(item)
+        self._report_store(before)
         self.advance()
 
     def submit_predict(self, item: Item, q: list[float], *, advance: bool) -> dict[str, Any]:
         assert self.session is not None
+        before = len(self.session.pending)
         score = self.session.answer_predict(item, q)
+        self._report_store(before)
         if advance:
             self.advance()
         return score
@@ -149,19 +188,23 @@ class QuizApp(App[None]):
     @work(thread=True, exclusive=True, group="construct")
     def submit_construct(self, item: Item, level: MazeState) -> None:
         assert self.session is not None
+        before = len(self.session.pending)
         score = self.session.answer_construct(item, level)
         from .items import probs_of
 
         probs = [float(p) for p in probs_of(self.session.agents.main.agent, level)]
-        self.call_from_thread(self._construct_done, score, probs)
+        self.call_from_thread(self._construct_done, score, probs, before)
 
-    def _construct_done(self, score: dict[str, Any], probs: list[float]) -> None:
+    def _construct_done(self, score: dict[str, Any], probs: list[float], before: int = 0) -> None:
+        self._report_store(before)
         if isinstance(self.screen, ConstructScreen):
             self.screen.show_outcome(score, probs)
 
     def submit_spot(self, item: Item, flawed: str, blind_to: str) -> None:
         assert self.session is not None
+        before = len(self.session.pending)
         self.session.answer_spot(item, flawed, blind_to)
+        self._report_store(before)
         self.advance()
 
 
@@ -173,11 +216,39 @@ def create_app(
     agents: QuizAgents | None = None,
     condition: str | None = None,
     seed: int | None = None,
+    trust_agent: bool = False,
 ) -> QuizApp:
     """The quiz for ``user`` on ``deck`` (a path, a shipped deck's name, or a Deck), answers in
-    ``db`` (default: the user's data directory)."""
+    ``db`` (default: the user's data directory).
+
+    Everything that can be refused is checked here, before the app starts: the deck, the
+    database (writable, a quiz database, not locked), the session (no other quiz process of the
+    same person and deck), and the deck's agents, loaded with ``trust_agent`` (see
+    :func:`rl_workbench.agents.load_agent`).
+
+    Raises:
+        DeckError: the deck is missing or wrong.
+        StoreError: the database cannot be used, or the session is held by another process.
+        AgentLoadError: an agent of the deck cannot (or may not) be loaded.
+    """
     loaded = deck if isinstance(deck, Deck) else resolve_deck(deck)
-    return QuizApp(loaded, user, AnswerStore(db), agents=agents, condition=condition, seed=seed)
+    store = AnswerStore(db)
+    lock: SessionLock | None = None
+    try:
+        lock = store.lock_session(user, loaded.name)
+        if agents is None:
+            agents = load_quiz_agents(loaded, trust=trust_agent)
+        session = QuizSession(
+            loaded, user, store, agents, condition=condition, seed=seed, lock=lock
+        )
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        store.close()
+        raise
+    return QuizApp(
+        loaded, user, store, agents=agents, condition=condition, seed=seed, session=session
+    )
 
 
 def screen_text(app: App[Any]) -> str:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rl_workbench.errors import RLWorkbenchError
-from rl_workbench.yamlfile import YamlReader, compose
+from rl_workbench.errors import RLWorkbenchError, did_you_mean
+from rl_workbench.yamlfile import YamlReader, compose, read_text
 
 PHASE_KINDS = ("study", "predict", "construct", "spot")
 CONDITIONS = ("explain", "control")
@@ -81,10 +81,22 @@ def resolve_deck(ref: str | Path) -> Deck:
     if not path.is_file():
         shipped = sorted(p.name for p in DECKS_DIR.glob("*-deck.yaml"))
         raise DeckError(f"{ref} does not exist. Shipped decks: {', '.join(shipped) or 'none'}.")
-    return parse_deck(path.read_text(), str(path))
+    return parse_deck(read_text(path, DeckError), str(path), check_agents=True)
 
 
-def parse_deck(text: str, source: str = "<deck>") -> Deck:
+def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False) -> Deck:
+    """Parse and check a deck's text; ``source`` names it in errors (``file:line``).
+
+    Args:
+        text: the YAML.
+        source: the file name shown in errors.
+        check_agents: also check that every agent the deck names exists (``resolve_deck`` does,
+            so a wrong path is refused with its line before anything loads).
+
+    Raises:
+        DeckError: a field is missing or wrong, a construct target is not an action or
+            ``corner``, or (``check_agents``) an agent does not exist.
+    """
     root = compose(text, source, DeckError)
     r = YamlReader(source, DeckError)
     doc = r.mapping(root, "the deck")
@@ -102,7 +114,8 @@ def parse_deck(text: str, source: str = "<deck>") -> Deck:
     if flawed is not None:
         fm = r.mapping(flawed, "flawed_agent")
         r.only(fm, "flawed_agent", ("agent", "flaw"))
-        flawed_ref = r.string(r.get(fm, "agent", required=True), "flawed_agent.agent")
+        flawed_node = r.get(fm, "agent", required=True)
+        flawed_ref = r.string(flawed_node, "flawed_agent.agent")
         flaw = r.choice(r.get(fm, "flaw"), "flawed_agent.flaw", FLAWS, default="blind-cheese")
     phases = []
     phases_node = r.get(doc, "phases", required=True)
@@ -120,7 +133,14 @@ def parse_deck(text: str, source: str = "<deck>") -> Deck:
             feedback = value
         target = None
         if kind == "construct":
-            target = r.string(r.get(pm, "target", required=True), f"{name}.target")
+            target_node = r.get(pm, "target", required=True)
+            target = r.string(target_node, f"{name}.target")
+            targets = _construct_targets()
+            if target not in targets:
+                raise DeckError(
+                    r.where(target_node, f"{name}.target", "corner or an action", repr(target))
+                    + did_you_mean(target, targets)
+                )
         phases.append(
             Phase(
                 kind=kind,  # type: ignore[arg-type]
@@ -149,12 +169,17 @@ def parse_deck(text: str, source: str = "<deck>") -> Deck:
         )
         if not conditions:
             raise DeckError(r.where(conditions_node, "conditions", "at least one", "none"))
+    agent_node = r.get(doc, "agent", required=True)
+    if check_agents:
+        _check_agent(r, agent_node, "agent")
+        if flawed is not None:
+            _check_agent(r, flawed_node, "flawed_agent.agent")
     return Deck(
         name=r.string(r.get(doc, "name", required=True), "name"),
         description=r.string(r.get(doc, "description"), "description", default=""),
         env=env,
         env_kwargs=r.kwargs(r.get(doc, "env_kwargs"), "env_kwargs"),
-        agent=r.string(r.get(doc, "agent", required=True), "agent"),
+        agent=r.string(agent_node, "agent"),
         flawed_agent=flawed_ref,
         flaw=flaw,
         seed=r.integer(r.get(doc, "seed"), "seed", 0, 2**31 - 1, default=0),
@@ -163,6 +188,25 @@ def parse_deck(text: str, source: str = "<deck>") -> Deck:
         path=source,
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
     )
+
+
+def _construct_targets() -> tuple[str, ...]:
+    """What a construct phase may ask for: a maze action, or ``corner``."""
+    from rl_workbench.envs.maze import ACTION_NAMES
+
+    return (*ACTION_NAMES, "corner")
+
+
+def _check_agent(r: YamlReader, node: Any, fieldname: str) -> None:
+    """Refuse, with the deck's line, an agent reference that names no file or zoo agent."""
+    from rl_workbench.agents.zoo import resolve_agent_path
+
+    ref = r.string(node, fieldname)
+    try:
+        resolve_agent_path(ref)
+    except RLWorkbenchError as exc:
+        line = node.start_mark.line + 1
+        raise DeckError(f"{r.source}:{line}: field '{fieldname}': {exc}") from None
 
 
 def item_seed(deck: Deck, phase_index: int, item_index: int) -> int:

@@ -98,15 +98,24 @@ class QuizAgents:
         return self.main.agent.action_names
 
 
-def load_quiz_agents(deck: Deck) -> QuizAgents:
-    """Load the deck's agents (and, for Atari explain studies, the shipped generator)."""
+def load_quiz_agents(deck: Deck, *, trust: bool = False) -> QuizAgents:
+    """Load the deck's agents (and, for Atari explain studies, the shipped generator).
+
+    Args:
+        deck: names the agents.
+        trust: unpickle every object in the agent files (``--trust-agent``: runs code from the
+            files); otherwise a file that needs more than the allowlist is refused.
+
+    Raises:
+        AgentLoadError: an agent is missing, damaged, or refused as untrusted.
+    """
     from rl_workbench.agents import load_agent
     from rl_workbench.agents.flaws import plant_flaw
 
-    main = load_agent(deck.agent, deck.env, deck.env_kwargs or None)
+    main = load_agent(deck.agent, deck.env, deck.env_kwargs or None, trust=trust)
     flawed = None
     if deck.flawed_agent is not None:
-        base = load_agent(deck.flawed_agent, deck.env, deck.env_kwargs or None)
+        base = load_agent(deck.flawed_agent, deck.env, deck.env_kwargs or None, trust=trust)
         flawed = plant_flaw(base.agent, deck.flaw)
     generator = None
     if not deck.is_maze and "explain" in deck.conditions:

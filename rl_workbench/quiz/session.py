@@ -2,15 +2,24 @@
 
 The Textual app drives this object; tests drive it directly. Every answer is scored and written
 to the store (its own transaction) before the session moves on, so the UI never holds data that
-a crash could lose. The condition (explain or control) is drawn at random when a session starts
-and kept when it resumes.
+a crash could lose. When the store refuses a write (locked by another program, a disk gone
+read-only), the answer is kept in :attr:`QuizSession.pending`, retried with every later answer
+and on :meth:`QuizSession.close`, and written to a JSON file if it still cannot be stored: an
+answer is never dropped, and never reported as stored when it is not. The condition (explain or
+control) is drawn at random when a session starts and kept when it resumes.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import re
 import secrets
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +31,44 @@ from rl_workbench.envs.maze import MazeState, is_perfect_maze
 from .deck import Deck
 from .items import SPOT_OBJECTS, Item, QuizAgents, build_item, probs_of
 from .scoring import ConstructScore, calibration_table, score_prediction
-from .store import AnswerStore, Session
+from .store import AnswerStore, Session, SessionLock, StoreError, default_db_path
+
+logger = logging.getLogger(__name__)
+
+CLOSE_RETRIES = 3
+"""Tries to store pending answers when the session closes (each waits the store's timeout)."""
+
+
+@dataclass(frozen=True)
+class PendingAnswer:
+    """An answer the store has not accepted yet, with everything needed to write it later."""
+
+    item_index: int
+    phase: str
+    kind: str
+    item: dict[str, Any]
+    answer: dict[str, Any]
+    agent_probs: list[float] | None
+    score: dict[str, Any]
+    shown_at: float
+    answered_at: float
+    """When the person answered (Unix seconds), kept so a late write records the real time."""
+
+
+@dataclass(frozen=True)
+class CloseReport:
+    """What became of a session's answers when it closed.
+
+    Attributes:
+        unsaved: answers the database never accepted (0: everything is stored).
+        dump: the JSON file holding those answers, or None when there are none (or no folder
+            at all would take the file).
+        problem: why the database refused them, in the store's words.
+    """
+
+    unsaved: int
+    dump: Path | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +91,7 @@ class QuizSession:
         *,
         condition: str | None = None,
         seed: int | None = None,
+        lock: SessionLock | None = None,
     ) -> None:
         self.deck = deck
         self.user = user
@@ -53,7 +100,14 @@ class QuizSession:
         seed = secrets.randbelow(2**31) if seed is None else seed
         rng = np.random.default_rng(seed)
         chosen = condition or deck.conditions[int(rng.integers(len(deck.conditions)))]
-        self.session: Session = store.open_session(user, deck.name, deck.digest, chosen, seed)
+        self._lock = lock if lock is not None else store.lock_session(user, deck.name)
+        try:
+            self.session: Session = store.open_session(user, deck.name, deck.digest, chosen, seed)
+            self._recover_unsaved()
+            answered = store.answered(self.session.id)
+        except BaseException:
+            self._lock.release()
+            raise
         self.condition = self.session.condition
         session_rng = np.random.default_rng(self.session.seed)
         self.flawed_label = "A" if session_rng.random() < 0.5 else "B"
@@ -64,13 +118,24 @@ class QuizSession:
         ]
         self._items: dict[int, Item] = {}
         self._shown_at: dict[int, float] = {}
+        self._answered: set[int] = set(answered)
+        self._finished = False
+        self.pending: list[PendingAnswer] = []
+        """Answers given but not yet accepted by the store, oldest first."""
+        self.store_problem: str | None = None
+        """Why the store last refused a write (None: everything given so far is stored)."""
+        self.close_report: CloseReport | None = None
 
     # -- navigation -------------------------------------------------------------------------------
     @property
     def next_index(self) -> int | None:
-        """The first item without an answer (None: the deck is done)."""
-        done = self.store.answered(self.session.id)
-        return next((i for i in range(len(self.slots)) if i not in done), None)
+        """The first item without an answer, stored or pending (None: the deck is done)."""
+        return next((i for i in range(len(self.slots)) if i not in self._answered), None)
+
+    @property
+    def answered_count(self) -> int:
+        """Items answered so far (stored or pending), resumed ones included."""
+        return len(self._answered)
 
     def item(self, index: int) -> Item:
         """Build (or reuse) item ``index``; call from a worker, it runs the agent."""
@@ -138,26 +203,165 @@ class QuizSession:
         return self._record(item, {"flawed": flawed, "blind_to": blind_to}, score)
 
     def _record(self, item: Item, answer: dict[str, Any], score: dict[str, Any]) -> dict[str, Any]:
+        """Keep the answer, then try to store it (and any earlier one the store refused)."""
         phase = self.deck.phases[item.phase]
-        self.store.record(
-            self.session.id,
-            item.index,
-            f"{item.phase}:{phase.kind}",
-            item.kind,
-            {**item.to_json(), "condition": self.condition},
-            answer,
-            None if item.probs is None else [float(p) for p in item.probs],
-            score,
-            self._shown_at.get(item.index, time.time()),
+        self.pending.append(
+            PendingAnswer(
+                item_index=item.index,
+                phase=f"{item.phase}:{phase.kind}",
+                kind=item.kind,
+                item={**item.to_json(), "condition": self.condition},
+                answer=answer,
+                agent_probs=None if item.probs is None else [float(p) for p in item.probs],
+                score=score,
+                shown_at=self._shown_at.get(item.index, time.time()),
+                answered_at=time.time(),
+            )
         )
-        if self.next_index is None:
-            self.store.finish_session(self.session.id)
+        self._answered.add(item.index)
+        self.flush()
         return score
+
+    def flush(self) -> bool:
+        """Write every pending answer, oldest first; True when nothing is left pending.
+
+        A refusal is not an error here: the answer stays in :attr:`pending` and
+        :attr:`store_problem` says why, for the app to show.
+        """
+        try:
+            while self.pending:
+                p = self.pending[0]
+                self.store.record(
+                    self.session.id, p.item_index, p.phase, p.kind, p.item, p.answer,
+                    p.agent_probs, p.score, p.shown_at, p.answered_at,
+                )  # fmt: skip
+                self.pending.pop(0)
+        except StoreError as exc:
+            self.store_problem = str(exc)
+            return False
+        self.store_problem = None
+        if self.next_index is None and not self._finished:
+            # Every answer is stored; marking the session done is retried on the next flush
+            # (a resumed session without the mark shows its results again, nothing is lost).
+            try:
+                self.store.finish_session(self.session.id)
+                self._finished = True
+            except StoreError as exc:
+                logger.warning("%s", exc)
+        return True
+
+    def close(self, retries: int = CLOSE_RETRIES) -> CloseReport:
+        """Store what is pending (``retries`` tries), release the session, and write what the
+        store still refuses to a JSON file, so nothing is lost. Idempotent.
+
+        Returns:
+            How many answers were not stored and where they were kept.
+        """
+        if self.close_report is not None:
+            return self.close_report
+        for attempt in range(retries):
+            if self.flush():
+                break
+            if attempt + 1 < retries:
+                time.sleep(0.2)
+        self._lock.release()
+        report = CloseReport(0)
+        if self.pending:
+            report = CloseReport(len(self.pending), self._dump(), self.store_problem)
+        self.close_report = report
+        return report
+
+    def pending_json(self) -> str:
+        """The pending answers, with their session and the database's complaint, as JSON."""
+        return json.dumps(
+            {
+                "what": "rlwb quiz answers the answer database did not accept",
+                "database": str(self.store.path),
+                "problem": self.store_problem,
+                "session": asdict(self.session),
+                "answers": [asdict(p) for p in self.pending],
+            },
+            indent=1,
+        )
+
+    def _dump(self) -> Path | None:
+        """Write the pending answers as JSON beside the database, else in the data directory,
+        else in the temporary directory; the first folder that takes the file wins."""
+        payload = self.pending_json()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        name = f"{self._dump_prefix()}{stamp}-{os.getpid()}.json"
+        for folder in self._dump_folders():
+            target = folder / name
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                partial = target.with_name(target.name + ".partial")
+                partial.write_text(payload)
+                os.replace(partial, target)
+            except OSError:
+                continue
+            return target
+        return None
+
+    def _dump_prefix(self) -> str:
+        return f"{self.store.path.name}.unsaved-{re.sub(r'[^A-Za-z0-9_.-]', '_', self.user)}-"
+
+    def _dump_folders(self) -> list[Path]:
+        return [
+            self.store.path.parent,
+            default_db_path().parent / "unsaved",
+            Path(tempfile.gettempdir()),
+        ]
+
+    def _recover_unsaved(self) -> int:
+        """Store the answers an earlier run of this person had to keep in a file (see
+        :meth:`close`), then remove the file; an answer stored since is kept as it is.
+
+        Returns:
+            How many answers were recovered.
+        """
+        recovered = 0
+        for folder in self._dump_folders():
+            for path in sorted(folder.glob(f"{self._dump_prefix()}*.json")):
+                try:
+                    kept = json.loads(path.read_text())
+                    session_id = int(kept["session"]["id"])
+                    if kept["database"] != str(self.store.path) or not self.store.owns_session(
+                        session_id, self.user
+                    ):
+                        continue
+                    for a in kept["answers"]:
+                        p = PendingAnswer(**a)
+                        self.store.record(
+                            session_id, p.item_index, p.phase, p.kind, p.item, p.answer,
+                            p.agent_probs, p.score, p.shown_at, p.answered_at, keep_existing=True,
+                        )  # fmt: skip
+                        recovered += 1
+                    path.unlink()
+                except (OSError, ValueError, KeyError, TypeError, StoreError) as exc:
+                    logger.warning("Could not recover the kept answers in %s: %s", path, exc)
+        if recovered:
+            logger.info("Stored %d answer(s) an earlier quiz had kept in a file.", recovered)
+        return recovered
 
     # -- results ---------------------------------------------------------------------------------
     def results(self) -> dict[str, Any]:
-        """This session's scores, its calibration table, and the person's history."""
-        rows = [r for r in self.store.rows(self.user)]
+        """This session's scores, its calibration table, and the person's history (answers the
+        store has not accepted yet included)."""
+        try:
+            stored = self.store.rows(self.user)
+        except StoreError:
+            stored = []
+        waiting = {p.item_index for p in self.pending}
+        rows = [
+            r for r in stored if r["session"] != self.session.id or r["item_index"] not in waiting
+        ]
+        rows += [
+            {"session": self.session.id, "user": self.user, "deck": self.deck.name,
+             "condition": self.condition, "item_index": p.item_index, "phase": p.phase,
+             "kind": p.kind, "item": p.item, "answer": p.answer, "agent_probs": p.agent_probs,
+             "score": p.score, "seconds": p.answered_at - p.shown_at}
+            for p in self.pending
+        ]  # fmt: skip
         mine = [r for r in rows if r["session"] == self.session.id]
         predict = [r for r in mine if r["kind"] == "predict"]
         construct = [r for r in mine if r["kind"] == "construct"]

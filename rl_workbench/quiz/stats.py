@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
+
+from rl_workbench.errors import InvalidArgumentError
 
 from .scoring import bootstrap_difference, bootstrap_mean
 from .store import AnswerStore
@@ -86,16 +89,56 @@ def format_summary(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def check_csv_path(path: str | Path, *, force: bool = False) -> None:
+    """Refuse, before any work, a CSV target that would overwrite a file (unless ``force``) or
+    cannot be a file at all: an export must never destroy data it was not asked to.
+
+    Raises:
+        InvalidArgumentError: ``path`` exists (without ``force``), is a folder, or its folder
+            does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidArgumentError(
+            f"--csv {path} is a folder. Pass a file path, e.g. {path / 'answers.csv'}."
+        )
+    if path.exists() and not force:
+        raise InvalidArgumentError(
+            f"--csv {path} already exists. Pass --force to overwrite it, or another --csv PATH."
+        )
+    if not path.parent.is_dir():
+        raise InvalidArgumentError(
+            f"--csv {path}: the folder {path.parent} does not exist. Create it or pass another "
+            "--csv PATH."
+        )
+
+
 def export_csv(store: AnswerStore, path: str | Path) -> int:
-    """Every answer, one row each, nested fields as JSON; returns the row count."""
+    """Every answer, one row each, nested fields as JSON; returns the row count.
+
+    The file is written beside its target and moved into place, so a failed export never leaves
+    half a file where a complete one was.
+
+    Raises:
+        InvalidArgumentError: the file cannot be written.
+    """
+    path = Path(path)
     rows = store.rows()
     fields = ["session", "user", "deck", "condition", "item_index", "phase", "kind", "seconds",
               "item", "answer", "agent_probs", "score"]  # fmt: skip
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        for r in rows:
-            writer.writerow(
-                {k: json.dumps(r[k]) if isinstance(r[k], dict | list) else r[k] for k in fields}
-            )
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with open(partial, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            for r in rows:
+                writer.writerow(
+                    {k: json.dumps(r[k]) if isinstance(r[k], dict | list) else r[k] for k in fields}
+                )
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InvalidArgumentError(
+            f"Cannot write --csv {path} ({exc.strerror or exc}). Pass a writable --csv PATH."
+        ) from None
     return len(rows)

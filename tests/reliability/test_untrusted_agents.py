@@ -314,18 +314,19 @@ def test_trust_agent_is_the_explicit_way_through(rlwb, evil_agent_dir, tmp_path:
 
 
 def test_train_resume_refuses_a_planted_checkpoint(rlwb, evil_agent_dir, tmp_path: Path):
+    """A real run's folder whose checkpoint was swapped for a malicious one."""
     folder, marker = evil_agent_dir
     out = tmp_path / "run"
-    (out / "checkpoints").mkdir(parents=True)
-    shutil.copy(folder / "agent.zip", out / "checkpoints" / "latest.zip")
-    args = ["train", "--env", "rlwb/MazeCorner-v0", "--steps", "64", "--out", str(out)]
+    args = ["train", "--env", "rlwb/MazeCorner-v0", "--out", str(out), "--eval-episodes", "1"]
     args += [f"--env-arg={k}={v}" for k, v in TINY_MAZE.items()]
-    run = rlwb(*args)
+    first = rlwb(*args, "--steps", "64")
+    assert first.code == 0, first.err
+    shutil.copy(folder / "agent.zip", out / "checkpoints" / "latest.zip")
+    run = rlwb(*args, "--steps", "128")
     run.assert_refused("latest.zip", "an_extra_field", "--trust-agent")
     assert not marker.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="the quiz's --trust-agent plumbing lands in the next commit")
 def test_a_quiz_deck_naming_the_file_is_refused_before_the_app(
     rlwb, evil_agent_dir, tmp_path: Path
 ) -> None:

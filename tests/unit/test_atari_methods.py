@@ -181,13 +181,46 @@ def test_autoencoder_fit_resumes_from_its_checkpoint(
     record = json.loads((gen / "vae" / "fit.json").read_text())
     assert record["training_stacks"] <= 16 and record["config"]["steps"] == 4
     # Interrupted after a checkpoint: a new fit starts from it.
-    from rl_workbench.generative.fit_autoencoder import CHECKPOINT, _save_checkpoint
+    from rl_workbench.data import Dataset
+    from rl_workbench.generative.fit_autoencoder import (
+        CHECKPOINT,
+        _save_checkpoint,
+        resume_settings,
+    )
     from rl_workbench.generative.folder import write_checkpoint
 
     model = AtariAutoencoder.from_pretrained(gen)
-    write_checkpoint(gen / CHECKPOINT, _save_checkpoint(model), 3)
     longer = AutoencoderFitConfig(steps=5, batch_size=2, block_out_channels=(8, 8))
+    settings = resume_settings(Dataset.open(data).manifest, longer)
+    write_checkpoint(gen / CHECKPOINT, _save_checkpoint(model), 3, settings)
     resumed = fit_autoencoder(data, gen, longer, progress=False)
     assert isinstance(resumed, AtariAutoencoder)
     assert json.loads((gen / "vae" / "fit.json").read_text())["resumed_from_step"] == 3
     assert not (gen / CHECKPOINT).exists()  # a finished fit leaves no checkpoint behind
+
+
+def test_autoencoder_fit_refuses_to_resume_with_other_settings(
+    breakout_data: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from rl_workbench.data import Dataset
+    from rl_workbench.errors import ResumeMismatchError
+    from rl_workbench.generative import AutoencoderFitConfig, fit_autoencoder
+    from rl_workbench.generative.atari_generator import AtariGeneratorSpec
+    from rl_workbench.generative.fit_autoencoder import (
+        CHECKPOINT,
+        _save_checkpoint,
+        resume_settings,
+    )
+    from rl_workbench.generative.folder import write_checkpoint
+
+    _agent, data = breakout_data
+    gen = tmp_path / "gen"
+    first = AutoencoderFitConfig(steps=4, batch_size=2, block_out_channels=(8, 8))
+    spec = AtariGeneratorSpec(env_id="ALE/Breakout-v5", padded_size=84)
+    model = AtariAutoencoder.create(spec, first.block_out_channels)
+    settings = resume_settings(Dataset.open(data).manifest, first)
+    write_checkpoint(gen / CHECKPOINT, _save_checkpoint(model), 2, settings)
+    other = AutoencoderFitConfig(steps=4, batch_size=4, block_out_channels=(8, 8))
+    with pytest.raises(ResumeMismatchError, match=r"batch_size 2 \(now 4\).*--fresh"):
+        fit_autoencoder(data, gen, other, progress=False)
+    assert not (gen / "vae").exists()  # refused before any work
