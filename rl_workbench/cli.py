@@ -103,6 +103,46 @@ ENV_ARG = click.option(
 )
 
 
+def agent_options(command: Any) -> Any:
+    """The one way every command names an agent: --agent REF, --env ID, --env-arg K=V and
+    --trust-agent. A card.json beside the zip fills in --env and --env-arg when they are absent
+    (a minimal card holding only env_id and env_kwargs is enough)."""
+    for option in reversed(
+        (
+            click.option(
+                "--agent",
+                "agent_ref",
+                required=True,
+                metavar="REF",
+                help="zoo:NAME, a stable-baselines3 .zip, or a folder holding agent.zip (and "
+                "card.json).",
+            ),
+            click.option(
+                "--env",
+                "env_id",
+                default=None,
+                metavar="ID",
+                help="The environment the agent was trained on [default: its card.json's]; "
+                "needed for a .zip without a card.",
+            ),
+            ENV_ARG,
+            TRUST_AGENT,
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _load_agent(
+    agent_ref: str, env_id: str | None, env_args: tuple[str, ...], trust_agent: bool
+) -> Any:
+    """Load what ``agent_options`` named (torch and stable-baselines3 are imported here)."""
+    from rl_workbench.agents import load_agent
+
+    env_kwargs = _parse_env_args(env_args) if env_args else None
+    return load_agent(agent_ref, env_id, env_kwargs, trust=trust_agent)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or info messages.")
 @click.option(
@@ -249,34 +289,9 @@ def zoo() -> None:
 @zoo.command("list")
 def zoo_list() -> None:
     """Name, environment, algorithm and evaluation score of every zoo agent."""
-    from rl_workbench.agents.card import CARD_FILE, ModelCard
-    from rl_workbench.agents.zoo import RECIPES, zoo_folder
+    from rl_workbench.agents.zoo import zoo_table
 
-    rows = [("name", "environment", "algorithm", "steps", "score", "built")]
-    for name, recipe in sorted(RECIPES.items()):
-        folder = zoo_folder(name)
-        if (folder / CARD_FILE).is_file():
-            card = ModelCard.load(folder)
-            ev = card.evaluation.get("sampled", {})
-            score = f"{ev.get('success_rate', float('nan')):.1%} success"
-            if "random" in card.evaluation:  # Atari: game score against a random policy's
-                greedy, rand = card.evaluation["greedy"], card.evaluation["random"]
-                ratio = greedy["mean_return"] / rand["mean_return"]
-                score = f"{greedy['mean_return']:.0f} pts ({ratio:.1f}x random)"
-            rows.append(
-                (
-                    name,
-                    card.env_id,
-                    card.algorithm,
-                    f"{card.total_steps:,}",
-                    score,
-                    "yes",
-                )
-            )
-        else:
-            rows.append(
-                (name, recipe.config.env_id, "PPO", f"{recipe.config.total_steps:,}", "-", "no")
-            )
+    rows = zoo_table()
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
@@ -341,13 +356,7 @@ def zoo_build(
 
 
 @cli.command()
-@click.option(
-    "--agent", "agent_ref", required=True, help="zoo:NAME, a .zip, or a folder with agent.zip."
-)
-@click.option(
-    "--env", "env_id", default=None, help="Environment id (default: the one on the agent's card)."
-)
-@ENV_ARG
+@agent_options
 @click.option("--n-states", type=click.IntRange(1), default=10_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--greedy", is_flag=True, help="Act by argmax instead of sampling.")
@@ -359,7 +368,6 @@ def zoo_build(
     help="States per .npz shard (each shard is saved as soon as it is full).",
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Dataset folder (new).")
-@TRUST_AGENT
 @click.pass_context
 def collect(
     ctx: click.Context,
@@ -380,13 +388,10 @@ def collect(
     from rl_workbench.outputs import claim_output_folder
 
     ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
-    from rl_workbench.agents import load_agent
     from rl_workbench.data import CollectConfig
     from rl_workbench.data import collect as collect_states
 
-    loaded = load_agent(
-        agent_ref, env_id, _parse_env_args(env_args) if env_args else None, trust=trust_agent
-    )
+    loaded = _load_agent(agent_ref, env_id, env_args, trust_agent)
     dataset = collect_states(
         loaded,
         out,
@@ -565,11 +570,7 @@ def fit_autoencoder_command(
 
 
 @cli.command()
-@click.option(
-    "--agent", "agent_ref", required=True, help="zoo:NAME, a .zip, or a folder with agent.zip."
-)
-@click.option("--env", "env_id", default=None, help="Environment id (default: the agent's card).")
-@ENV_ARG
+@agent_options
 @click.option(
     "--method",
     type=click.Choice(["diffusion", "latent", "search", "nearest", "pixel"]),
@@ -610,7 +611,6 @@ def fit_autoencoder_command(
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")
-@TRUST_AGENT
 @click.pass_context
 def explain(
     ctx: click.Context,
@@ -636,12 +636,9 @@ def explain(
     from rl_workbench.outputs import claim_output_folder
 
     ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
-    from rl_workbench.agents import load_agent
     from rl_workbench.counterfactual import ExplainConfig, run_explain
 
-    loaded = load_agent(
-        agent_ref, env_id, _parse_env_args(env_args) if env_args else None, trust=trust_agent
-    )
+    loaded = _load_agent(agent_ref, env_id, env_args, trust_agent)
     from rl_workbench.counterfactual.explain import require_supported
 
     require_supported(loaded.env_id, method)
@@ -669,9 +666,7 @@ def explain(
 
 
 @cli.command()
-@click.option(
-    "--agent", "agent_ref", required=True, help="zoo:NAME, a .zip, or a folder with agent.zip."
-)
+@agent_options
 @click.option(
     "--suite",
     "suite_ref",
@@ -683,11 +678,12 @@ def explain(
 )
 @click.option("--seed", type=int, default=None, help="First maze seed [default: the suite's].")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")
-@TRUST_AGENT
 @click.pass_context
 def audit(
     ctx: click.Context,
     agent_ref: str,
+    env_id: str | None,
+    env_args: tuple[str, ...],
     suite_ref: str,
     mazes: int | None,
     seed: int | None,
@@ -704,12 +700,11 @@ def audit(
     from rl_workbench.outputs import claim_output_folder
 
     ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
-    from rl_workbench.agents import load_agent
     from rl_workbench.audit import run_audit
     from rl_workbench.audit.suite import resolve_suite
 
     suite = resolve_suite(suite_ref)
-    loaded = load_agent(agent_ref, trust=trust_agent)
+    loaded = _load_agent(agent_ref, env_id, env_args, trust_agent)
     data = run_audit(loaded, suite, out, mazes=mazes, seed=seed, progress=_progress(ctx))
     click.echo(f"Verdict: {data['verdict']}")
     click.echo(data["summary"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,22 +35,33 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+MINIMAL_CARD_KEYS = ("env_id", "env_kwargs", "algorithm", "name", "description")
+"""What a hand-written card may hold: ``env_id`` (required) and ``env_kwargs`` say what the agent
+sees; the rest is derived (algorithm from the .zip, action names from the environment)."""
+
+ALGORITHM_NAMES = ("PPO", "A2C", "DQN")
+
+
 @dataclass(frozen=True)
 class ModelCard:
     """Everything needed to rebuild, load and judge an agent.
 
+    Cards written by ``rlwb train`` fill every field. A researcher's own agent may carry a
+    *minimal* card (``{"env_id": ..., "env_kwargs": {...}}``): its training fields are then
+    None or empty, because nobody recorded them, and :attr:`is_minimal` is True.
+
     Attributes:
-        name: short name (zoo name or the training folder's name).
-        algorithm: "PPO", "A2C" or "DQN".
+        name: short name (zoo name or the agent's folder name).
         env_id: the gymnasium id the agent was trained on.
         env_kwargs: keyword arguments of that env.
-        action_names: one name per action.
-        observation_shape: shape of one observation as the env emits it.
-        seed: training seed.
-        total_steps: environment steps of training.
+        algorithm: "PPO", "A2C" or "DQN"; empty when the card leaves it to the .zip.
+        action_names: one name per action (empty: the environment's).
+        observation_shape: shape of one observation as the env emits it (empty: unrecorded).
+        seed: training seed (None: unrecorded).
+        total_steps: environment steps of training (None: unrecorded).
         hyperparameters: the algorithm's settings.
         command: the command that rebuilds the agent.
-        training_seconds: wall time of training.
+        training_seconds: wall time of training (None: unrecorded).
         evaluation: results of the evaluation runs, by name ("sampled", "greedy").
         versions: library versions at training time.
         created: ISO time of writing.
@@ -58,20 +69,29 @@ class ModelCard:
     """
 
     name: str
-    algorithm: str
     env_id: str
-    env_kwargs: dict[str, Any]
-    action_names: tuple[str, ...]
-    observation_shape: tuple[int, ...]
-    seed: int
-    total_steps: int
-    hyperparameters: dict[str, Any]
-    command: str
-    training_seconds: float
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    algorithm: str = ""
+    action_names: tuple[str, ...] = ()
+    observation_shape: tuple[int, ...] = ()
+    seed: int | None = None
+    total_steps: int | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    command: str = ""
+    training_seconds: float | None = None
     evaluation: dict[str, dict[str, Any]] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=library_versions)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     description: str = ""
+
+    @property
+    def is_minimal(self) -> bool:
+        """Whether the card only says what the agent sees (no training record)."""
+        return self.total_steps is None
+
+    @property
+    def _minutes(self) -> float | None:
+        return None if self.training_seconds is None else self.training_seconds / 60
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -80,10 +100,35 @@ class ModelCard:
         return {"class": "ModelCard", **data}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelCard:
+    def from_dict(cls, data: dict[str, Any], *, default_name: str = "agent") -> ModelCard:
+        """A card from its JSON form: a full card, or a minimal one (see the class docstring).
+
+        Raises:
+            ValueError: a key is unknown, or a value has the wrong type (the message names it).
+        """
         data = {k: v for k, v in data.items() if k != "class"}
-        data["action_names"] = tuple(data["action_names"])
-        data["observation_shape"] = tuple(data["observation_shape"])
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown key(s) {', '.join(map(repr, unknown))}; a minimal card holds "
+                f"{', '.join(MINIMAL_CARD_KEYS)} (env_id required)"
+            )
+        if not isinstance(data.get("env_id"), str) or not data["env_id"]:
+            raise ValueError('"env_id" (a string such as "rlwb/Maze-v0") is required')
+        if not isinstance(data.get("env_kwargs", {}), dict):
+            raise ValueError('"env_kwargs" must be an object of keyword arguments')
+        algorithm = data.get("algorithm", "")
+        if algorithm and algorithm not in ALGORITHM_NAMES:
+            raise ValueError(
+                f'"algorithm" is {algorithm!r}; use one of {", ".join(ALGORITHM_NAMES)} or leave '
+                "it out (it is read from the .zip)"
+            )
+        data.setdefault("name", default_name)
+        data.setdefault("versions", {})  # unrecorded, not today's
+        data.setdefault("created", "")
+        data["action_names"] = tuple(data.get("action_names", ()))
+        data["observation_shape"] = tuple(data.get("observation_shape", ()))
         return cls(**data)
 
     def save(self, folder: Path) -> None:
@@ -94,16 +139,42 @@ class ModelCard:
 
     @classmethod
     def load(cls, folder: Path) -> ModelCard:
+        """Read ``folder/card.json`` (full or minimal).
+
+        Raises:
+            AgentLoadError: missing, not JSON, or not a card (naming the problem and the fix).
+        """
         path = folder / CARD_FILE
+        fix = (
+            'A minimal card is {"env_id": "rlwb/Maze-v0", "env_kwargs": {}}; or remove the card '
+            "and pass --env ID (and --env-arg KEY=VALUE)."
+        )
         try:
-            return cls.from_dict(json.loads(path.read_text()))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise AgentLoadError(f"No model card at {path}.") from None
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise AgentLoadError(
-                f"The model card {path} is damaged ({exc.__class__.__name__}: {exc}); "
-                "rebuild the agent with the command in its README.md."
+                f"The model card {path} is not JSON ({exc.__class__.__name__}). {fix}"
             ) from None
+        if not isinstance(data, dict):
+            raise AgentLoadError(f"The model card {path} is not a JSON object. {fix}")
+        try:
+            return cls.from_dict(data, default_name=folder.resolve().name)
+        except (ValueError, TypeError) as exc:
+            raise AgentLoadError(f"The model card {path} is not usable: {exc}. {fix}") from None
+
+    def score_summary(self) -> str:
+        """The headline score in a few words: success rate (mazes) or points against random
+        (Atari), "-" when the card records no evaluation."""
+        if "random" in self.evaluation and "greedy" in self.evaluation:
+            greedy, rand = self.evaluation["greedy"], self.evaluation["random"]
+            ratio = greedy["mean_return"] / rand["mean_return"]
+            return f"{greedy['mean_return']:.0f} pts ({ratio:.1f}x random)"
+        sampled = self.evaluation.get("sampled")
+        if sampled is None:
+            return "-"
+        return f"{sampled.get('success_rate', float('nan')):.1%} success"
 
     def to_markdown(self) -> str:
         lines = [
@@ -117,9 +188,9 @@ class ModelCard:
             f"| environment | `{self.env_id}` with `{json.dumps(self.env_kwargs)}` |",
             f"| observation | shape {list(self.observation_shape)} |",
             f"| actions | {', '.join(self.action_names)} |",
-            f"| seed | {self.seed} |",
-            f"| training steps | {self.total_steps:,} |",
-            f"| training time | {self.training_seconds / 60:.1f} min |",
+            f"| seed | {'unrecorded' if self.seed is None else self.seed} |",
+            f"| training steps | {_or_unrecorded(self.total_steps, '{:,}')} |",
+            f"| training time | {_or_unrecorded(self._minutes, '{:.1f} min')} |",
             f"| rebuild with | `{self.command}` |",
             "",
             "## Evaluation",
@@ -192,3 +263,7 @@ class ModelCard:
             "success = cheese reached before the 500-step timeout.",
         ]
         return lines
+
+
+def _or_unrecorded(value: float | None, spec: str) -> str:
+    return "unrecorded" if value is None else spec.format(value)

@@ -126,6 +126,22 @@ def zoo_names() -> list[str]:
     return sorted(RECIPES)
 
 
+def zoo_table() -> list[tuple[str, ...]]:
+    """``rlwb zoo list``'s rows: a header, then name, environment, algorithm, steps, score and
+    whether the agent is built in this installation."""
+    rows: list[tuple[str, ...]] = [("name", "environment", "algorithm", "steps", "score", "built")]
+    for name, recipe in sorted(RECIPES.items()):
+        folder = zoo_folder(name)
+        if (folder / CARD_FILE).is_file():
+            card = ModelCard.load(folder)
+            steps = "-" if card.total_steps is None else f"{card.total_steps:,}"
+            rows.append((name, card.env_id, card.algorithm, steps, card.score_summary(), "yes"))
+        else:
+            config = recipe.config
+            rows.append((name, config.env_id, "PPO", f"{config.total_steps:,}", "-", "no"))
+    return rows
+
+
 def zoo_folder(name: str) -> Path:
     """The folder of a zoo agent; raises UnknownNameError for unknown names."""
     if name not in RECIPES:
@@ -181,14 +197,17 @@ def load_agent(
         if card is None:
             raise AgentLoadError(
                 f"{path} has no card.json beside it, so the environment it was trained on is "
-                "unknown. Pass it with --env ID (e.g. --env rlwb/Maze-v0)."
+                "unknown. Pass it with --env ID and its keyword arguments with --env-arg KEY=VALUE "
+                "(a quiz deck: env and env_kwargs), or put a minimal card.json beside the .zip: "
+                '{"env_id": "rlwb/Maze-v0", "env_kwargs": {}}.'
             )
         env_id = card.env_id
         env_kwargs = dict(card.env_kwargs) if env_kwargs is None else env_kwargs
     elif env_kwargs is None:
         env_kwargs = dict(card.env_kwargs) if card is not None and card.env_id == env_id else {}
     check_env_id(env_id)  # a typo in --env is reported before the (slow) model load
-    model = load_sb3_model(path, card.algorithm if card else None, trust=trust)  # type: ignore[arg-type]
+    algorithm = (card.algorithm or None) if card else None
+    model = load_sb3_model(path, algorithm, trust=trust)  # type: ignore[arg-type]
     env = make_env(env_id, env_kwargs)
     try:
         if env.action_space != model.action_space:

@@ -117,7 +117,12 @@ def run_audit(
     seconds = time.perf_counter() - started
     data: dict[str, Any] = {
         **verdict.to_dict(),
-        "agent": {"name": loaded.name, "path": str(loaded.path), "env_id": loaded.env_id},
+        "agent": {
+            "name": loaded.name,
+            "path": str(loaded.path),
+            "env_id": loaded.env_id,
+            "env_kwargs": loaded.env_kwargs,
+        },
         "suite": {**asdict(suite), "thresholds": asdict(suite.thresholds)},
         "mazes": mazes,
         "seed": seed,
