@@ -35,7 +35,7 @@ episode's start to the cheese), ``steps``, ``mouse``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -74,7 +74,7 @@ class MazeEnv(gym.Env[np.ndarray, np.int64]):
         cell_px: pixels per cell in ``render()``.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 8}
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 8}  # noqa: RUF012
 
     def __init__(
         self,

@@ -67,7 +67,7 @@ def kruskal_walls(maze_size: int, world_size: int, rng: np.random.Generator) -> 
     """bool [world, world]: a perfect maze of side ``maze_size`` centred in walls, by randomized
     Kruskal (every passage between two rooms considered once, in random order)."""
     n_edges = len(passages(maze_size, world_size))
-    return spanning_tree_walls(maze_size, world_size, rng.permutation(n_edges))
+    return spanning_tree_walls(maze_size, world_size, rng.permutation(n_edges).tolist())
 
 
 def generate_level(

@@ -82,7 +82,7 @@ def evaluate(
                     returns[i] = info["episode"]["r"]
                 alive[i] = False
                 bar.update(1)
-                success[i] = bool(terminated and r > 0)
+                success[i] = bool(terminated and float(r) > 0)
                 if success[i] and "optimal_steps" in info:
                     efficiency[i] = info["optimal_steps"] / steps[i]
     bar.close()

@@ -9,12 +9,13 @@ and the value is max Q.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import gymnasium as gym
 import torch
 from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.policies import ActorCriticPolicy
 
 from rl_workbench.errors import AgentLoadError, SpaceMismatchError
 
@@ -80,8 +81,8 @@ class SB3Agent(Agent):
     def action_logits(self, obs: torch.Tensor) -> torch.Tensor:
         x = self._model_input(obs)
         if isinstance(self.model, DQN):
-            return self.policy.q_net(x)
-        return self.policy.get_distribution(x).distribution.logits
+            return self.model.q_net(x)
+        return self._actor_critic.get_distribution(x).distribution.logits  # type: ignore[union-attr]
 
     def probs_from_logits(self, logits: torch.Tensor) -> torch.Tensor:
         if isinstance(self.model, DQN):
@@ -91,8 +92,12 @@ class SB3Agent(Agent):
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         x = self._model_input(obs)
         if isinstance(self.model, DQN):
-            return self.policy.q_net(x).max(dim=-1).values
-        return self.policy.predict_values(x).squeeze(-1)
+            return self.model.q_net(x).max(dim=-1).values
+        return self._actor_critic.predict_values(x).squeeze(-1)
+
+    @property
+    def _actor_critic(self) -> ActorCriticPolicy:
+        return cast(ActorCriticPolicy, self.policy)
 
     @property
     def has_value(self) -> bool:

@@ -293,7 +293,7 @@ def train_ppo(
     probe = make_env(config.env_id, config.env_kwargs)
     names = action_names(probe)
     env_space = probe.observation_space
-    obs_shape = tuple(int(s) for s in env_space.shape)
+    obs_shape = tuple(int(s) for s in env_space.shape or ())
     probe.close()
     out = Path(out)
     checkpoint = out / CHECKPOINT_DIR / CHECKPOINT_FILE
@@ -310,7 +310,7 @@ def train_ppo(
         model = load_sb3_model(checkpoint, "PPO", trust=trust, env=vec_env)
         logger.info("resuming from %s at %d steps", checkpoint, model.num_timesteps)
     else:
-        policy, policy_kwargs = config.policy(tuple(vec_env.observation_space.shape))
+        policy, policy_kwargs = config.policy(tuple(vec_env.observation_space.shape or ()))
         model = PPO(
             policy,
             vec_env,

@@ -69,9 +69,9 @@ class Target:
         """[B] bool: does each candidate meet the target (argmax for action targets)?"""
         top = probs.argmax(dim=1)
         if self.kind == "action":
-            return top == self.action
+            return top.eq(int(self.action))  # type: ignore[arg-type]
         if self.kind == "any":
-            return top != original_action
+            return top.ne(original_action)
         if self.kind == "uncertain":
             return probs.max(dim=1).values <= self.uncertain_top
         if values is None or original_value is None:

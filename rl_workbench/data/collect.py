@@ -98,7 +98,7 @@ def collect(
                         "step": step[i],
                     }
                     if is_maze:
-                        row.update(_maze_row(env.unwrapped.get_state()))
+                        row.update(_maze_row(env.unwrapped.get_state()))  # type: ignore[attr-defined]
                     writer.add(**row)
                     kept += 1
                     o, _, terminated, truncated, _ = env.step(int(actions[i]))

@@ -302,30 +302,27 @@ class Dataset:
             raise DatasetError(
                 f"{self.folder} holds no maze states (env {self.manifest['env_id']})."
             )
-        a = self.arrays("walls", "maze_size", "mouse", "cheese", "sign")
-        return [
-            MazeState(
-                walls=a["walls"][i],
-                maze_size=int(a["maze_size"][i]),
-                mouse=tuple(a["mouse"][i]),
-                cheese=tuple(a["cheese"][i]),
-                sign=None if a["sign"][i][0] < 0 else tuple(a["sign"][i]),
-            )
-            for i in range(len(a["walls"]))
-        ]
+        return self.states()
 
     def states(self) -> list[Any]:
-        """Every row's state as the workbench edits it: maze levels, or Atari frame stacks."""
-        if self.is_maze:
-            return self.maze_states()
-        if self.manifest["env_id"].startswith("ALE/"):
-            from rl_workbench.domains.atari import AtariState
+        """Every row's state as the workbench edits it, read by the env's domain (maze levels,
+        Atari frame stacks).
 
-            return [AtariState(o) for o in self.arrays("obs")["obs"]]
-        raise DatasetError(
-            f"{self.folder} holds {self.manifest['env_id']} observations; states are read for "
-            "maze (rlwb/*) and Atari (ALE/*) datasets."
-        )
+        Raises:
+            DatasetError: the env's family has no domain (e.g. MiniGrid observations).
+        """
+        from rl_workbench.domains.registry import domain_for
+        from rl_workbench.errors import InvalidArgumentError, UnknownNameError
+
+        env_id = self.manifest["env_id"]
+        try:
+            domain = domain_for(env_id, self.manifest.get("env_kwargs"))
+        except (InvalidArgumentError, UnknownNameError):
+            raise DatasetError(
+                f"{self.folder} holds {env_id} observations; states are read for maze (rlwb/*) "
+                "and Atari (ALE/*) datasets."
+            ) from None
+        return domain.states_from_arrays(self.arrays(*domain.dataset_arrays))
 
 
 class DatasetWriter:
@@ -364,7 +361,7 @@ class DatasetWriter:
         name = f"shard-{len(self.manifest['shards']):05d}.npz"
         _write_atomically(
             self.folder / name,
-            lambda fh: np.savez_compressed(fh, **{k: np.stack(v) for k, v in self._rows.items()}),
+            lambda fh: np.savez_compressed(fh, **{k: np.stack(v) for k, v in self._rows.items()}),  # type: ignore[arg-type]
         )
         self.manifest["shards"].append({"file": name, "n": self._n})
         self._rows, self._n = {}, 0
@@ -423,18 +420,13 @@ def check_dataset_matches(dataset: Dataset, loaded: LoadedAgent) -> None:
     Raises:
         DatasetError: another env family or game, or another observation shape or dtype.
     """
-    from rl_workbench.domains import env_family
-    from rl_workbench.errors import UnknownNameError
+    from rl_workbench.domains.registry import states_interchange
 
     m = dataset.manifest
     space = loaded.agent.observation_space
     agent_obs = f"{list(space.shape)} {space.dtype}"
     data_obs = f"{list(m['obs_shape'])} {m['obs_dtype']}"
-    try:
-        same_family = env_family(m["env_id"]) == env_family(loaded.env_id)
-    except UnknownNameError:
-        same_family = False
-    same_env = m["env_id"] == loaded.env_id or (same_family and env_family(m["env_id"]) == "maze")
+    same_env = m["env_id"] == loaded.env_id or states_interchange(m["env_id"], loaded.env_id)
     if same_env and agent_obs == data_obs:
         return
     kwargs = "".join(

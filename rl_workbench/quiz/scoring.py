@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+Distribution = Sequence[float] | np.ndarray
+"""A distribution over the agent's actions, as a list or an array."""
 
 
 def confidence_distribution(choice: int, confidence: float, n_actions: int) -> np.ndarray:
@@ -26,13 +30,13 @@ def confidence_distribution(choice: int, confidence: float, n_actions: int) -> n
     return q
 
 
-def squared_distance(q: Sequence[float], pi: Sequence[float]) -> float:
+def squared_distance(q: Distribution, pi: Distribution) -> float:
     """‖q - π‖²: 0 when the person's distribution is the agent's; at most 2."""
-    q, pi = np.asarray(q, dtype=float), np.asarray(pi, dtype=float)
-    return float(((q - pi) ** 2).sum())
+    q_arr, pi_arr = np.asarray(q, dtype=float), np.asarray(pi, dtype=float)
+    return float(((q_arr - pi_arr) ** 2).sum())
 
 
-def top_choice_correct(q: Sequence[float], pi: Sequence[float]) -> bool:
+def top_choice_correct(q: Distribution, pi: Distribution) -> bool:
     """Whether the person's most likely action is the agent's most likely one."""
     return int(np.argmax(q)) == int(np.argmax(pi))
 
@@ -53,7 +57,7 @@ class PredictScore:
         }
 
 
-def score_prediction(q: Sequence[float], pi: Sequence[float]) -> PredictScore:
+def score_prediction(q: Distribution, pi: Distribution) -> PredictScore:
     q_arr = np.asarray(q, dtype=float)
     if q_arr.shape != np.asarray(pi).shape or abs(q_arr.sum() - 1) > 1e-6 or (q_arr < 0).any():
         raise ValueError("a prediction must be a distribution over the agent's actions")
@@ -85,10 +89,10 @@ class ConstructScore:
 
 
 def calibration_table(
-    confidences: Sequence[float],
+    confidences: Distribution,
     correct: Sequence[bool],
-    bins: Sequence[float] = (0.25, 0.5, 0.75, 1.0),
-) -> list[dict[str, float | int | None]]:
+    bins: Distribution = (0.25, 0.5, 0.75, 1.0),
+) -> list[dict[str, Any]]:
     """Rows (bin upper edge, answers, mean stated confidence, fraction correct)."""
     c = np.asarray(confidences, dtype=float)
     ok = np.asarray(correct, dtype=bool)
@@ -110,7 +114,7 @@ def calibration_table(
 
 
 def bootstrap_mean(
-    values: Sequence[float], *, reps: int = 2000, seed: int = 0, level: float = 0.95
+    values: Distribution, *, reps: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float | None, float | None, float | None]:
     """(mean, low, high): the percentile bootstrap interval of a mean."""
     x = np.asarray(values, dtype=float)
@@ -123,7 +127,7 @@ def bootstrap_mean(
 
 
 def bootstrap_difference(
-    a: Sequence[float], b: Sequence[float], *, reps: int = 2000, seed: int = 0, level: float = 0.95
+    a: Distribution, b: Distribution, *, reps: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float | None, float | None, float | None]:
     """(mean(a) - mean(b), low, high), resampling each group independently."""
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)

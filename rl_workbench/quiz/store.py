@@ -413,7 +413,7 @@ class AnswerStore:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (user, deck, deck_hash, condition, seed, time.time()),
             )
-        return Session(int(cur.lastrowid), user, deck, deck_hash, condition, seed, False)
+        return Session(int(cur.lastrowid or 0), user, deck, deck_hash, condition, seed, False)
 
     def finish_session(self, session_id: int) -> None:
         with self._writing("The end of the session"):

@@ -45,15 +45,15 @@ class FrameView(Widget):
     def render(self) -> Text:
         if self.frame is None:
             return Text("")
-        px = self._pixels()
-        red = np.zeros(px.shape, dtype=bool)
+        px: np.ndarray = self._pixels()
+        red: np.ndarray = np.zeros(px.shape, dtype=bool)
         if self.changed is not None:
             k = self.stride
-            h, w = px.shape
+            h, w = int(px.shape[0]), int(px.shape[1])
             padded = np.zeros((h * k, w * k), dtype=bool)
             src = self.changed[: h * k, : w * k]
             padded[: src.shape[0], : src.shape[1]] = src
-            red = padded.reshape(h, k, w, k).any(axis=(1, 3))
+            red = np.asarray(padded.reshape(h, k, w, k).any(axis=(1, 3)))
         if px.shape[0] % 2:
             px = np.vstack([px, np.zeros((1, px.shape[1]), dtype=px.dtype)])
             red = np.vstack([red, np.zeros((1, red.shape[1]), dtype=bool)])
