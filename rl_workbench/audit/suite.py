@@ -297,8 +297,9 @@ _TOP_KEYS = (
     "thresholds",
     "protocols",
 )
-SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-"""The shipped suites (the repository's scenarios/ folder)."""
+SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+"""The shipped suites and decks: package data (``rl_workbench/scenarios/``), so an installed wheel
+has them; the repository's top-level ``scenarios/`` is a symlink to this folder."""
 
 
 def _env_id(reader: YamlReader, node: yaml.Node | None, fieldname: str) -> str:

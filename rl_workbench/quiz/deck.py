@@ -19,7 +19,9 @@ from rl_workbench.yamlfile import YamlReader, compose, read_text
 PHASE_KINDS = ("study", "predict", "construct", "spot")
 CONDITIONS = ("explain", "control")
 FLAWS = ("blind-cheese",)
-DECKS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+DECKS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+"""The shipped decks (``*-deck.yaml``): package data, like the suites (``rl_workbench/scenarios/``;
+the repository's top-level ``scenarios/`` links to it)."""
 
 
 class DeckError(RLWorkbenchError):
@@ -161,7 +163,7 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
             r.where(phases_node, "phases", "study or predict phases for Atari decks", "others")
         )
     conditions_node = r.get(doc, "conditions")
-    conditions = CONDITIONS
+    conditions: tuple[str, ...] = CONDITIONS
     if conditions_node is not None:
         conditions = tuple(
             r.choice(c, f"conditions[{i}]", CONDITIONS)
