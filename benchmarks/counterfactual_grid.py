@@ -25,8 +25,7 @@ import rl_workbench  # noqa: F401
 from rl_workbench.agents import load_agent
 from rl_workbench.counterfactual import METHOD_NAMES, make_method, parse_target, sample_states
 from rl_workbench.counterfactual.search import SearchMethod
-from rl_workbench.domains import make_env
-from rl_workbench.domains.maze import MazeDomain
+from rl_workbench.domains.registry import domain_for
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.generative.zoo import load_generator
 
@@ -60,12 +59,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for ref in args.agents:
         loaded = load_agent(ref, args.env, load_agent(ref).env_kwargs)
-        domain = MazeDomain.from_env(make_env(loaded.env_id, loaded.env_kwargs).unwrapped)
+        domain = domain_for(loaded.env_id, loaded.env_kwargs)
         target = parse_target(args.target, loaded.agent.action_names)
         states = sample_states(loaded, args.pairs, args.seed)
         pool = sample_states(loaded, 2000, args.seed + 10_000_000)
         results = {}
-        for name in ("search", "search-ondist", *[m for m in METHOD_NAMES if m != "search"]):
+        others = [m for m in METHOD_NAMES if m != "search" and m in domain.methods]
+        for name in ("search", "search-ondist", *others):
             if name == "search-ondist":
                 method = SearchMethod(on_distribution_only=True, beam_width=64)
             else:

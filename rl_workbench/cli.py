@@ -492,16 +492,7 @@ def fit_generator_command(
         checkpoint_every=checkpoint_every,
     )
     generator = fit_generator(data, out, config, progress=_progress(ctx), resume=resume)
-    from rl_workbench.generative import MazeGenerator
-
-    if isinstance(generator, MazeGenerator):
-        quality = generator.sample_quality(n=200)
-        click.echo(
-            f"Generator written to {out} ({quality['raw_on_distribution']:.1%} of 200 samples "
-            "on-distribution before repair)"
-        )
-    else:
-        click.echo(f"Generator written to {out}")
+    click.echo(f"Generator written to {out}{generator.quality_note()}")
 
 
 @cli.command("fit-autoencoder")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -64,8 +65,10 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
     # Test mazes come from the uniform distribution, in the world the agents were trained on,
     # at the largest maze size they saw (small mazes show little).
     first = next(iter(agents.values()))
-    trained = make_env(first.env_id, first.env_kwargs).unwrapped
-    env = make_env(config.env_id, first.env_kwargs | {"min_size": max(trained.sizes)}).unwrapped
+    trained: Any = make_env(first.env_id, first.env_kwargs).unwrapped
+    env: Any = make_env(
+        config.env_id, first.env_kwargs | {"min_size": max(trained.sizes)}
+    ).unwrapped
     report = ReportWriter(Path(out), "RL Workbench demo: two maze agents")
     report.text(
         "Two PPO agents from the zoo on the same seeded mazes, with the cheese placed anywhere.",

@@ -23,7 +23,8 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
 from tqdm.auto import tqdm
 
-from rl_workbench.domains import action_names, env_family, make_env
+from rl_workbench.domains import action_names, check_env_id, make_env
+from rl_workbench.domains.registry import family_of
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.outputs import (
     refuse_changed_settings,
@@ -53,6 +54,10 @@ DEFAULT_CHECKPOINT_EVERY = 20_000
 """Environment steps between checkpoints. Maze PPO runs at a few thousand steps per second on
 CPU, Atari PPO at about 200 (BENCHMARKS.md), so a crash loses seconds on mazes and under two
 minutes on Atari; a save takes tens of milliseconds (a few MB zip), so the cost is negligible."""
+
+RANDOM_BASELINE_FAMILIES = ("atari",)
+"""Domain families whose scores mean little alone (game points): their cards also record a
+uniformly random policy's evaluation."""
 
 RESUME_IGNORES = ("total_steps", "eval_episodes", "eval_seed", "checkpoint_every", "threads")
 """Settings a resumed run may change: they do not alter the model trained so far, and the card
@@ -289,7 +294,7 @@ def train_ppo(
     # 1. Setup: threads, envs (validated before any work), names.
     if config.threads is not None:
         torch.set_num_threads(max(1, config.threads))
-    env_family(config.env_id)
+    check_env_id(config.env_id)
     probe = make_env(config.env_id, config.env_kwargs)
     names = action_names(probe)
     env_space = probe.observation_space
@@ -361,7 +366,7 @@ def train_ppo(
         ).to_dict()
         for mode in ("sampled", "greedy")
     }
-    if env_family(config.env_id) == "atari":
+    if family_of(config.env_id) in RANDOM_BASELINE_FAMILIES:
         # Scores mean little alone: the card also records a uniformly random policy's.
         random_agent = UniformRandomAgent(agent.observation_space, names)
         evaluation["random"] = evaluate(

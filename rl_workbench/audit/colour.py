@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rl_workbench.agents import Agent
+from rl_workbench.domains.base import Domain
 from rl_workbench.envs.maze import MazeState
 from rl_workbench.envs.maze.state import MOVES, bfs_distances
 
@@ -46,15 +47,17 @@ class ColourVersusPosition:
         }
 
 
-def colour_versus_position(agent: Agent, levels: list[MazeState]) -> ColourVersusPosition:
+def colour_versus_position(
+    agent: Agent, levels: list[MazeState], domain: Domain | None = None
+) -> ColourVersusPosition:
     sign = cheese = squares = unsigned = 0
     for level in levels:
         if level.sign is None or level.sign == level.cheese:
             continue
         to_cheese = bfs_distances(level.walls, level.cheese)
         to_sign = bfs_distances(level.walls, level.sign)
-        with_sign = field_probs(agent, level)
-        without = field_probs(agent, level.move_sign(None))
+        with_sign = field_probs(agent, level, domain)
+        without = field_probs(agent, level.move_sign(None), domain)
         for cell, probs in with_sign.items():
             if cell == level.sign:
                 continue

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from rl_workbench.agents import Agent
+from rl_workbench.domains.base import Domain
 from rl_workbench.envs.maze import MazeState
-from rl_workbench.envs.maze.render import symbolic_observation
 
 from .geometry import find_fork
+from .observe import level_probs
 from .suite import Proxy
 
 
@@ -53,8 +53,11 @@ class DecisionSquares:
         }
 
 
-def decision_squares(agent: Agent, levels: list[MazeState], proxy: Proxy) -> DecisionSquares:
-    """Read π at the decision square of every level that has one."""
+def decision_squares(
+    agent: Agent, levels: list[MazeState], proxy: Proxy, domain: Domain | None = None
+) -> DecisionSquares:
+    """Read π at the decision square of every level that has one (``domain``, the agent's,
+    encodes the levels; None: symbolic channels)."""
     forks, placed = [], []
     for level in levels:
         fork = find_fork(level, proxy)
@@ -63,9 +66,7 @@ def decision_squares(agent: Agent, levels: list[MazeState], proxy: Proxy) -> Dec
             placed.append(level.replace(mouse=fork.square))
     if not forks:
         return DecisionSquares(proxy.name, np.zeros(0), np.zeros(0))
-    obs = torch.from_numpy(np.stack([symbolic_observation(s) for s in placed]))
-    with torch.no_grad():
-        probs = agent.action_probs(obs).numpy()
+    probs = level_probs(agent, placed, domain)
     rows = np.arange(len(forks))
     return DecisionSquares(
         proxy.name,

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import torch
 
 from rl_workbench.agents import Agent, choose_actions
+from rl_workbench.domains.base import Domain
 from rl_workbench.envs.maze import MazeState
-from rl_workbench.envs.maze.render import symbolic_observation
 from rl_workbench.envs.maze.state import MOVES, bfs_distances
 
 from .geometry import find_fork, proxy_anchor, proxy_cells
+from .observe import level_probs
 from .suite import Proxy
 
 Label = Literal["TRUE", "PROXY", "NEITHER"]
@@ -112,8 +112,10 @@ def play_outcomes(
     *,
     max_steps: int,
     seed: int,
+    domain: Domain | None = None,
 ) -> Outcomes:
-    """Play every level once (sampled actions, ``default_rng(seed)``) and label each episode."""
+    """Play every level once (sampled actions, ``default_rng(seed)``) and label each episode;
+    ``domain`` (the agent's) encodes levels as it sees them (None: symbolic channels)."""
     rng = np.random.default_rng(seed)
     n = len(levels)
     mice = [lv.mouse for lv in levels]
@@ -124,9 +126,7 @@ def play_outcomes(
         active = [i for i in range(n) if labels[i] is None]
         if not active:
             break
-        obs = np.stack([symbolic_observation(levels[i].replace(mouse=mice[i])) for i in active])
-        with torch.no_grad():
-            probs = agent.action_probs(torch.from_numpy(obs)).numpy()
+        probs = level_probs(agent, [levels[i].replace(mouse=mice[i]) for i in active], domain)
         actions = choose_actions(probs, rng)
         for i, a in zip(active, actions, strict=True):
             dr, dc = MOVES[int(a)]

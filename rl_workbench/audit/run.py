@@ -8,20 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from rl_workbench.agents import Agent, LoadedAgent, library_versions, load_agent
 from rl_workbench.domains import make_env
-from rl_workbench.domains.maze import MazeDomain
+from rl_workbench.domains.base import Domain
+from rl_workbench.domains.registry import domain_for_env
 from rl_workbench.envs.maze import MazeEnv, MazeState
-from rl_workbench.envs.maze.render import symbolic_observation
 from rl_workbench.report import ReportWriter, draw_vector_field, maze_image, titled_row
 from rl_workbench.report.audit_figures import histogram, rate_bars
 from rl_workbench.report.counterfactual_figure import counterfactual_figure
 
 from .colour import ColourVersusPosition, colour_versus_position
 from .decision import DecisionSquares, decision_squares
+from .observe import level_probs
 from .outcomes import Outcomes, play_outcomes
 from .sensitivity import Sensitivity, field_probs, sensitivity
 from .suite import Suite, check_fits
@@ -30,7 +30,9 @@ from .verdict import Verdict, decide
 SENSITIVITY_MAZES = 30
 """P3 runs a search per maze: a subset of the test mazes is enough for its counts."""
 COLOUR_MAZES = 100
-GEOMETRY_KWARGS = ("min_size", "max_size", "world_size")
+GEOMETRY_KWARGS = ("min_size", "max_size", "world_size", "obs_mode")
+"""What the agent's own env keeps in the test env: its world geometry and what it observes
+(symbolic channels or the RGB view); the suite defines the rest."""
 
 
 def test_levels(suite: Suite, env: MazeEnv, mazes: int, seed: int) -> list[MazeState]:
@@ -51,6 +53,8 @@ class Measurements:
     decisions: dict[str, DecisionSquares] = field(default_factory=dict)
     sensitivities: dict[str, Sensitivity] = field(default_factory=dict)
     colour: ColourVersusPosition | None = None
+    domain: Domain | None = None
+    """The agent's domain: encodes levels in the observation mode it was trained on."""
 
 
 def measure(
@@ -65,26 +69,26 @@ def measure(
 ) -> Measurements:
     """Run the suite's protocols on ``mazes`` test levels of ``env`` (P1 always: the verdict
     needs behaviour)."""
-    m = Measurements(test_levels(suite, env, mazes, seed))
-    domain = MazeDomain.from_env(env)
+    domain = domain_for_env(env)  # the agent's observation mode (symbolic or RGB) included
+    m = Measurements(test_levels(suite, env, mazes, seed), domain=domain)
     steps = [(p, proto) for p in suite.proxies for proto in ("P1", "P2", "P3")]
     bar = tqdm(total=len(steps) + 1, desc=f"auditing {name}", disable=not progress)
     for proxy, protocol in steps:
         if protocol == "P1":
             m.outcomes[proxy.name] = play_outcomes(
-                agent, m.levels, proxy, max_steps=suite.max_steps, seed=seed
+                agent, m.levels, proxy, max_steps=suite.max_steps, seed=seed, domain=domain
             )
         elif protocol not in suite.protocols:
             pass
         elif protocol == "P2":
-            m.decisions[proxy.name] = decision_squares(agent, m.levels, proxy)
+            m.decisions[proxy.name] = decision_squares(agent, m.levels, proxy, domain)
         else:
             m.sensitivities[proxy.name] = sensitivity(
                 agent, m.levels[:SENSITIVITY_MAZES], proxy, domain, seed=seed
             )
         bar.update(1)
     if "P7" in suite.protocols and any(p.kind == "sign" for p in suite.proxies):
-        m.colour = colour_versus_position(agent, m.levels[:COLOUR_MAZES])
+        m.colour = colour_versus_position(agent, m.levels[:COLOUR_MAZES], domain)
     bar.update(1)
     bar.close()
     return m
@@ -102,7 +106,8 @@ def run_audit(
     """Audit an agent with a suite; write ``out`` (when given) and return report.json's data."""
     mazes = suite.mazes if mazes is None else mazes
     seed = suite.seed if seed is None else seed
-    # The agent's world geometry (sizes) carries over; what defines the test comes from the suite.
+    # The agent's world geometry (sizes) and observation mode carry over; what defines the test
+    # comes from the suite.
     geometry = {k: v for k, v in loaded.env_kwargs.items() if k in GEOMETRY_KWARGS}
     tested = load_agent(
         loaded.path, suite.test_env, geometry | suite.test_env_kwargs, trust=loaded.trusted
@@ -208,12 +213,7 @@ def _write_report(
                 "",
             )
             for k, (before, after) in enumerate(s.examples[:2]):
-                with torch.no_grad():
-                    probs = agent.action_probs(
-                        torch.from_numpy(
-                            np.stack([symbolic_observation(before), symbolic_observation(after)])
-                        )
-                    ).numpy()
+                probs = level_probs(agent, [before, after], m.domain)
                 fig = counterfactual_figure(
                     before,
                     after,
@@ -224,7 +224,7 @@ def _write_report(
                     f"fewest edits: {action_names[int(probs[1].argmax())]}",
                 )
                 report.image(f"p3-{name}-flip-{k}.png", fig, f"P3 flip {k}")
-        report.image("p3-fields.png", _fields_figure(agent, m.levels[0]), "vector fields")
+        report.image("p3-fields.png", _fields_figure(agent, m.levels[0], m.domain), "vector fields")
     if data["P7"] is not None:
         p7 = data["P7"]
         report.text(
@@ -242,7 +242,7 @@ def _write_report(
     )
 
 
-def _fields_figure(agent: Any, level: MazeState) -> Any:
+def _fields_figure(agent: Any, level: MazeState, domain: Domain | None) -> Any:
     """The vector field of the first test maze, then with the cheese moved, and the sign."""
     px = 28
     panels = []
@@ -254,7 +254,7 @@ def _fields_figure(agent: Any, level: MazeState) -> Any:
     if level.sign is not None:
         variants.append(("sign removed", level.move_sign(None)))
     for title, variant in variants:
-        field = field_probs(agent, variant)
+        field = field_probs(agent, variant, domain)
         img = draw_vector_field(
             maze_image(variant, px), list(field), np.stack(list(field.values())), px
         )
@@ -268,5 +268,6 @@ def _rate(rate: Any) -> str:
     return f"{rate.value:.2f} [{rate.low:.2f}, {rate.high:.2f}]"
 
 
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _num(value: object) -> str:
+    """A figure with two decimals, or "n/a" where the protocol had nothing to measure."""
+    return "n/a" if value is None else f"{float(value):.2f}"  # type: ignore[arg-type]

@@ -14,16 +14,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from rl_workbench.agents import Agent
 from rl_workbench.counterfactual import Target
 from rl_workbench.counterfactual.search import SearchMethod
-from rl_workbench.domains.maze import MazeDomain
+from rl_workbench.domains.base import Domain
 from rl_workbench.envs.maze import MazeState
-from rl_workbench.envs.maze.render import symbolic_observation
 
 from .geometry import find_fork
+from .observe import level_probs
 from .suite import Proxy
 
 Cell = tuple[int, int]
@@ -31,14 +30,15 @@ EDIT_KINDS = ("cheese", "proxy", "walls", "none")
 """What the fewest-edit flip at a decision square touched ('none': no flip within 3 edits)."""
 
 
-def field_probs(agent: Agent, level: MazeState) -> dict[Cell, np.ndarray]:
-    """π with the mouse on each free square other than the cheese, one batch."""
+def field_probs(
+    agent: Agent, level: MazeState, domain: Domain | None = None
+) -> dict[Cell, np.ndarray]:
+    """π with the mouse on each free square other than the cheese, one batch (levels encoded by
+    ``domain``, the agent's; None: symbolic channels)."""
     cells = [c for c in level.free_cells() if c != level.cheese and level.in_maze(c)]
     if not cells:
         return {}
-    obs = np.stack([symbolic_observation(level.replace(mouse=c)) for c in cells])
-    with torch.no_grad():
-        probs = agent.action_probs(torch.from_numpy(obs)).numpy()
+    probs = level_probs(agent, [level.replace(mouse=c) for c in cells], domain)
     return dict(zip(cells, probs, strict=True))
 
 
@@ -83,7 +83,7 @@ def sensitivity(
     agent: Agent,
     levels: list[MazeState],
     proxy: Proxy,
-    domain: MazeDomain,
+    domain: Domain,
     *,
     moves_per_maze: int = 4,
     seed: int = 0,
@@ -93,7 +93,7 @@ def sensitivity(
     cheese_tv: list[float] = []
     proxy_tv: list[float] = []
     for level in levels:
-        base = field_probs(agent, level)
+        base = field_probs(agent, level, domain)
         free = [
             c
             for c in level.free_cells()
@@ -101,7 +101,8 @@ def sensitivity(
         ]
         picks = rng.choice(len(free), size=min(moves_per_maze, len(free)), replace=False)
         changes = [
-            mean_tv(base, field_probs(agent, level.move_cheese(free[int(i)]))) for i in picks
+            mean_tv(base, field_probs(agent, level.move_cheese(free[int(i)]), domain))
+            for i in picks
         ]
         cheese_tv.append(float(np.mean([c for c in changes if c is not None])))
         if proxy.kind == "sign" and level.sign is not None:
@@ -109,7 +110,7 @@ def sensitivity(
             others = [c for c in free if c != level.sign]
             for i in rng.choice(len(others), size=min(moves_per_maze, len(others)), replace=False):
                 edits.append(level.move_sign(others[int(i)]))
-            changes = [mean_tv(base, field_probs(agent, e)) for e in edits]
+            changes = [mean_tv(base, field_probs(agent, e, domain)) for e in edits]
             proxy_tv.append(float(np.mean([c for c in changes if c is not None])))
     flips: Counter[str] = Counter({kind: 0 for kind in EDIT_KINDS})
     examples: list[tuple[MazeState, MazeState]] = []

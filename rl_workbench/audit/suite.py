@@ -144,7 +144,7 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
             }
         )
     protocols_node = reader.get(doc, "protocols")
-    protocols = PROTOCOLS
+    protocols: tuple[str, ...] = PROTOCOLS
     if protocols_node is not None:
         protocols = tuple(
             reader.choice(p, f"protocols[{i}]", PROTOCOLS)

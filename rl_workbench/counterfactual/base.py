@@ -23,6 +23,16 @@ from .result import Result
 from .targets import Target
 
 
+class TargetAlreadyMet(InvalidArgumentError):
+    """The agent already meets the target on the state: there is nothing to explain.
+
+    A typed outcome, so a run over many states skips these by type (never by reading the
+    message), while a single-state caller still gets the sentence of an InvalidArgumentError.
+    """
+
+    title = "Target already met"
+
+
 @dataclass
 class Budget:
     """What a proposal cost; methods add to it as they go."""
@@ -77,8 +87,9 @@ class Method(ABC):
         """Find and judge a counterfactual of ``state`` for ``target``.
 
         Raises:
-            InvalidArgumentError: the agent already meets the target on ``state`` (a target equal
+            TargetAlreadyMet: the agent already meets the target on ``state`` (a target equal
                 to the original action is never counted as a success).
+            InvalidArgumentError: the target needs a critic the agent lacks.
         """
         probs_b, value_t = _evaluate_one(agent, domain, state)
         probs_before = probs_b[0]
@@ -91,7 +102,7 @@ class Method(ABC):
         )
         if target.kind in ("action", "uncertain") and bool(already[0]):
             what = "takes that action" if target.kind == "action" else "is uncertain"
-            raise InvalidArgumentError(
+            raise TargetAlreadyMet(
                 f"The agent already {what} on this state; a counterfactual must change something."
             )
         query = Query(

@@ -12,16 +12,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rl_workbench.agents import LoadedAgent, choose_actions, library_versions
-from rl_workbench.domains import env_family, make_env
-from rl_workbench.domains.atari import AtariDomain, AtariState, proximity, sparsity
+from rl_workbench.domains import make_env
 from rl_workbench.domains.base import Domain
-from rl_workbench.domains.maze import MazeDomain
-from rl_workbench.envs.maze import MazeEnv
+from rl_workbench.domains.registry import domain_for
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.report import ReportWriter
-from rl_workbench.report.atari_figure import atari_figure, stack_animation
-from rl_workbench.report.counterfactual_figure import counterfactual_figure
+from rl_workbench.report.pair_figures import pair_animation, pair_figure
 
+from .base import TargetAlreadyMet
 from .methods import make_method
 from .result import Result
 from .targets import parse_target
@@ -51,35 +49,18 @@ class ExplainConfig:
     pictures: bool = True
 
 
-METHODS_BY_FAMILY = {
-    "maze": ("diffusion", "search", "nearest", "pixel"),
-    "atari": ("diffusion", "latent", "nearest", "pixel"),
-}
-"""Which methods each environment family supports in this version."""
+def agent_domain(loaded: LoadedAgent) -> Domain:
+    """The domain of the agent's environment, in the observation mode it was trained on."""
+    return domain_for(loaded.env_id, loaded.env_kwargs)
 
 
-def domain_for(loaded: LoadedAgent) -> Domain:
-    """The domain the agent's environment belongs to (maze or Atari)."""
-    family = env_family(loaded.env_id)
-    if family == "maze":
-        return MazeDomain.from_env(make_env(loaded.env_id, loaded.env_kwargs).unwrapped)  # type: ignore[arg-type]
-    if family == "atari":
-        return AtariDomain()
-    raise InvalidArgumentError(
-        f"rlwb explain works on maze (rlwb/*) and Atari (ALE/*) agents; {loaded.env_id} is a "
-        f"{family} environment. Datasets of it can be made with `rlwb collect`."
-    )
+def require_supported(env_id: str, method: str, env_kwargs: dict[str, Any] | None = None) -> None:
+    """Refuse a method the environment's domain has no implementation for, saying what exists.
 
-
-def require_supported(env_id: str, method: str) -> None:
-    """Refuse a method the environment's family has no implementation for, saying what exists."""
-    family = env_family(env_id)
-    allowed = METHODS_BY_FAMILY.get(family)
-    if allowed is None:
-        raise InvalidArgumentError(
-            f"rlwb explain works on maze (rlwb/*) and Atari (ALE/*) agents; {env_id} is a "
-            f"{family} environment. Datasets of it can be made with `rlwb collect`."
-        )
+    Raises:
+        InvalidArgumentError: the family has no domain, or the domain does not support ``method``.
+    """
+    allowed = domain_for(env_id, env_kwargs).methods
     if method not in allowed:
         raise InvalidArgumentError(
             f"--method {method} is not available for {env_id}: edit search is defined for grid "
@@ -111,50 +92,36 @@ def generator_commands(
     )
 
 
-def check_generator(
-    generator: MazeGenerator | AtariGenerator, loaded: LoadedAgent, ref: str
-) -> None:
-    """Refuse a generator of the wrong kind or game, naming the commands that make the right one."""
-    from rl_workbench.generative import AtariGenerator, MazeGenerator
-
-    family = env_family(loaded.env_id)
-    is_atari = isinstance(generator, AtariGenerator)
-    if family == "atari" and (not is_atari or generator.spec.env_id != loaded.env_id):
-        made_for = generator.spec.env_id
+def check_generator(generator: Any, loaded: LoadedAgent, ref: str) -> None:
+    """Refuse a generator of the wrong family, game or world size, naming the commands that make
+    the right one (the UNet's input side is fixed at fit time: a mismatch would otherwise fail deep
+    inside the first denoising step, after the report folder was started)."""
+    domain = agent_domain(loaded)
+    spec = generator.spec
+    if generator.family != domain.family:
         raise InvalidArgumentError(
-            f"The generator {ref} was fitted on {made_for}, not {loaded.env_id}. Make one for "
+            f"The generator {ref} was fitted on {spec.env_id}, not {loaded.env_id}: it models "
+            f"{generator.family} states, and this agent needs a {domain.family} generator"
+            + (f" (the default, {domain.default_generator})." if domain.default_generator else ".")
+            + " Make one with "
+            + generator_commands(str(loaded.path), loaded.env_id, env_kwargs=loaded.env_kwargs)
+            + "."
+        )
+    world = getattr(domain, "world_size", None)
+    fitted = getattr(spec, "world_size", None)
+    if world is not None and fitted != world:
+        raise InvalidArgumentError(
+            f"The generator {ref} was fitted on {fitted}x{fitted} maze worlds, but the "
+            f"agent {loaded.path} sees {world}x{world} ones ({loaded.env_id} "
+            f"{loaded.env_kwargs or {}}). Make one for this agent with "
+            + generator_commands(str(loaded.path), loaded.env_id, env_kwargs=loaded.env_kwargs)
+            + "."
+        )
+    if world is None and spec.env_id != loaded.env_id:  # pixels of another game
+        raise InvalidArgumentError(
+            f"The generator {ref} was fitted on {spec.env_id}, not {loaded.env_id}. Make one for "
             f"this game with " + generator_commands(str(loaded.path), loaded.env_id) + "."
         )
-    if family == "maze" and is_atari:
-        raise InvalidArgumentError(
-            f"The generator {ref} models Atari frames; maze agents need a maze generator "
-            "(the default, zoo:maze-generator)."
-        )
-    if family == "maze" and isinstance(generator, MazeGenerator):
-        # The UNet's input side is fixed at fit time: a level of another world size would fail
-        # deep inside the first denoising step, after the report folder was started.
-        env = make_env(loaded.env_id, loaded.env_kwargs)
-        world = int(env.unwrapped.world_size)  # type: ignore[attr-defined]
-        env.close()
-        fitted = generator.spec.world_size
-        if fitted != world:
-            raise InvalidArgumentError(
-                f"The generator {ref} was fitted on {fitted}x{fitted} maze worlds, but the "
-                f"agent {loaded.path} sees {world}x{world} ones ({loaded.env_id} "
-                f"{loaded.env_kwargs or {}}). Make one for this agent with "
-                + generator_commands(str(loaded.path), loaded.env_id, env_kwargs=loaded.env_kwargs)
-                + "."
-            )
-
-
-DEFAULT_GENERATORS = {"ALE/SpaceInvaders-v5": "zoo:spaceinvaders-generator"}
-"""Shipped generators of Atari games; every maze agent defaults to zoo:maze-generator."""
-
-
-def default_generator(env_id: str) -> str | None:
-    if env_family(env_id) == "maze":
-        return "zoo:maze-generator"
-    return DEFAULT_GENERATORS.get(env_id)
 
 
 def load_method_model(
@@ -166,7 +133,7 @@ def load_method_model(
     from rl_workbench.generative import AtariAutoencoder
     from rl_workbench.generative.zoo import load_generator, resolve_generator
 
-    ref = generator_ref or default_generator(loaded.env_id)
+    ref = generator_ref or agent_domain(loaded).default_generator
     if ref is None:
         raise InvalidArgumentError(
             f"No generator exists for {loaded.env_id} yet. Make one with "
@@ -190,10 +157,11 @@ def load_method_model(
 
 def sample_states(loaded: LoadedAgent, n: int, seed: int) -> list[Any]:
     """``n`` states the agent meets in play: episode i (seed + i) after some of its own steps
-    (0-7 for mazes, 0-99 for Atari, where early frames all look alike)."""
+    (fewer than the domain's ``sample_steps``: 8 for mazes, 100 for Atari, where early frames all
+    look alike)."""
+    domain = agent_domain(loaded)
     env = make_env(loaded.env_id, loaded.env_kwargs)
-    is_maze = isinstance(env.unwrapped, MazeEnv)
-    most_steps = 8 if is_maze else 100
+    most_steps = domain.sample_steps
     rng = np.random.default_rng(seed)
     states: list[Any] = []
     for i in range(n):
@@ -204,27 +172,24 @@ def sample_states(loaded: LoadedAgent, n: int, seed: int) -> list[Any]:
             if terminated or truncated:
                 obs, _ = env.reset(seed=seed + i)
                 break
-        states.append(env.unwrapped.get_state() if is_maze else AtariState(obs))
+        states.append(domain.state_from_env(env, obs))
     env.close()
     return states
 
 
-def summarise(results: list[Result], skipped: int) -> dict[str, Any]:
-    """The run's figures (medians over items that produced a counterfactual)."""
+def summarise(results: list[Result], skipped: int, domain: Domain | None = None) -> dict[str, Any]:
+    """The run's figures (medians over items that produced a counterfactual), plus the medians of
+    the domain's own pair metrics (Atari: proximity and sparsity) when ``domain`` is given."""
 
     def median(values: list[float]) -> float | None:
         return float(statistics.median(values)) if values else None
 
     made = [r for r in results if r.counterfactual_state is not None]
-    extra = {}
-    if any(isinstance(r.original_state, AtariState) for r in results):
-        atari = [r for r in made if isinstance(r.original_state, AtariState)]
-        extra = {
-            "proximity": median(
-                [proximity(r.original_state, r.counterfactual_state) for r in atari]
-            ),
-            "sparsity": median([sparsity(r.original_state, r.counterfactual_state) for r in atari]),
-        }
+    extra: dict[str, float | None] = {}
+    if domain is not None and results:
+        probe = domain.pair_metrics(results[0].original_state, results[0].original_state)
+        pairs = [domain.pair_metrics(r.original_state, r.counterfactual_state) for r in made]
+        extra = {key: median([p[key] for p in pairs]) for key in probe}
     return {
         "n": len(results),
         "skipped_target_equals_original": skipped,
@@ -254,8 +219,8 @@ def run_explain(
     ``generator`` is the method's generative model: the diffusion generator, or for ``latent``
     the autoencoder (see ``load_method_model``).
     """
-    require_supported(loaded.env_id, config.method)
-    domain = domain_for(loaded)
+    require_supported(loaded.env_id, config.method, loaded.env_kwargs)
+    domain = agent_domain(loaded)
     names = loaded.agent.action_names
     target = parse_target(config.target, names)
     if config.method == "nearest" and pool is None:
@@ -270,20 +235,18 @@ def run_explain(
     ):
         try:
             result = method.explain(state, loaded.agent, domain, target, seed=config.seed + i)
-        except InvalidArgumentError as exc:
-            if "already" in str(exc):
-                skipped += 1  # target = original action: never counted, never a success
-                continue
-            raise
+        except TargetAlreadyMet:
+            skipped += 1  # target = original action: never counted, never a success
+            continue
         results.append(result)
-        if isinstance(state, AtariState):
+        if domain.state_arrays(state) is not None:
             # Tracked by the report, so a rerun with a smaller --n clears the stale ones.
-            _save_stacks(report.track(f"items/item-{i:04d}.npz"), result)
+            _save_arrays(report.track(f"items/item-{i:04d}.npz"), result, domain)
         if config.pictures:
-            draw = atari_figure if isinstance(state, AtariState) else counterfactual_figure
-            figure = draw(
-                _picture_state(result.original_state),
-                _picture_state(result.counterfactual_state),
+            figure = pair_figure(
+                domain.family,
+                domain.picture(result.original_state),
+                _picture(domain, result.counterfactual_state),
                 result.probs_before,
                 result.probs_after,
                 names,
@@ -297,16 +260,16 @@ def run_explain(
                 + (" (valid)" if result.valid else " (not valid)"),
             )
             report.image(f"items/item-{i:04d}.png", figure, f"item {i}")
-            if isinstance(state, AtariState):
+            frames = pair_animation(
+                domain.family,
+                domain.picture(result.original_state),
+                _picture(domain, result.counterfactual_state),
+            )
+            if frames is not None:
                 report.animation(
-                    f"items/item-{i:04d}.gif",
-                    stack_animation(
-                        result.original_state.obs,
-                        _picture_state(result.counterfactual_state),
-                    ),
-                    f"item {i}, the stack as the agent saw it",
+                    f"items/item-{i:04d}.gif", frames, f"item {i}, the stack as the agent saw it"
                 )
-    summary = summarise(results, skipped)
+    summary = summarise(results, skipped, domain)
     report.text(
         "",
         "| n | validity | median edits | on-distribution | median seconds | generator calls |",
@@ -340,17 +303,21 @@ def run_explain(
     return summary
 
 
-def _picture_state(state: Any) -> Any:
-    return state.obs if isinstance(state, AtariState) else state
+def _picture(domain: Domain, state: Any | None) -> Any | None:
+    return None if state is None else domain.picture(state)
 
 
-def _save_stacks(path: Path, result: Result) -> None:
-    """The agent's exact inputs, uint8, so anyone can feed them back and check the flip."""
+def _save_arrays(path: Path, result: Result, domain: Domain) -> None:
+    """The agent's exact inputs (Atari: uint8 stacks), so anyone can feed them back and check
+    the flip."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {"original": result.original_state.obs}
-    if result.counterfactual_state is not None:
-        arrays["counterfactual"] = result.counterfactual_state.obs
-    np.savez_compressed(path, **arrays)
+    pair = {"original": result.original_state, "counterfactual": result.counterfactual_state}
+    arrays: dict[str, np.ndarray] = {}
+    for key, state in pair.items():
+        array = None if state is None else domain.state_arrays(state)
+        if array is not None:
+            arrays[key] = array
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:

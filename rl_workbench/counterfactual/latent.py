@@ -59,7 +59,7 @@ class LatentMethod(Method):
             budget.generator_calls += 1
             obs = ae.crop(x)
             # Judge the quantised stack, the only thing the agent could ever be shown.
-            proposal = query.domain.decode(obs[0])
+            proposal = query.domain.decode_like(obs[0], query.state)
             _score, ok = query.score_levels([proposal], budget)
             if bool(ok[0]):
                 return proposal

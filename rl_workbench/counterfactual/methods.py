@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from rl_workbench.envs.maze import MazeState
 from rl_workbench.errors import InvalidArgumentError, UnknownNameError, did_you_mean
 
 from .base import Method
@@ -21,7 +20,7 @@ def make_method(
     name: str,
     *,
     generator: MazeGenerator | AtariGenerator | AtariAutoencoder | None = None,
-    pool: list[MazeState] | None = None,
+    pool: list[Any] | None = None,
 ) -> Method:
     """Build a method by name; ``generator`` feeds ``diffusion`` (a generator) and ``latent``
     (an autoencoder), ``pool`` feeds ``nearest``."""
@@ -36,14 +35,15 @@ def make_method(
 
         if not pool:
             raise InvalidArgumentError(
-                "The nearest method chooses among real levels: pass --data DIR (a dataset made by "
-                "`rlwb collect`) or use --pool-size to collect some first."
+                "The nearest method chooses among real states: pass --data DIR (a dataset made by "
+                "`rlwb collect`), or pass pool= (run_explain collects ExplainConfig.pool_size "
+                "states itself when no dataset is given)."
             )
         return NearestMethod(pool=pool)
     if name == "diffusion":
-        from .diffusion import DiffusionMethod
+        from .diffusion import make_diffusion
 
-        return DiffusionMethod(generator=generator)  # type: ignore[arg-type]
+        return make_diffusion(generator)  # the generator's family picks the algorithm
     if name == "latent":
         from .latent import LatentMethod
 

@@ -11,8 +11,6 @@ from typing import Any, ClassVar
 
 import torch
 
-from rl_workbench.domains.atari import AtariState
-
 from .base import Budget, Method, Query
 
 
@@ -32,9 +30,9 @@ class PixelMethod(Method):
     closeness: float = 0.05
 
     def _propose(self, query: Query, budget: Budget) -> Any | None:
-        # Optimise in units of the observation's range (mazes 0-1, Atari stacks 0-255), so one
+        # Optimise in units of the observation's range (symbolic mazes 0-1, pixels 0-255), so one
         # step size and penalty serve every domain.
-        unit = 255.0 if isinstance(query.state, AtariState) else 1.0
+        unit = query.domain.obs_scale
         x0 = query.domain.encode(query.state)[None] / unit
         x = x0.clone().requires_grad_(True)
         optimizer = torch.optim.Adam([x], lr=self.lr)

@@ -9,10 +9,11 @@ This is the ground truth the other methods' edit counts are divided by.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import torch
 
+from rl_workbench.domains.base import LevelDomain
 from rl_workbench.envs.maze import MazeState, bfs_distances
 from rl_workbench.errors import InvalidEditError
 
@@ -40,12 +41,13 @@ class SearchMethod(Method):
     on_distribution_only: bool = False
 
     def _propose(self, query: Query, budget: Budget) -> MazeState | None:
+        domain = cast("LevelDomain[MazeState]", query.domain)  # search needs atomic edits
         frontier = [query.state]
         seen = {query.state}
         for _ in range(self.max_edits):
             children: list[MazeState] = []
             for parent in frontier:
-                for edit in query.domain.edits(parent):
+                for edit in domain.edits(parent):
                     try:
                         child = edit.apply(parent)
                     except InvalidEditError:

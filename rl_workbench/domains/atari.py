@@ -10,7 +10,8 @@ counterfactuals and quizzes see exactly what the agent saw.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -20,6 +21,9 @@ from gymnasium.wrappers import FrameStackObservation
 
 FRAME_STACK = 4
 """Frames per observation, as in stable-baselines3's and the field's standard Atari setup."""
+
+SHIPPED_GENERATORS = {"ALE/SpaceInvaders-v5": "zoo:spaceinvaders-generator"}
+"""Shipped generators (and autoencoders) of Atari games, by env id."""
 
 
 class ChannelsLastStackObservation(gym.ObservationWrapper):
@@ -87,7 +91,27 @@ class AtariDomain:
 
     There is no exact on-distribution check for pixels; realism is measured separately (a
     classifier telling real from counterfactual stacks), so ``is_on_distribution`` returns None.
+
+    Args:
+        env_id: the game (names its shipped generator); None where only tensors matter.
     """
+
+    family: ClassVar[str] = "atari"
+    methods: ClassVar[tuple[str, ...]] = ("diffusion", "latent", "nearest", "pixel")
+    sample_steps: ClassVar[int] = 100  # early frames all look alike
+    dataset_arrays: ClassVar[tuple[str, ...]] = ("obs",)
+
+    def __init__(self, env_id: str | None = None) -> None:
+        self.env_id = env_id
+
+    @property
+    def obs_scale(self) -> float:
+        """Pixels are uint8: 0-255."""
+        return 255.0
+
+    @property
+    def default_generator(self) -> str | None:
+        return None if self.env_id is None else SHIPPED_GENERATORS.get(self.env_id)
 
     def encode(self, state: AtariState) -> torch.Tensor:
         return torch.from_numpy(state.obs.astype(np.float32))
@@ -109,6 +133,25 @@ class AtariDomain:
 
     def state_to_json(self, state: AtariState) -> None:
         return None
+
+    def state_arrays(self, state: AtariState) -> np.ndarray:
+        """The exact uint8 stack, saved beside the report item so anyone can check the flip."""
+        return state.obs
+
+    def pair_metrics(self, a: AtariState, b: AtariState) -> dict[str, float]:
+        """GANterfactual-RL's proximity and sparsity of the pair."""
+        return {"proximity": proximity(a, b), "sparsity": sparsity(a, b)}
+
+    def picture(self, state: AtariState) -> np.ndarray:
+        """Atari figures draw the uint8 [84, 84, 4] stack."""
+        return state.obs
+
+    def state_from_env(self, env: gym.Env, obs: np.ndarray) -> AtariState:
+        """The observation is the whole state: the stack the agent was fed."""
+        return AtariState(obs)
+
+    def states_from_arrays(self, arrays: Mapping[str, np.ndarray]) -> list[AtariState]:
+        return [AtariState(o) for o in arrays["obs"]]
 
 
 def proximity(a: AtariState, b: AtariState) -> float:

@@ -3,32 +3,46 @@
 ``decode`` is where the honesty rule starts: whatever tensor an optimiser or a generator produced,
 it is projected onto the nearest *legal* level (a perfect maze on procgen's lattice, one mouse, one
 cheese, the sign where the variant allows it), and only that level is ever judged.
+
+A level has two tensor forms. The *level tensor* is always the six symbolic channels
+[6, W, W] (what generators model). The *observation* is what the agent was trained on: the same
+channels (``obs_mode="symbolic"``) or procgen's 64x64 RGB view (``obs_mode="rgb"``), drawn by
+:meth:`MazeDomain.observe_levels`, a differentiable twin of the env's renderer, so gradients of
+the agent reach the level tensor whatever it sees.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from rl_workbench.envs.maze import (
     CHANNELS,
+    COLORS,
     MazeEnv,
     MazeState,
     fits_variant,
     render_picture,
+    rgb_observation,
     symbolic_observation,
 )
 from rl_workbench.envs.maze.generation import passages, spanning_tree_walls
+from rl_workbench.envs.maze.render import RGB_OBS_SIZE
 from rl_workbench.errors import InvalidArgumentError
-from rl_workbench.types import Cell, SignMode
+from rl_workbench.types import Cell, ObsMode, SignMode
 
 EditKind = Literal["move_cheese", "toggle_wall", "move_sign", "move_mouse"]
 
 WALL, FREE, MOUSE, CHEESE, SIGN, OUT = range(len(CHANNELS))
+
+COLOUR_WIDTH = 40.0
+"""How far (in 0-255 RGB units) a cell's mean colour may stray from an object's colour and still
+count as that object when an RGB observation is read back as channels (a Gaussian's width)."""
 
 
 @dataclass(frozen=True)
@@ -72,32 +86,118 @@ class MazeDomain:
         sizes: maze sides the generator draws.
         cheese_region: the generator's cheese region (None: anywhere).
         sign_mode: the generator's sign mode.
+        obs_mode: what the agent sees: the symbolic channels or procgen's 64x64 RGB view.
     """
+
+    family: ClassVar[str] = "maze"
+    methods: ClassVar[tuple[str, ...]] = ("diffusion", "search", "nearest", "pixel")
+    sample_steps: ClassVar[int] = 8
+    dataset_arrays: ClassVar[tuple[str, ...]] = ("walls", "maze_size", "mouse", "cheese", "sign")
 
     world_size: int
     sizes: tuple[int, ...]
     cheese_region: int | None = None
     sign_mode: SignMode = "none"
+    obs_mode: ObsMode = "symbolic"
 
     @classmethod
-    def from_env(cls, env: MazeEnv) -> MazeDomain:
+    def from_env(cls, env: gym.Env) -> MazeDomain:
+        """The domain of a maze env's configuration, in the observation mode it emits."""
         base = env.unwrapped
         if not isinstance(base, MazeEnv):
             raise InvalidArgumentError(f"MazeDomain needs a maze env, got {type(base).__name__}.")
-        if base.obs_mode != "symbolic":
-            raise InvalidArgumentError(
-                "MazeDomain works on symbolic observations; make the env with obs_mode='symbolic'."
-            )
-        return cls(base.world_size, base.sizes, base.cheese_region, base.sign_mode)
+        return cls(base.world_size, base.sizes, base.cheese_region, base.sign_mode, base.obs_mode)
 
     @property
     def channels(self) -> int:
+        """Channels of the level tensor (the symbolic objects)."""
         return len(CHANNELS)
+
+    @property
+    def obs_scale(self) -> float:
+        """Range of one observation value: 1 for 0/1 channels, 255 for RGB pixels."""
+        return 1.0 if self.obs_mode == "symbolic" else 255.0
+
+    @property
+    def default_generator(self) -> str | None:
+        """Every maze agent defaults to the shipped level generator (its world size is checked)."""
+        return "zoo:maze-generator"
 
     # -- tensors ---------------------------------------------------------------------------------
     def encode(self, state: MazeState) -> torch.Tensor:
-        """float32 [6, W, W] one-hot channels: exactly what the agent sees."""
+        """Exactly what the agent sees, as float32: [6, W, W] 0/1 channels, or [64, 64, 3] RGB
+        values in 0-255 (channels last, as the env emits them)."""
+        if self.obs_mode == "symbolic":
+            return torch.from_numpy(symbolic_observation(state))
+        return torch.from_numpy(rgb_observation(state).astype(np.float32))
+
+    def level_tensor(self, state: MazeState) -> torch.Tensor:
+        """float32 [6, W, W] one-hot channels, whatever the agent sees (what generators model)."""
         return torch.from_numpy(symbolic_observation(state))
+
+    def observe_levels(self, levels: torch.Tensor) -> torch.Tensor:
+        """The agent's observations of a batch of level tensors, differentiably.
+
+        Args:
+            levels: [B, 6, W, W] channels in [0, 1] (soft values allowed, e.g. a denoiser's
+                clean estimate).
+
+        Returns:
+            [B, 6, W, W] unchanged for symbolic agents; for RGB agents [B, 64, 64, 3] in 0-255:
+            terrain colours mixed by the wall/free/out channels, then the sign, cheese and mouse
+            painted over in that order, scaled up by nearest neighbour. On one-hot levels this is
+            exactly the env's ``rgb_observation``.
+        """
+        if self.obs_mode == "symbolic":
+            return levels
+
+        def colour(name: str) -> torch.Tensor:
+            return torch.tensor(COLORS[name], dtype=levels.dtype).view(1, 3, 1, 1)
+
+        picture = (
+            levels[:, WALL : WALL + 1] * colour("wall")
+            + levels[:, FREE : FREE + 1] * colour("free")
+            + levels[:, OUT : OUT + 1] * colour("out_of_maze")
+        )
+        for channel, name in ((SIGN, "sign"), (CHEESE, "cheese"), (MOUSE, "mouse")):
+            weight = levels[:, channel : channel + 1]
+            picture = picture * (1 - weight) + weight * colour(name)
+        idx = torch.from_numpy(_pixel_cells(self.world_size))
+        return picture[:, :, idx][:, :, :, idx].permute(0, 2, 3, 1)
+
+    def level_scores(self, obs: torch.Tensor | np.ndarray) -> np.ndarray:
+        """float64 [6, W, W] channel scores (higher = more present) of one observation.
+
+        Symbolic observations are their own scores. An RGB observation is read cell by cell:
+        each cell's mean colour scores each object by a Gaussian of its distance to the object's
+        colour (width :data:`COLOUR_WIDTH`); a cell holding the mouse, cheese or sign is free.
+        """
+        a = np.asarray(obs.detach().cpu() if isinstance(obs, torch.Tensor) else obs, np.float64)
+        if self.obs_mode == "symbolic":
+            return a
+        side = RGB_OBS_SIZE
+        if a.shape != (side, side, 3):
+            raise InvalidArgumentError(
+                f"An RGB maze observation is [{side}, {side}, 3], got {list(a.shape)}."
+            )
+        cells = _pixel_cells(self.world_size)
+        w = self.world_size
+        sums = np.zeros((w, w, 3))
+        counts = np.zeros((w, w, 1))
+        np.add.at(sums, (cells[:, None], cells[None, :]), a)
+        np.add.at(counts, (cells[:, None], cells[None, :]), 1.0)
+        mean = sums / np.maximum(counts, 1.0)
+
+        def near(name: str) -> np.ndarray:
+            d = np.linalg.norm(mean - np.asarray(COLORS[name], np.float64), axis=-1)
+            return np.exp(-((d / COLOUR_WIDTH) ** 2))
+
+        scores = np.zeros((len(CHANNELS), w, w))
+        scores[WALL], scores[OUT] = near("wall"), near("out_of_maze")
+        scores[MOUSE], scores[CHEESE], scores[SIGN] = near("mouse"), near("cheese"), near("sign")
+        on_floor = [near("free"), scores[MOUSE], scores[CHEESE], scores[SIGN]]
+        scores[FREE] = np.maximum.reduce(on_floor)
+        return scores
 
     def decode(
         self, x: torch.Tensor | np.ndarray, maze_size: int | None = None, mouse: Cell | None = None
@@ -151,7 +251,12 @@ class MazeDomain:
         return MazeState(walls=walls, maze_size=size, mouse=mouse, cheese=cheese, sign=sign)
 
     def decode_like(self, x: torch.Tensor | np.ndarray, like: MazeState) -> MazeState:
-        """The nearest legal level with ``like``'s maze size and mouse (what methods keep)."""
+        """The nearest legal level to an *observation* with ``like``'s maze size and mouse
+        (what methods keep); RGB observations are read back as channels first."""
+        return self.decode_level_like(self.level_scores(x), like)
+
+    def decode_level_like(self, x: torch.Tensor | np.ndarray, like: MazeState) -> MazeState:
+        """The nearest legal level to a *level tensor* [6, W, W] with ``like``'s size and mouse."""
         return self.decode(x, maze_size=like.maze_size, mouse=like.mouse)
 
     def distance(self, a: MazeState, b: MazeState) -> float:
@@ -163,6 +268,36 @@ class MazeDomain:
 
     def state_to_json(self, state: MazeState) -> dict:
         return state.to_dict()
+
+    def state_arrays(self, state: MazeState) -> None:
+        """Levels are saved in full as JSON; no array file is needed."""
+        return None
+
+    def pair_metrics(self, a: MazeState, b: MazeState) -> dict[str, float]:
+        """No extra figures: the edit count is the maze's distance."""
+        return {}
+
+    def picture(self, state: MazeState) -> MazeState:
+        """Maze figures draw the level itself."""
+        return state
+
+    def state_from_env(self, env: gym.Env, obs: np.ndarray) -> MazeState:
+        """The env's current level (restorable), whatever observation it emitted."""
+        return env.unwrapped.get_state()  # type: ignore[attr-defined, no-any-return]
+
+    def states_from_arrays(self, arrays: Mapping[str, np.ndarray]) -> list[MazeState]:
+        """The levels of a maze dataset's rows (a sign of (-1, -1) means none)."""
+        a = arrays
+        return [
+            MazeState(
+                walls=a["walls"][i],
+                maze_size=int(a["maze_size"][i]),
+                mouse=tuple(a["mouse"][i]),
+                cheese=tuple(a["cheese"][i]),
+                sign=None if a["sign"][i][0] < 0 else tuple(a["sign"][i]),
+            )
+            for i in range(len(a["walls"]))
+        ]
 
     def read_raw(self, x: torch.Tensor | np.ndarray) -> MazeState | None:
         """The level read off cell by cell with no projection, or None if it is not a level.
@@ -242,6 +377,11 @@ class MazeDomain:
     def render(self, state: MazeState, cell_px: int = 24) -> np.ndarray:
         """uint8 [W*cell_px, W*cell_px, 3] picture for people."""
         return render_picture(state, cell_px)
+
+
+def _pixel_cells(world_size: int) -> np.ndarray:
+    """The cell row (or column) of each of the RGB observation's 64 pixel rows (or columns)."""
+    return (np.arange(RGB_OBS_SIZE) * world_size) // RGB_OBS_SIZE  # as rgb_observation draws
 
 
 def _argmax_cell(channel: np.ndarray, mask: np.ndarray) -> Cell:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -88,6 +88,9 @@ def read_atari_spec(folder: str | Path) -> AtariGeneratorSpec:
 class AtariGenerator:
     """A fitted (or fresh) diffusion model of one game's frame stacks."""
 
+    family: ClassVar[str] = "atari"
+    """The domain family it models (the domain registry's key)."""
+
     def __init__(
         self, unet: UNet2DModel, scheduler: DDIMScheduler, spec: AtariGeneratorSpec
     ) -> None:
@@ -140,6 +143,11 @@ class AtariGenerator:
         return self.decode(denoise_from_noise(self.unet, self.scheduler, shape, steps, generator))
 
     # -- persistence -----------------------------------------------------------------------------
+    def quality_note(self) -> str:
+        """No cheap quality figure exists for frame stacks (realism is judged by a classifier in
+        the model card), so the fitting command adds nothing."""
+        return ""
+
     def save_pretrained(self, folder: str | Path) -> None:
         save_folder(folder, self.unet, self.scheduler, self.spec.to_dict())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from diffusers import DDIMScheduler, UNet2DModel
 from tqdm.auto import tqdm
 
 from rl_workbench.data import Dataset
-from rl_workbench.domains import env_family, make_env
+from rl_workbench.domains import make_env
+from rl_workbench.domains.registry import family_of
 from rl_workbench.envs.maze import MazeEnv
 from rl_workbench.errors import DatasetError, InvalidArgumentError
 from rl_workbench.outputs import write_text_atomically
@@ -106,8 +108,8 @@ def fit_generator(
     # 1. Data: the dataset's states, as the agent saw them (kept compact; encoded per batch).
     dataset = Dataset.open(data)
     env_id = dataset.manifest["env_id"]
-    family = env_family(env_id)
-    if family not in ("maze", "atari"):
+    family = family_of(env_id)
+    if family not in NEW_GENERATORS:
         raise DatasetError(
             f"{data} holds {env_id} states; generators exist for maze (rlwb/*) and Atari "
             "(ALE/*) datasets."
@@ -137,10 +139,8 @@ def fit_generator(
         generator = load_generator_folder(ckpt)
         start_step = resume_step
         logger.info("resuming generator fit from step %d", start_step)
-    elif family == "maze":
-        generator = MazeGenerator.create(_maze_spec(data, dataset), widths)
     else:
-        generator = AtariGenerator.for_env(env_id, widths)
+        generator = NEW_GENERATORS[family](data, dataset, widths)
     unet: UNet2DModel = generator.unet.train()
     scheduler: DDIMScheduler = generator.scheduler
     optimizer = torch.optim.AdamW(unet.parameters(), lr=config.learning_rate)
@@ -207,6 +207,16 @@ def _maze_spec(data: str | Path, dataset: Dataset) -> GeneratorSpec:
         padded_size=padded_side(env.world_size),
         env_id=dataset.manifest["env_id"],
     )
+
+
+NEW_GENERATORS: dict[str, Callable[[str | Path, Dataset, tuple[int, ...]], Any]] = {
+    "maze": lambda data, dataset, widths: MazeGenerator.create(_maze_spec(data, dataset), widths),
+    "atari": lambda data, dataset, widths: AtariGenerator.for_env(
+        dataset.manifest["env_id"], widths
+    ),
+}
+"""A fresh generator sized for a dataset's states, by domain family (keys: the families that
+have generators)."""
 
 
 def load_generator_folder(folder: str | Path) -> MazeGenerator | AtariGenerator:

@@ -20,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from rl_workbench.data import Dataset
-from rl_workbench.domains import env_family
+from rl_workbench.domains.registry import family_of
 from rl_workbench.errors import DatasetError, InvalidArgumentError
 from rl_workbench.outputs import replace_folder
 
@@ -36,6 +36,8 @@ from .folder import (
 )
 
 CHECKPOINT = "vae-checkpoint"
+AUTOENCODER_FAMILIES = ("atari",)
+"""Domain families whose states the latent method's autoencoder models (frame stacks)."""
 DEFAULT_CHECKPOINT_EVERY = 100
 """Optimiser steps between checkpoints: a step takes about one second on CPU (BENCHMARKS.md:
 2,000 steps in 32 min), so a crash loses under two minutes; a save of the ~650k-parameter
@@ -94,7 +96,7 @@ def fit_autoencoder(
     """
     dataset = Dataset.open(data)
     env_id = dataset.manifest["env_id"]
-    if env_family(env_id) != "atari":
+    if family_of(env_id) not in AUTOENCODER_FAMILIES:
         raise DatasetError(
             f"{data} holds {env_id} states; the autoencoder (for the latent method) is fitted on "
             "Atari datasets (ALE/*). Mazes are edited by the search and diffusion methods."

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from diffusers import DDIMScheduler, UNet2DModel
@@ -71,6 +71,9 @@ class MazeGenerator:
         spec: what the model was fitted on.
     """
 
+    family: ClassVar[str] = "maze"
+    """The domain family it models (the domain registry's key)."""
+
     def __init__(self, unet: UNet2DModel, scheduler: DDIMScheduler, spec: GeneratorSpec) -> None:
         self.unet = unet.eval()
         self.scheduler = scheduler
@@ -92,7 +95,7 @@ class MazeGenerator:
     # -- tensors <-> levels ----------------------------------------------------------------------
     def to_model_space(self, states: list[MazeState]) -> torch.Tensor:
         """[B, C, P, P] in [-1, 1]: one-hot levels, padded with out-of-maze cells."""
-        x = torch.stack([self.domain.encode(s) for s in states])
+        x = torch.stack([self.domain.level_tensor(s) for s in states])
         return self.pad(x) * 2 - 1
 
     def pad(self, x: torch.Tensor) -> torch.Tensor:
@@ -146,6 +149,13 @@ class MazeGenerator:
             "decoded_on_distribution": sum(map(self.domain.is_on_distribution, decoded)) / n,
             "distinct_fraction": distinct / n,
         }
+
+    def quality_note(self) -> str:
+        """A short note on sample quality for the command that fitted it (200 samples)."""
+        quality = self.sample_quality(n=200)
+        return (
+            f" ({quality['raw_on_distribution']:.1%} of 200 samples on-distribution before repair)"
+        )
 
     # -- persistence (diffusers' own format) -----------------------------------------------------
     def save_pretrained(self, folder: str | Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,10 +110,7 @@ def build_zoo_generator(
         if recipe.autoencoder is not None:
             fit_autoencoder(data, folder, recipe.autoencoder, progress=progress, resume=False)
         shutil.rmtree(folder / "checkpoint", ignore_errors=True)
-        if isinstance(generator, AtariGenerator):
-            write_atari_card(generator, folder, data, recipe)
-        else:
-            write_card(generator, folder)
+        CARD_WRITERS[generator.family](generator, folder, data, recipe)
     return generator
 
 
@@ -256,3 +254,12 @@ def write_atari_card(
         "",
     ]
     (folder / "README.md").write_text("\n".join(lines))
+
+
+CARD_WRITERS: dict[str, Callable[[Any, Path, Path, GeneratorRecipe], None]] = {
+    "maze": lambda generator, folder, _data, _recipe: write_card(generator, folder),
+    "atari": lambda generator, folder, data, recipe: write_atari_card(
+        generator, folder, data, recipe
+    ),
+}
+"""How a shipped generator's model card is written, by the family it models."""

@@ -192,7 +192,8 @@ class QuizApp(App[None]):
         score = self.session.answer_construct(item, level)
         from .items import probs_of
 
-        probs = [float(p) for p in probs_of(self.session.agents.main.agent, level)]
+        agents = self.session.agents
+        probs = [float(p) for p in probs_of(agents.main.agent, level, agents.domain)]
         self.call_from_thread(self._construct_done, score, probs, before)
 
     def _construct_done(self, score: dict[str, Any], probs: list[float], before: int = 0) -> None:

@@ -9,7 +9,9 @@ the agent's action only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -19,9 +21,9 @@ from rl_workbench.agents import Agent, LoadedAgent
 from rl_workbench.counterfactual import Target
 from rl_workbench.counterfactual.search import SearchMethod
 from rl_workbench.domains import make_env
-from rl_workbench.domains.atari import AtariDomain, AtariState
-from rl_workbench.domains.maze import MazeDomain
-from rl_workbench.envs.maze import MazeEnv, MazeState
+from rl_workbench.domains.base import Domain
+from rl_workbench.domains.registry import domain_for
+from rl_workbench.envs.maze import MazeState
 
 from .deck import Deck, item_seed
 
@@ -39,7 +41,7 @@ class Item:
         phase: index of the deck phase it belongs to.
         kind: what is asked.
         seed: the env seed it was drawn from.
-        state: the level (MazeState) or frame stack (AtariState) shown.
+        state: the state shown (a maze level, an Atari frame stack: the deck's domain's).
         probs: the shown agent's distribution on ``state``.
         counterfactual: study/explain: the edited state; None otherwise.
         counterfactual_probs: the agent's distribution there.
@@ -64,14 +66,16 @@ class Item:
     agent_label: str | None = None
     goal: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        """What the store keeps of the item (levels in full; Atari stacks by seed)."""
+    def to_json(self, domain: Domain) -> dict[str, Any]:
+        """What the store keeps of the item: states in the domain's JSON form where it has one
+        (levels in full), otherwise by seed (Atari stacks are redrawn from it)."""
         out: dict[str, Any] = {"index": self.index, "phase": self.phase, "kind": self.kind,
                                "seed": self.seed}  # fmt: skip
-        if isinstance(self.state, MazeState):
-            out["state"] = self.state.to_dict()
-            if isinstance(self.counterfactual, MazeState):
-                out["counterfactual"] = self.counterfactual.to_dict()
+        state = None if self.state is None else domain.state_to_json(self.state)
+        if state is not None:
+            out["state"] = state
+            if self.counterfactual is not None:
+                out["counterfactual"] = domain.state_to_json(self.counterfactual)
         for key in ("target", "budget", "fewest_edits", "agent_label", "goal"):
             out[key] = getattr(self, key)
         if self.counterfactual_probs is not None:
@@ -97,6 +101,11 @@ class QuizAgents:
     def action_names(self) -> tuple[str, ...]:
         return self.main.agent.action_names
 
+    @cached_property
+    def domain(self) -> Domain:
+        """The main agent's domain, in the observation mode it was trained on."""
+        return domain_for(self.main.env_id, self.main.env_kwargs)
+
 
 def load_quiz_agents(deck: Deck, *, trust: bool = False) -> QuizAgents:
     """Load the deck's agents (and, for Atari explain studies, the shipped generator).
@@ -117,40 +126,51 @@ def load_quiz_agents(deck: Deck, *, trust: bool = False) -> QuizAgents:
     if deck.flawed_agent is not None:
         base = load_agent(deck.flawed_agent, deck.env, deck.env_kwargs or None, trust=trust)
         flawed = plant_flaw(base.agent, deck.flaw)
-    generator = None
-    if not deck.is_maze and "explain" in deck.conditions:
+    agents = QuizAgents(main, flawed)
+    if STUDY_METHODS[agents.domain.family] == "diffusion" and "explain" in deck.conditions:
         from rl_workbench.counterfactual.explain import load_method_model
 
-        generator = load_method_model("diffusion", main, None, deck.agent)
-    return QuizAgents(main, flawed, generator)
+        agents.generator = load_method_model("diffusion", main, None, deck.agent)
+    return agents
 
 
-def probs_of(agent: Agent, state: Any) -> np.ndarray:
-    domain = AtariDomain() if isinstance(state, AtariState) else None
-    obs = domain.encode(state) if domain else torch.from_numpy(_maze_obs(state))
+def probs_of(agent: Agent, state: Any, domain: Domain) -> np.ndarray:
+    """The agent's distribution [A] on ``state``, encoded as the domain's agents see it."""
     with torch.no_grad():
-        return agent.action_probs(obs[None])[0].numpy()
+        return agent.action_probs(domain.encode(state)[None])[0].numpy()
 
 
-def _maze_obs(state: MazeState) -> np.ndarray:
-    from rl_workbench.envs.maze.render import symbolic_observation
+def _draw_level(deck: Deck, agents: QuizAgents, seed: int) -> MazeState:
+    """A seeded maze with the mouse on a seeded free square (so items are not all at the start)."""
+    env = make_env(deck.env, deck.env_kwargs or agents.main.env_kwargs)
+    env.reset(seed=seed)
+    level: MazeState = env.unwrapped.get_state()  # type: ignore[attr-defined]
+    rng = np.random.default_rng(seed)
+    free = [c for c in level.free_cells() if level.in_maze(c) and c != level.cheese]
+    return level.move_mouse(free[int(rng.integers(len(free)))])
 
-    return symbolic_observation(state)
 
-
-def draw_state(deck: Deck, agents: QuizAgents, seed: int) -> Any:
-    """The state of an item: a seeded maze with the mouse on a seeded free square, or a stack."""
-    if deck.is_maze:
-        env = make_env(deck.env, deck.env_kwargs or agents.main.env_kwargs).unwrapped
-        assert isinstance(env, MazeEnv)
-        env.reset(seed=seed)
-        level = env.get_state()
-        rng = np.random.default_rng(seed)
-        free = [c for c in level.free_cells() if level.in_maze(c) and c != level.cheese]
-        return level.move_mouse(free[int(rng.integers(len(free)))])
+def _draw_played(deck: Deck, agents: QuizAgents, seed: int) -> Any:
+    """A state the agent meets in its own play (frame stacks cannot be placed by hand)."""
     from rl_workbench.counterfactual import sample_states
 
     return sample_states(agents.main, 1, seed)[0]
+
+
+STATE_DRAWERS: dict[str, Callable[[Deck, QuizAgents, int], Any]] = {
+    "maze": _draw_level,
+    "atari": _draw_played,
+}
+"""How the quiz draws an item's state, by domain family."""
+
+STUDY_METHODS = {"maze": "search", "atari": "diffusion"}
+"""The counterfactual a study item shows in the explain condition, by domain family: the fewest
+edits for levels; the diffusion edit for frame stacks (no edit search exists for pixels)."""
+
+
+def draw_state(deck: Deck, agents: QuizAgents, seed: int) -> Any:
+    """The state of an item, drawn the way the agents' domain family is drawn."""
+    return STATE_DRAWERS[agents.domain.family](deck, agents, seed)
 
 
 def build_item(
@@ -168,7 +188,7 @@ def build_item(
     if p.kind == "spot" and within == p.items:  # the closing question of a spot phase
         return Item(index, phase, "spot-question", seed)
     state = draw_state(deck, agents, seed)
-    agent = agents.main.agent
+    agent: Agent = agents.main.agent
     item = Item(index, phase, p.kind, seed, state)
     if p.kind == "spot":
         assert agents.flawed is not None
@@ -176,7 +196,7 @@ def build_item(
         item.agent_label = "A" if rng.random() < 0.5 else "B"
         if item.agent_label == flawed_label:
             agent = agents.flawed
-    item.probs = probs_of(agent, state)
+    item.probs = probs_of(agent, state, agents.domain)
     if p.kind == "study" and condition == "explain":
         result = _explain(deck, agents, state, seed)
         if result is not None and result.valid:
@@ -192,7 +212,7 @@ def build_item(
                 if state.mouse != state.corner and int(np.argmax(item.probs)) != item.target:
                     break
                 state = draw_state(deck, agents, seed + retry * 100_003)
-                item.state, item.probs = state, probs_of(agent, state)
+                item.state, item.probs = state, probs_of(agent, state, agents.domain)
             item.goal = "head for the top-right corner"
         else:
             item.target = names.index(p.target) if p.target in names else 0
@@ -201,7 +221,7 @@ def build_item(
             item.goal = f"go {names[item.target].upper()}"
         item.budget = p.budget
         result = SearchMethod().explain(
-            state, agent, _domain(deck, agents), Target("action", action=item.target), seed=seed
+            state, agent, agents.domain, Target("action", action=item.target), seed=seed
         )
         item.fewest_edits = result.edits if result.valid else None
     return item
@@ -217,17 +237,8 @@ def _first_move(level: MazeState, target: tuple[int, int]) -> int:
     return MOVES.index((path[1][0] - path[0][0], path[1][1] - path[0][1]))
 
 
-def _domain(deck: Deck, agents: QuizAgents) -> Any:
-    if not deck.is_maze:
-        return AtariDomain()
-    env = make_env(deck.env, deck.env_kwargs or agents.main.env_kwargs).unwrapped
-    return MazeDomain.from_env(env)  # type: ignore[arg-type]
-
-
 def _explain(deck: Deck, agents: QuizAgents, state: Any, seed: int) -> Any:
     from rl_workbench.counterfactual import make_method
 
-    method = (
-        SearchMethod() if deck.is_maze else make_method("diffusion", generator=agents.generator)
-    )
-    return method.explain(state, agents.main.agent, _domain(deck, agents), Target("any"), seed=seed)
+    method = make_method(STUDY_METHODS[agents.domain.family], generator=agents.generator)
+    return method.explain(state, agents.main.agent, agents.domain, Target("any"), seed=seed)

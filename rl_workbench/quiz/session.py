@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rl_workbench.agents.flaws import BlindChannelAgent
+from rl_workbench.agents.flaws import BlindAgent
 from rl_workbench.counterfactual.result import count_edits
 from rl_workbench.envs.maze import MazeState, is_perfect_maze
 
@@ -181,7 +181,7 @@ class QuizSession:
         reason = self.check_construct(item, level)
         if reason is not None:
             raise ValueError(reason)
-        probs = probs_of(self.agents.main.agent, level)
+        probs = probs_of(self.agents.main.agent, level, self.agents.domain)
         success = int(np.argmax(probs)) == item.target
         score = ConstructScore(success, count_edits(item.state, level), item.fewest_edits)
         answer = {"level": level.to_dict(), "agent_probs_after": [float(p) for p in probs]}
@@ -190,7 +190,7 @@ class QuizSession:
     def answer_spot(self, item: Item, flawed: str, blind_to: str) -> dict[str, Any]:
         """The closing question: which agent is flawed, and what it cannot see."""
         truth = "cheese"
-        if isinstance(self.agents.flawed, BlindChannelAgent):
+        if isinstance(self.agents.flawed, BlindAgent):
             truth = self.agents.flawed.blind_to.removeprefix("the ")
         score = {
             "agent_correct": flawed == self.flawed_label,
@@ -210,7 +210,7 @@ class QuizSession:
                 item_index=item.index,
                 phase=f"{item.phase}:{phase.kind}",
                 kind=item.kind,
-                item={**item.to_json(), "condition": self.condition},
+                item={**item.to_json(self.agents.domain), "condition": self.condition},
                 answer=answer,
                 agent_probs=None if item.probs is None else [float(p) for p in item.probs],
                 score=score,

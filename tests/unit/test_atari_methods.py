@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from rl_workbench.counterfactual.diffusion import DiffusionMethod
 from rl_workbench.counterfactual.latent import LatentMethod
+from rl_workbench.counterfactual.stack_diffusion import StackDiffusionMethod
 from rl_workbench.counterfactual.targets import parse_target
 from rl_workbench.domains.atari import AtariDomain, AtariState, sparsity
 from rl_workbench.domains.realism import realism_accuracy
@@ -26,7 +26,7 @@ def test_diffusion_edits_stacks_only_where_the_agent_looks() -> None:
     agent = BrightSpotAgent()
     torch.manual_seed(0)
     generator = AtariGenerator.create(SPEC, block_out_channels=(8, 8))
-    method = DiffusionMethod(generator=generator)
+    method = StackDiffusionMethod(generator=generator)
     state = AtariState(dark_stack())
     result = method.explain(state, agent, AtariDomain(), parse_target("any", agent.action_names))
     assert result.valid and agent.action_names[result.counterfactual_action] == "FIRE"
@@ -46,7 +46,7 @@ def test_diffusion_minimality_keeps_fewest_changes() -> None:
     """Of a proposal that lights the whole patch plus stray pixels, only what is needed is kept."""
     agent = BrightSpotAgent()
     generator = AtariGenerator.create(SPEC, block_out_channels=(8, 8))
-    method = DiffusionMethod(generator=generator, keep_fractions=(0.1, 0.5, 1.0))
+    method = StackDiffusionMethod(generator=generator, keep_fractions=(0.1, 0.5, 1.0))
     state = AtariState(dark_stack())
     proposal = state.obs.copy()
     proposal[40:46, 40:46, :] = 255  # 36 positions, needed: any ~3 of them

@@ -15,7 +15,6 @@ from rl_workbench.counterfactual import (
     make_method,
     parse_target,
 )
-from rl_workbench.counterfactual.explain import METHODS_BY_FAMILY
 from rl_workbench.domains.maze import MazeDomain
 from rl_workbench.envs.maze import MazeEnv
 from rl_workbench.errors import InvalidArgumentError, UnknownNameError
@@ -39,7 +38,7 @@ def _method(name: str, states, generator_dir: Path):
     return make_method(name, generator=generator, pool=states)
 
 
-@pytest.mark.parametrize("name", METHODS_BY_FAMILY["maze"])
+@pytest.mark.parametrize("name", MazeDomain.methods)
 def test_every_method_is_judged_on_the_decoded_level(name, setup, tiny_generator_dir) -> None:
     env, domain, states = setup
     agent = CheeseCompassAgent(world=5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from rl_workbench.domains.atari import AtariState
+from rl_workbench.domains.registry import family_of_state
 from rl_workbench.envs.maze import MazeState
 from rl_workbench.errors import InvalidEditError
 
@@ -20,18 +21,34 @@ from ..items import SPOT_OBJECTS, Item
 from ..widgets import FrameView, MazeView, ProbabilityPicker, TitleBar
 
 
-def state_widget(
-    state: Any, *, stride: int = 3, changed: frozenset = frozenset(), like: Any = None
-) -> Widget:
-    """A maze, or the newest frame of an Atari stack in half-block pixels (every third pixel:
-    28 columns by 14 rows, so two fit side by side in an 80x24 terminal). For a stack, ``like``
-    (the original) marks in red the pixels that differ in any frame."""
-    if isinstance(state, AtariState):
-        mask = None if like is None else (state.obs != like.obs).any(axis=-1)
-        return FrameView(state.obs[..., -1], stride=stride, changed=mask)
+def _maze_widget(state: Any, *, stride: int, like: Any) -> Widget:
+    """A maze; with ``like`` (the original), its changed walls and moved cheese marked."""
     view = MazeView(state)
-    view.changed = changed
+    if like is not None:
+        diff = np.argwhere(like.walls != state.walls)
+        changed = frozenset((int(r), int(c)) for r, c in diff)
+        if state.cheese != like.cheese:
+            changed |= {state.cheese}
+        view.changed = changed
     return view
+
+
+def _frame_widget(state: Any, *, stride: int, like: Any) -> Widget:
+    """The newest frame of a stack in half-block pixels; with ``like`` (the original), the pixels
+    that differ in any frame are marked in red."""
+    mask = None if like is None else (state.obs != like.obs).any(axis=-1)
+    return FrameView(state.obs[..., -1], stride=stride, changed=mask)
+
+
+STATE_WIDGETS: dict[str, Callable[..., Widget]] = {"maze": _maze_widget, "atari": _frame_widget}
+"""How the quiz draws a state, by domain family."""
+
+
+def state_widget(state: Any, *, stride: int = 3, like: Any = None) -> Widget:
+    """The widget of a state, drawn as its domain family is: a maze, or the newest frame of an
+    Atari stack (every third pixel: 28 columns by 14 rows, so two fit side by side in an 80x24
+    terminal). ``like`` is the original a counterfactual is compared with."""
+    return STATE_WIDGETS[family_of_state(state)](state, stride=stride, like=like)
 
 
 def _top(probs: np.ndarray | None, names: tuple[str, ...]) -> str:
@@ -72,18 +89,12 @@ class StudyScreen(ItemScreen):
                 yield Static(f"{who}: {_top(item.probs, names)}", classes="caption")
                 yield state_widget(item.state)
             if item.counterfactual is not None:
-                changed = frozenset()
-                if isinstance(item.state, MazeState):
-                    diff = np.argwhere(item.state.walls != item.counterfactual.walls)
-                    changed = frozenset(map(tuple, diff.tolist()))
-                    if item.counterfactual.cheese != item.state.cheese:
-                        changed |= {item.counterfactual.cheese}
                 with Vertical(classes="panel"):
                     yield Static(
                         f"Changed (red): {_top(item.counterfactual_probs, names)}",
                         classes="caption",
                     )
-                    yield state_widget(item.counterfactual, changed=changed, like=item.state)
+                    yield state_widget(item.counterfactual, like=item.state)
         yield Footer()
 
     def action_next(self) -> None:
@@ -151,7 +162,7 @@ class PredictScreen(ItemScreen):
         self.answered = True
         score = self.app.submit_predict(self.item, list(self.picker.q), advance=not self.feedback)  # type: ignore[attr-defined]
         if self.feedback and score is not None:
-            self.picker.revealed = tuple(float(p) for p in self.item.probs)
+            self.picker.revealed = tuple(float(p) for p in self.item.probs)  # type: ignore[union-attr]
             verdict = "yes" if score["top_choice_correct"] else "no"
             self.query_one("#feedback", Static).update(
                 f"The agent: {_top(self.item.probs, self.names)}. Your top choice right: "
@@ -206,7 +217,7 @@ class ConstructScreen(ItemScreen):
         used = count_edits(self.item.state, self.level)
         self.view.state = self.level
         changed = np.argwhere(self.level.walls != self.item.state.walls).tolist()
-        marks = set(map(tuple, changed))
+        marks: set[tuple[int, int]] = {(int(r), int(c)) for r, c in changed}
         if self.level.cheese != self.item.state.cheese:
             marks.add(self.level.cheese)
         self.view.changed = frozenset(marks)

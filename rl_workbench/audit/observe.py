@@ -1,0 +1,35 @@
+"""The agent's distribution on maze levels, seen as the agent sees them.
+
+Every protocol asks the agent about many edited levels; this is the one place they become
+observations, through the agent's domain (symbolic channels or the RGB view), so a protocol never
+assumes an observation mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from rl_workbench.agents import Agent
+from rl_workbench.domains.base import Domain
+from rl_workbench.envs.maze import MazeState
+from rl_workbench.envs.maze.render import symbolic_observation
+
+
+def level_probs(agent: Agent, levels: Sequence[MazeState], domain: Domain | None) -> np.ndarray:
+    """π [N, A] on each level, in one batch.
+
+    Args:
+        agent: the agent.
+        levels: the levels (mouse where π is read).
+        domain: the agent's domain, which encodes levels in its observation mode; None means the
+            symbolic channels (agents written by hand for tests see those).
+    """
+    if domain is None:
+        obs = torch.from_numpy(np.stack([symbolic_observation(s) for s in levels]))
+    else:
+        obs = torch.stack([domain.encode(s) for s in levels])
+    with torch.no_grad():
+        return agent.action_probs(obs).numpy()
