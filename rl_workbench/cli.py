@@ -85,6 +85,22 @@ def _parse_env_args(pairs: tuple[str, ...]) -> dict[str, Any]:
     return kwargs
 
 
+DEVICE = click.option(
+    "--device",
+    type=click.Choice(["cpu", "auto", "cuda"]),
+    default="cpu",
+    show_default=True,
+    help="Where agents' networks train (auto: CUDA when present); the saved agent runs on CPU.",
+)
+
+VEC_ENV = click.option(
+    "--vec-env",
+    type=click.Choice(["dummy", "subproc"]),
+    default="dummy",
+    show_default=True,
+    help="subproc: one process per env (Atari on a many-core machine); same results per seed.",
+)
+
 TRUST_AGENT = click.option(
     "--trust-agent",
     "trust_agent",
@@ -239,6 +255,8 @@ def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
     "steps/s on CPU and Atari about 200, so a crash loses seconds to under two minutes; a save "
     "takes milliseconds.",
 )
+@DEVICE
+@VEC_ENV
 @TRUST_AGENT
 @click.pass_context
 def train(
@@ -252,6 +270,8 @@ def train(
     eval_episodes: int,
     checkpoint_every: int,
     trust_agent: bool,
+    device: str,
+    vec_env: str,
 ) -> None:
     """Train a PPO agent and write it with its model card.
 
@@ -272,6 +292,8 @@ def train(
         seed=seed,
         eval_episodes=eval_episodes,
         checkpoint_every=checkpoint_every,
+        device=device,  # type: ignore[arg-type]
+        vec_env=vec_env,  # type: ignore[arg-type]
     )
     result = train_ppo(config, out, resume=resume, progress=_progress(ctx), trust=trust_agent)
     sampled = result.card.evaluation["sampled"]
@@ -326,13 +348,21 @@ def zoo_path(name: str) -> None:
     show_default=True,
     help="Continue from the folder's last checkpoint when it exists.",
 )
+@DEVICE
+@VEC_ENV
 @click.pass_context
 def zoo_build(
-    ctx: click.Context, name: str, out: Path | None, steps: int | None, resume: bool
+    ctx: click.Context,
+    name: str,
+    out: Path | None,
+    steps: int | None,
+    resume: bool,
+    device: str,
+    vec_env: str,
 ) -> None:
     """Retrain a zoo agent or generator from its recipe, same seed and settings.
 
-    Agents: maze-corner, maze-uniform, spaceinvaders-ppo. Generators: maze-generator,
+    Agents: maze-corner, maze-uniform, spaceinvaders-ppo, breakout-ppo. Generators: maze-generator,
     spaceinvaders-generator (the latter also fits the latent method's autoencoder; on 2 CPU
     cores it takes over an hour).
     """
@@ -350,7 +380,15 @@ def zoo_build(
         return
     from rl_workbench.agents.zoo import build_zoo_agent
 
-    result = build_zoo_agent(name, out, progress=_progress(ctx), resume=resume, total_steps=steps)
+    result = build_zoo_agent(
+        name,
+        out,
+        progress=_progress(ctx),
+        resume=resume,
+        total_steps=steps,
+        device=device,  # type: ignore[arg-type]
+        vec_env=vec_env,  # type: ignore[arg-type]
+    )
     sampled = result.card.evaluation["sampled"]
     click.echo(f"{name}: success {sampled['success_rate']:.1%}; written to {result.folder}")
 

@@ -55,6 +55,15 @@ class Agent(ABC):
         """State values [B], or None when the agent has no critic."""
         return None
 
+    def features(self, obs: torch.Tensor) -> torch.Tensor:
+        """The agent's own representation [B, F] of a batch of observations [B, *shape].
+
+        What a linear probe of realism reads (a counterfactual that looks real to the agent's
+        own encoder). Adapters with a feature extractor return its output; the default is the
+        logits, the one representation every agent has.
+        """
+        return self.action_logits(obs)
+
     @property
     def has_value(self) -> bool:
         """Whether :meth:`value` returns numbers."""

@@ -95,6 +95,16 @@ class SB3Agent(Agent):
             return self.model.q_net(x).max(dim=-1).values
         return self._actor_critic.predict_values(x).squeeze(-1)
 
+    def features(self, obs: torch.Tensor) -> torch.Tensor:
+        """The policy's feature extractor output [B, F] (NatureCNN: F = 512), after the
+        policy's own preprocessing (images scaled to [0, 1]); for DQN, the Q-network's."""
+        x = self._model_input(obs)
+        if isinstance(self.model, DQN):
+            q_net = self.model.q_net
+            return q_net.extract_features(x, q_net.features_extractor)
+        policy = self._actor_critic
+        return policy.extract_features(x, policy.pi_features_extractor)  # type: ignore[return-value]
+
     @property
     def _actor_critic(self) -> ActorCriticPolicy:
         return cast(ActorCriticPolicy, self.policy)
@@ -133,6 +143,7 @@ def load_sb3_model(
     *,
     trust: bool = False,
     env: Any = None,
+    device: str = "cpu",
 ) -> BaseAlgorithm:
     """Load a stable-baselines3 model on the CPU without running code from the file.
 
@@ -144,6 +155,7 @@ def load_sb3_model(
         algorithm: the algorithm a card names; it must agree with what the file holds.
         trust: unpickle classes off the allowlist too (runs code from the file).
         env: an environment to attach, for resuming training.
+        device: where the networks go ("cpu" unless training resumes on a GPU).
 
     Raises:
         AgentLoadError: missing, damaged or foreign file (``UntrustedAgentError`` when it would
@@ -165,7 +177,7 @@ def load_sb3_model(
     objects = agent_file.objects(trust=trust)
     try:
         return ALGORITHMS[found].load(
-            path, env=env, device="cpu", custom_objects=objects, print_system_info=False
+            path, env=env, device=device, custom_objects=objects, print_system_info=False
         )
     except Exception as exc:  # SB3 raises many types for a damaged or foreign file
         raise AgentLoadError(

@@ -21,6 +21,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 from tqdm.auto import tqdm
 
 from rl_workbench.domains import action_names, check_env_id, make_env
@@ -59,7 +60,15 @@ RANDOM_BASELINE_FAMILIES = ("atari",)
 """Domain families whose scores mean little alone (game points): their cards also record a
 uniformly random policy's evaluation."""
 
-RESUME_IGNORES = ("total_steps", "eval_episodes", "eval_seed", "checkpoint_every", "threads")
+RESUME_IGNORES = (
+    "total_steps",
+    "eval_episodes",
+    "eval_seed",
+    "checkpoint_every",
+    "threads",
+    "device",
+    "vec_env",
+)
 """Settings a resumed run may change: they do not alter the model trained so far, and the card
 records the new values honestly (more steps, another evaluation, another cadence)."""
 
@@ -88,6 +97,10 @@ class TrainConfig:
         checkpoint_every: environment steps between checkpoints (0: only the end-of-run one);
             see ``DEFAULT_CHECKPOINT_EVERY`` for why the default bounds lost work to minutes.
         threads: torch CPU threads for this run; None leaves torch's setting alone.
+        device: where the networks train: "cpu" (the default, what CI and a laptop have) or
+            "auto" (CUDA when present). The saved agent always loads on the CPU.
+        vec_env: "dummy" steps the envs in this process; "subproc" gives each env a process
+            (worth it for Atari on a many-core machine; same results for the same seed).
     """
 
     env_id: str
@@ -108,6 +121,8 @@ class TrainConfig:
     eval_seed: int = 1_000_000
     checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     threads: int | None = None
+    device: Literal["cpu", "auto", "cuda"] = "cpu"
+    vec_env: Literal["dummy", "subproc"] = "dummy"
 
     def __post_init__(self) -> None:
         if self.total_steps < 1:
@@ -130,7 +145,7 @@ class TrainConfig:
     def hyperparameters(self) -> dict[str, Any]:
         data = asdict(self)
         data["net_arch"] = list(self.net_arch)
-        for key in ("env_id", "env_kwargs", "seed", "total_steps"):
+        for key in ("env_id", "env_kwargs", "seed", "total_steps", "device", "vec_env"):
             data.pop(key)
         return data
 
@@ -308,11 +323,20 @@ def train_ppo(
     def env_factory() -> Any:
         return make_env(config.env_id, config.env_kwargs)
 
-    vec_env = make_vec_env(env_factory, n_envs=config.n_envs, seed=config.seed)
+    # Subprocesses are forked, before any CUDA context exists: forkserver/spawn would re-import
+    # the caller's __main__, which breaks scripts without a main guard.
+    subproc = config.vec_env == "subproc"
+    vec_env = make_vec_env(
+        env_factory,
+        n_envs=config.n_envs,
+        seed=config.seed,
+        vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv,
+        vec_env_kwargs={"start_method": "fork"} if subproc else None,
+    )
 
     # 2. Model: fresh, or resumed from the last checkpoint (its settings checked above).
     if resumed:
-        model = load_sb3_model(checkpoint, "PPO", trust=trust, env=vec_env)
+        model = load_sb3_model(checkpoint, "PPO", trust=trust, env=vec_env, device=config.device)
         logger.info("resuming from %s at %d steps", checkpoint, model.num_timesteps)
     else:
         policy, policy_kwargs = config.policy(tuple(vec_env.observation_space.shape or ()))
@@ -328,7 +352,7 @@ def train_ppo(
             ent_coef=config.ent_coef,
             policy_kwargs=policy_kwargs,
             seed=config.seed,
-            device="cpu",
+            device=config.device,
             verbose=0,
         )
 
@@ -351,6 +375,8 @@ def train_ppo(
         save_checkpoint(model, checkpoint, clock)
     write_file_atomically(out / AGENT_FILE, model.save)
     vec_env.close()
+    model.policy.to("cpu")  # evaluation and every later use run on the CPU
+    model.device = torch.device("cpu")
 
     # 4. Evaluate on fresh seeds, sampled (as trained) and greedy.
     agent = SB3Agent(model, names, env_space)  # type: ignore[arg-type]

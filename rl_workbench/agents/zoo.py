@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rl_workbench.domains import action_names, check_env_id, make_env
 from rl_workbench.errors import AgentLoadError, SpaceMismatchError, UnknownNameError, did_you_mean
@@ -76,6 +76,31 @@ RECIPES: dict[str, ZooRecipe] = {
             config=TrainConfig(
                 env_id="ALE/SpaceInvaders-v5",
                 total_steps=3_000_000,
+                seed=0,
+                n_envs=8,
+                n_steps=128,
+                batch_size=256,
+                n_epochs=4,
+                learning_rate=2.5e-4,
+                gamma=0.99,
+                gae_lambda=0.95,
+                ent_coef=0.01,
+                extractor="nature-cnn",
+                net_arch=(),
+                eval_episodes=10,
+                checkpoint_every=50_000,
+            ),
+        ),
+        ZooRecipe(
+            name="breakout-ppo",
+            description=(
+                "PPO on Breakout through stable-baselines3's standard Atari pipeline "
+                "(AtariWrapper, 4-frame stack), with rl-baselines3-zoo's Atari PPO settings: the "
+                "second Atari game, where objects (paddle, ball, bricks) are few and legible."
+            ),
+            config=TrainConfig(
+                env_id="ALE/Breakout-v5",
+                total_steps=10_000_000,
                 seed=0,
                 n_envs=8,
                 n_steps=128,
@@ -231,18 +256,28 @@ def build_zoo_agent(
     progress: bool = True,
     resume: bool = True,
     total_steps: int | None = None,
+    device: Literal["cpu", "auto", "cuda"] = "cpu",
+    vec_env: Literal["dummy", "subproc"] = "dummy",
 ) -> TrainResult:
-    """Train a zoo agent from its recipe into ``out`` (default: the package's zoo folder)."""
+    """Train a zoo agent from its recipe into ``out`` (default: the package's zoo folder).
+
+    ``device`` and ``vec_env`` change where the work runs, not the recipe; the card's command
+    records them so the rebuild is the same command.
+    """
     recipe = RECIPES.get(name)
     if recipe is None:
         raise UnknownNameError(f"No zoo recipe named {name!r}." + did_you_mean(name, RECIPES))
-    config = recipe.config
+    config = replace(recipe.config, device=device, vec_env=vec_env)
     if total_steps is not None:
         config = replace(config, total_steps=total_steps)
     folder = zoo_folder(name) if out is None else Path(out)
     command = f"rlwb zoo build {name}" + (
         f" --steps {total_steps}" if total_steps is not None else ""
     )
+    if device != "cpu":
+        command += f" --device {device}"
+    if vec_env != "dummy":
+        command += f" --vec-env {vec_env}"
     return train_ppo(
         config,
         folder,

@@ -38,15 +38,29 @@ def test_zoo_agent_reaches_the_bar_over_200_episodes(name: str) -> None:
     assert result.success_rate >= SUCCESS_BAR
 
 
-def test_space_invaders_agent_beats_three_times_random() -> None:
-    """The committed Atari agent's card: greedy score at least 3x a random policy's."""
-    card = ModelCard.load(zoo_folder("spaceinvaders-ppo"))
+@pytest.mark.parametrize("name", ["spaceinvaders-ppo", "breakout-ppo"])
+def test_atari_agent_beats_three_times_random(name: str) -> None:
+    """The committed Atari agents' cards: greedy score at least 3x a random policy's."""
+    card = ModelCard.load(zoo_folder(name))
     greedy, random = card.evaluation["greedy"], card.evaluation["random"]
     assert greedy["episodes"] == random["episodes"] == 10
     assert greedy["mean_return"] >= 3 * random["mean_return"]
-    loaded = load_agent("zoo:spaceinvaders-ppo")
+    assert card.command.startswith(f"rlwb zoo build {name} --steps {card.total_steps}")
+    loaded = load_agent(f"zoo:{name}")
     assert loaded.agent.observation_space.shape == (84, 84, 4)
     assert loaded.agent.action_names[:2] == ("NOOP", "FIRE")
+
+
+def test_breakout_agent_plays_as_its_card_says() -> None:
+    """Three fresh whole games on the CPU: the committed weights still beat random by 3x."""
+    from rl_workbench.agents.base import UniformRandomAgent
+
+    loaded = load_agent("zoo:breakout-ppo")
+    greedy = evaluate(loaded.agent, loaded.env_id, episodes=3, seed=7, greedy=True)
+    names = loaded.agent.action_names
+    random = evaluate(UniformRandomAgent(loaded.agent.observation_space, names), loaded.env_id,
+                      episodes=3, seed=7)  # fmt: skip
+    assert greedy.mean_return >= 3 * max(random.mean_return, 1.0)
 
 
 def test_space_invaders_generator_is_shipped_and_explains_the_zoo_agent(tmp_path) -> None:
