@@ -35,7 +35,7 @@ LOCK_FILE = ".rlwb.lock"
 
 PAUSE_ENV = "RLWB_TEST_PAUSE_BEFORE_REPLACE"
 """Test hook: the name of a file or folder whose atomic replacement should pause (see
-:func:`_pause_for_tests`), so a test can SIGKILL the writer at the worst moment."""
+:func:`pause_for_tests`), so a test can SIGKILL the writer at the worst moment."""
 
 PAUSE_MARKER_ENV = "RLWB_TEST_PAUSE_MARKER"
 """Test hook: a file created when the writer pauses, telling the test it may kill now."""
@@ -182,7 +182,7 @@ def claim_output_folder(
     return OutputLock(folder, part, option=option, remove_if_empty=not existed)
 
 
-def _pause_for_tests(name: str) -> None:
+def pause_for_tests(name: str) -> None:
     """Sleep before a replacement whose target is named ``$RLWB_TEST_PAUSE_BEFORE_REPLACE``.
 
     Only the reliability tests set it: they wait for ``$RLWB_TEST_PAUSE_MARKER`` to appear and
@@ -235,7 +235,7 @@ def write_file_atomically(path: str | Path, write: Callable[[Path], object]) -> 
     tmp.unlink(missing_ok=True)
     write(tmp)
     fsync_path(tmp)
-    _pause_for_tests(path.name)
+    pause_for_tests(path.name)
     os.replace(tmp, path)
     _fsync_dir(path.parent)
     return path
@@ -262,7 +262,7 @@ def replace_folder(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         target.rename(old)
-    _pause_for_tests(target.name)
+    pause_for_tests(target.name)
     new.rename(target)
     _fsync_dir(target.parent)
     shutil.rmtree(old, ignore_errors=True)

@@ -36,6 +36,7 @@ from numpy.lib import format as npy_format
 
 from rl_workbench.envs.maze import MazeState
 from rl_workbench.errors import DatasetError
+from rl_workbench.outputs import pause_for_tests
 
 if TYPE_CHECKING:
     from rl_workbench.agents import LoadedAgent
@@ -396,6 +397,7 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
         write(fh)
         fh.flush()
         os.fsync(fh.fileno())
+    pause_for_tests(path.name)  # the reliability suite kills the writer exactly here
     os.replace(tmp, path)
     try:
         fd = os.open(path.parent, os.O_RDONLY)

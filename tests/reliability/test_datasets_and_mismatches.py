@@ -8,6 +8,7 @@ naming the problem and the fix, before any progress bar, report or checkpoint.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -243,8 +244,17 @@ KILL_MOMENTS: dict[str, Callable[[Path], bool]] = {
     "as soon as the folder exists": lambda out: out.exists(),
     "as soon as the manifest exists": lambda out: (out / MANIFEST).exists(),
     "as soon as the first shard's file exists": lambda out: (out / SHARD).exists(),
+    # The temporary file lives for milliseconds: the writer is held there by the test hook
+    # (outputs.pause_for_tests), so the kill lands exactly between fsync and rename.
     "as soon as a shard's temporary file exists": lambda out: any(out.glob("shard-*.tmp")),
     "after the manifest lists a shard": lambda out: _listed_shards(out) >= 1,
+}
+
+
+_PAUSES = {
+    "as soon as a shard's temporary file exists": {
+        "RLWB_TEST_PAUSE_BEFORE_REPLACE": "shard-00000.npz"
+    }
 }
 
 
@@ -275,6 +285,11 @@ def test_a_killed_collection_is_always_a_valid_dataset(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=REPO,
+        env={
+            **os.environ,
+            **_PAUSES.get(moment, {}),
+            "RLWB_TEST_PAUSE_MARKER": str(tmp_path / "p"),
+        },
     )
     try:
         deadline = time.monotonic() + 120
