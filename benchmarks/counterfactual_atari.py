@@ -3,14 +3,34 @@
 Usage: python benchmarks/counterfactual_atari.py [--pairs 200] [--target any|other] [--seed 0]
 Prints a Markdown table for BENCHMARKS.md (and, with --json, every pair's figures).
 
-States are met by the agent in seeded episodes (``sample_states``: episode seed+i, 0-99 of its
-own steps in). ``--target any`` asks for any action other than the agent's; ``--target other``
-draws, per pair, one specific other action (the harder question Olson et al. and
+States are met by the agent in fresh, seeded games (``sample_states``: one state per game,
+after 0-199 of its own steps drawn uniformly, across lost lives; duplicates removed).
+``--target any`` asks for any action other than the agent's; ``--target other`` draws, per pair,
+one specific other action (the harder question Olson et al. and
 GANterfactual-RL asked). Metrics follow REFERENCES.md: validity over all pairs (a pair whose
 method returns nothing counts as invalid), proximity and sparsity over the counterfactuals made
-(median and mean), realism as the held-out accuracy of a small CNN telling the made
-counterfactuals from their originals (0.5: indistinguishable), wall seconds and generator calls
-per counterfactual (median). One torch thread, so timings are per core.
+(median and mean), wall seconds and generator calls per counterfactual (median). One torch
+thread, so timings are per core.
+
+Realism, persistence, transfer (issue 12, section 1; ``counterfactual/stack_realism.py``):
+``matched AUC`` tells each method's counterfactuals from held-out real stacks (``--reference``
+states from other seeded games, none of them explained) on which the agent takes the
+counterfactual's action, out of fold, with a bootstrap 95% interval: a pixel CNN and a linear
+probe on the agent's own features. Two controls are printed under the table (a reference draw
+vs a disjoint one; ``nearest``'s outputs vs the reference); both must cover 0.5, or the test
+measures selection. The old figure (a classifier telling each counterfactual from its own
+original) is gone: it flagged ``nearest``'s real stacks at 0.79, so it measured selection.
+``persistence``: the share of valid counterfactuals whose flip survives a light noise-and-denoise
+by the shipped generator (``--persistence-strength``, DDIM, unguided, decoded legal).
+``transfer``: per ``--transfer-agents`` agent, the share of valid counterfactuals that change its
+action too (n/a without them).
+
+Legality (issue 12, ``AtariDomain.legality_violations``): the share of counterfactuals that break
+a rule (padding frames black, the game's grey levels, static pixels static) and the number of
+violating values in all; ``distinct`` counts the different states returned. Two ablations of
+``diffusion`` (issue 12, section 2): ``diffusion-untrained``, the same method with a UNet of the
+shipped generator's configuration and a fresh random init (torch seed 0), and
+``masked-gradient``, the same masked steps with no generator at all.
 """
 
 from __future__ import annotations
@@ -30,11 +50,20 @@ import rl_workbench  # noqa: F401
 from rl_workbench.agents import load_agent
 from rl_workbench.counterfactual import make_method, parse_target, sample_states
 from rl_workbench.counterfactual.explain import load_method_model
+from rl_workbench.counterfactual.stack_diffusion import MaskedGradientMethod
+from rl_workbench.counterfactual.stack_realism import (
+    MIN_ITEMS,
+    ReferencePool,
+    Transfer,
+    matched_realism,
+    persistence,
+    realism_controls,
+    transfer,
+)
 from rl_workbench.counterfactual.targets import Target
 from rl_workbench.domains.atari import AtariDomain, proximity, sparsity
-from rl_workbench.domains.realism import realism_accuracy
 
-METHODS = ("diffusion", "latent", "nearest", "pixel")
+METHODS = ("diffusion", "diffusion-untrained", "masked-gradient", "latent", "nearest", "pixel")
 
 
 def main() -> None:
@@ -47,10 +76,23 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=2000, help="real states for nearest")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--json", type=Path, default=None, help="write every pair's figures")
+    parser.add_argument(
+        "--reference", type=int, default=2000, help="real states for the matched realism test"
+    )
+    parser.add_argument(
+        "--persistence-strength", type=float, default=0.1, help="noise level of the purification"
+    )
+    parser.add_argument(
+        "--transfer-agents",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="independently trained agents of the same game: report transfer to each",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     loaded = load_agent(args.agent)
-    domain = AtariDomain()
+    domain = AtariDomain(loaded.env_id)  # the game's grey levels: legal decoding
     states = sample_states(loaded, args.pairs, args.seed)
     targets = _targets(loaded, states, args.target, args.seed)
     pool = (
@@ -58,10 +100,20 @@ def main() -> None:
         if "nearest" in args.methods
         else None
     )
-    rows, records = [], {}
+    # The matched realism test's reference: held-out real stacks, disjoint from the explained
+    # states, with the agent's action on each (issue 12, section 1).
+    reference = ReferencePool.build(
+        loaded.agent,
+        domain,
+        sample_states(loaded, args.reference, args.seed + 20_000_000),
+        exclude=states,
+    )
+    purifier = load_method_model("diffusion", loaded, args.generator, args.agent)
+    others = [load_agent(path, loaded.env_id) for path in args.transfer_agents]
+    nearest_outputs = None
+    rows, records, figures = [], {}, {}
     for name in args.methods:
-        model = load_method_model(name, loaded, args.generator, args.agent)
-        method = make_method(name, generator=model, pool=pool)
+        method = _method(name, loaded, args, pool)
         results = [
             method.explain(state, loaded.agent, domain, target, seed=i)
             for i, (state, target) in enumerate(
@@ -71,17 +123,54 @@ def main() -> None:
         made = [r for r in results if r.counterfactual_state is not None]
         prox = [proximity(r.original_state, r.counterfactual_state) for r in made]
         spar = [sparsity(r.original_state, r.counterfactual_state) for r in made]
-        realism = realism_accuracy(
-            [r.original_state for r in made], [r.counterfactual_state for r in made], seed=0
+        realism = matched_realism(
+            loaded.agent, domain, [r.counterfactual_state for r in made], reference, seed=0
         )
+        flipped = [r for r in made if r.valid]
+        kept = persistence(
+            purifier,  # type: ignore[arg-type]
+            loaded.agent,
+            domain,
+            [r.original_state for r in flipped],
+            [r.counterfactual_state for r in flipped],
+            strength=args.persistence_strength,
+            seed=0,
+        )
+        moved = [
+            transfer(
+                other.agent,
+                domain,
+                [r.original_state for r in results],
+                [r.counterfactual_state for r in results],
+                [r.valid for r in results],
+            )
+            for other in others
+        ]
+        if name == "nearest":
+            nearest_outputs = [r.counterfactual_state for r in made]
+        legality = [
+            domain.legality_violations(r.original_state, r.counterfactual_state) for r in made
+        ]
+        violating = np.mean([v["total"] > 0 for v in legality]) if legality else float("nan")
+        distinct = len({r.counterfactual_state for r in made})
         rows.append(
             f"| {name} | {np.mean([r.valid for r in results]):.1%} | "
             f"{_stat(prox, statistics.median, 4)} / {_stat(prox, statistics.mean, 4)} | "
             f"{_stat(spar, statistics.median, 4)} / {_stat(spar, statistics.mean, 4)} | "
-            f"{'n/a' if realism is None else format(realism, '.3f')} | "
+            f"{realism.cell('cnn')} | {realism.cell('probe')} | "
+            f"{_share(kept.share)} | {_transfer_cell(moved)} | "
             f"{_stat([r.seconds for r in results], statistics.median, 3)} | "
-            f"{_stat([r.generator_calls for r in results], statistics.median, 0)} |"
+            f"{_stat([r.generator_calls for r in results], statistics.median, 0)} | "
+            f"{violating:.1%} / {sum(v['total'] for v in legality)} | {distinct} / {len(made)} |"
         )
+        figures[name] = {
+            "matched_realism": realism.to_dict(),
+            "persistence": {"share": kept.share, "n": len(kept.kept), "strength": kept.strength},
+            "transfer": {
+                path: {"share_of_valid": m.share_of_valid, "n_valid": m.n_valid}
+                for path, m in zip(args.transfer_agents, moved, strict=True)
+            },
+        }
         records[name] = [
             {
                 "valid": r.valid,
@@ -92,6 +181,9 @@ def main() -> None:
                 "sparsity": None if r.counterfactual_state is None else s,
                 "seconds": r.seconds,
                 "generator_calls": r.generator_calls,
+                "legality": None
+                if r.counterfactual_state is None
+                else domain.legality_violations(r.original_state, r.counterfactual_state),
             }
             for r, p, s in _with_metrics(results)
         ]
@@ -102,14 +194,95 @@ def main() -> None:
     print()
     print(
         "| method | validity | proximity (median / mean) | sparsity (median / mean) | "
-        "realism (classifier accuracy) | median s | median generator calls |"
+        "matched AUC, CNN [95% CI] | matched AUC, probe [95% CI] | persistence | transfer | "
+        "median s | median generator calls | "
+        "violating / values | distinct / made |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
+    controls = _controls(loaded, domain, states, targets, pool, nearest_outputs, reference, args)
+    print()
+    print(
+        f"Matched realism (issue 12): each method's counterfactuals against {reference.summary}; "
+        "out-of-fold ROC AUC (5 folds) with a bootstrap 95% interval over items, 0.5: "
+        "indistinguishable. Controls, which must cover 0.5:"
+    )
+    print()
+    print("| control | CNN [95% CI] | probe [95% CI] | matched / unmatched |")
+    print("|---|---|---|---|")
+    for label, control in (
+        ("reference vs disjoint reference", controls.reference),
+        ("nearest vs reference", controls.nearest),
+    ):
+        print(
+            f"| {label} | {control.cell('cnn')} | {control.cell('probe')} | "
+            f"{control.n_matched} / {control.n_unmatched} |"
+        )
+    print()
+    failures = controls.failures()
+    print(
+        "Both controls cover 0.5: the matched test can be trusted."
+        if controls.computed and not failures
+        else "; ".join(failures) + "."
+        if failures
+        else f"Too few items for a control (fewer than {MIN_ITEMS} matched)."
+    )
+    if not others:
+        print("Transfer: n/a, no --transfer-agents given (independently trained agents needed).")
     if args.json is not None:
         args.json.write_text(
-            json.dumps({"args": vars(args) | {"json": str(args.json)}, "pairs": records}, indent=1)
+            json.dumps(
+                {
+                    "args": vars(args) | {"json": str(args.json)},
+                    "figures": figures,
+                    "controls": controls.to_dict(),
+                    "pairs": records,
+                },
+                indent=1,
+            )
         )
+
+
+def _method(name: str, loaded, args, pool):
+    """The method a row names; the two ablations of diffusion are built here."""
+    if name == "masked-gradient":
+        return MaskedGradientMethod()
+    if name == "diffusion-untrained":
+        from rl_workbench.generative import AtariGenerator
+
+        trained = load_method_model("diffusion", loaded, args.generator, args.agent)
+        torch.manual_seed(0)  # a fresh init of the same UNet configuration
+        unet = type(trained.unet).from_config(trained.unet.config)
+        untrained = AtariGenerator(unet, trained.scheduler, trained.spec)
+        return make_method("diffusion", generator=untrained)
+    model = load_method_model(name, loaded, args.generator, args.agent)
+    return make_method(name, generator=model, pool=pool)
+
+
+def _controls(loaded, domain, states, targets, pool, nearest_outputs, reference, args):
+    """Both controls of the matched test; ``nearest`` is run for them when it was not a row."""
+    if nearest_outputs is None:
+        if pool is None:
+            pool = sample_states(loaded, args.pool, args.seed + 10_000_000)
+        method = make_method("nearest", pool=pool)
+        nearest_outputs = [
+            r.counterfactual_state
+            for r in (
+                method.explain(state, loaded.agent, domain, target, seed=i)
+                for i, (state, target) in enumerate(zip(states, targets, strict=True))
+            )
+            if r.counterfactual_state is not None
+        ]
+    return realism_controls(loaded.agent, domain, nearest_outputs, reference, seed=0)
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _transfer_cell(moved: list[Transfer]) -> str:
+    """Share of valid counterfactuals moving each other agent, in --transfer-agents order."""
+    return "n/a" if not moved else " / ".join(_share(m.share_of_valid) for m in moved)
 
 
 def _targets(loaded, states, mode: str, seed: int) -> list[Target]:

@@ -22,7 +22,7 @@ from rl_workbench.report.pair_figures import pair_animation, pair_figure
 from .base import TargetAlreadyMet
 from .methods import make_method
 from .result import Result
-from .targets import parse_target
+from .targets import Target, parse_target
 
 if TYPE_CHECKING:
     from rl_workbench.generative import AtariAutoencoder, AtariGenerator, MazeGenerator
@@ -36,7 +36,8 @@ class ExplainConfig:
         method: a registry name (diffusion, latent, search, nearest, pixel).
         target: any, an action name, value-high, value-low or uncertain.
         n: states to explain.
-        seed: seeds the states (episode i uses seed + i) and each method's randomness.
+        seed: seeds the states (games seed, seed + 1, ...; see ``sample_states``) and each
+            method's randomness.
         pool_size: real levels collected for ``nearest`` when no dataset is given.
         pictures: write one PNG per item.
     """
@@ -156,30 +157,32 @@ def load_method_model(
 
 
 def sample_states(loaded: LoadedAgent, n: int, seed: int) -> list[Any]:
-    """``n`` states the agent meets in play: episode i (seed + i) after some of its own steps
-    (fewer than the domain's ``sample_steps``: 8 for mazes, 100 for Atari, where early frames all
-    look alike)."""
+    """``n`` states the agent meets in play, drawn as its domain documents.
+
+    Mazes: episode i (seed + i) after 0-7 of the agent's own steps. Atari: ``n`` distinct stacks,
+    each from a fresh, seeded game (all lives) after a number of agent steps uniform in 0-199,
+    across lost lives (see the Atari domain's ``sample_states``). Actions are sampled from the
+    agent's distribution with a generator seeded by ``seed``.
+    """
     domain = agent_domain(loaded)
     env = make_env(loaded.env_id, loaded.env_kwargs)
-    most_steps = domain.sample_steps
-    rng = np.random.default_rng(seed)
-    states: list[Any] = []
-    for i in range(n):
-        obs, _ = env.reset(seed=seed + i)
-        for _ in range(int(rng.integers(0, most_steps))):
-            probs, _ = loaded.agent.evaluate_batch(obs)
-            obs, _, terminated, truncated, _ = env.step(int(choose_actions(probs, rng)[0]))
-            if terminated or truncated:
-                obs, _ = env.reset(seed=seed + i)
-                break
-        states.append(domain.state_from_env(env, obs))
-    env.close()
-    return states
+
+    def act(obs: Any, rng: np.random.Generator) -> int:
+        probs, _ = loaded.agent.evaluate_batch(obs)
+        return int(choose_actions(probs, rng)[0])
+
+    try:
+        return domain.sample_states(env, act, n, seed)
+    finally:
+        env.close()
 
 
 def summarise(results: list[Result], skipped: int, domain: Domain | None = None) -> dict[str, Any]:
     """The run's figures (medians over items that produced a counterfactual), plus the medians of
-    the domain's own pair metrics (Atari: proximity and sparsity) when ``domain`` is given."""
+    the domain's own pair metrics (Atari: proximity, sparsity and legality violations, with the
+    share of counterfactuals that break any rule and the total count) when ``domain`` is given.
+    ``distinct_counterfactuals`` counts the different states returned (``nearest`` may return
+    one real state for many originals)."""
 
     def median(values: list[float]) -> float | None:
         return float(statistics.median(values)) if values else None
@@ -190,6 +193,11 @@ def summarise(results: list[Result], skipped: int, domain: Domain | None = None)
         probe = domain.pair_metrics(results[0].original_state, results[0].original_state)
         pairs = [domain.pair_metrics(r.original_state, r.counterfactual_state) for r in made]
         extra = {key: median([p[key] for p in pairs]) for key in probe}
+        if "violations" in probe:  # Atari legality: a median of counts hides the share
+            extra["violating"] = (
+                float(np.mean([p["violations"] > 0 for p in pairs])) if pairs else None
+            )
+            extra["violations_total"] = float(sum(p["violations"] for p in pairs))
     return {
         "n": len(results),
         "skipped_target_equals_original": skipped,
@@ -200,6 +208,7 @@ def summarise(results: list[Result], skipped: int, domain: Domain | None = None)
         else None,
         "seconds": median([r.seconds for r in results]),
         "generator_calls": median([r.generator_calls for r in results]),
+        "distinct_counterfactuals": _distinct([r.counterfactual_state for r in made]),
         **extra,
     }
 
@@ -226,6 +235,7 @@ def run_explain(
     if config.method == "nearest" and pool is None:
         pool = sample_states(loaded, config.pool_size, config.seed + 10_000_000)
     method = make_method(config.method, generator=generator, pool=pool)
+    given_states = states is not None
     states = states if states is not None else sample_states(loaded, config.n, config.seed)
     report = ReportWriter(Path(out), f"Counterfactuals: {loaded.name}, method {config.method}")
     results: list[Result] = []
@@ -270,6 +280,7 @@ def run_explain(
                     f"items/item-{i:04d}.gif", frames, f"item {i}, the stack as the agent saw it"
                 )
     summary = summarise(results, skipped, domain)
+    realism_lines, realism = matched_realism_section(loaded, domain, results, target, config)
     report.text(
         "",
         "| n | validity | median edits | on-distribution | median seconds | generator calls |",
@@ -288,12 +299,30 @@ def run_explain(
             if "proximity" in summary
             else []
         ),
+        *(
+            [
+                f"Legality (issue 12: padding frames black, the game's grey levels, static pixels "
+                f"static): {_fmt(summary['violations_total'], 0)} violating value(s) in all, "
+                f"{_fmt(summary['violating'])} of the counterfactuals break a rule (each item's "
+                "`legality` in report.json).",
+                "",
+            ]
+            if "violating" in summary
+            else []
+        ),
+        f"{summary['distinct_counterfactuals']} distinct counterfactual state(s) among "
+        f"{sum(r.counterfactual_state is not None for r in results)} made."
+        + ("" if given_states else f" States drawn: {domain.sampling}"),
+        "",
+        *realism_lines,
         f"Target: `{config.target}`. Validity is judged on the decoded, legal state re-encoded for "
         f"the agent; {skipped} state(s) where the agent already met the target were skipped.",
         "",
     )
     report.data["summary"] = summary
-    report.data["items"] = [r.to_dict(names, domain) for r in results]
+    if realism is not None:
+        report.data["matched_realism"] = realism
+    report.data["items"] = [_item(r, names, domain) for r in results]
     report.data["agent"] = {
         "path": str(loaded.path),
         "env_id": loaded.env_id,
@@ -301,6 +330,105 @@ def run_explain(
     }
     report.write(asdict(config), library_versions())
     return summary
+
+
+def matched_realism_section(
+    loaded: LoadedAgent,
+    domain: Domain,
+    results: list[Result],
+    target: Target,
+    config: ExplainConfig,
+) -> tuple[list[str], dict[str, Any] | None]:
+    """The report's matched realism paragraph (issue 12) and its figures, for Atari runs.
+
+    The counterfactuals made are told from held-out real stacks on which the agent takes the
+    counterfactual's action (``stack_realism``), beside both controls. The real stacks come from
+    fresh games (seed + 20,000,000 on), at most ``config.pool_size`` and about 8 per
+    counterfactual: even-numbered ones form the reference, odd-numbered ones ``nearest``'s pool
+    for its control (unless the run's own method is ``nearest``). Fewer than ``MIN_ITEMS``
+    counterfactuals: a sentence saying so, and no figure.
+    """
+    if domain.family != "atari":
+        return [], None
+    from .stack_realism import MIN_ITEMS, ReferencePool, matched_realism, realism_controls
+
+    made = [r.counterfactual_state for r in results if r.counterfactual_state is not None]
+    if len(made) < MIN_ITEMS:
+        return [
+            f"Matched realism (issue 12): not computed: {len(made)} counterfactual(s) made, and "
+            f"the two-sample test needs at least {MIN_ITEMS}. Run with --n {2 * MIN_ITEMS} or "
+            "more to get it.",
+            "",
+        ], None
+    real = sample_states(
+        loaded, min(config.pool_size, max(8 * len(made), 200)), config.seed + 20_000_000
+    )
+    reference = ReferencePool.build(
+        loaded.agent, domain, real[0::2], exclude=[r.original_state for r in results]
+    )
+    if config.method == "nearest":
+        nearest_outputs = made
+    else:
+        nearest = make_method("nearest", pool=real[1::2])
+        nearest_outputs = [
+            out
+            for i, r in enumerate(results)
+            if (
+                out := nearest.explain(
+                    r.original_state, loaded.agent, domain, target, seed=config.seed + i
+                ).counterfactual_state
+            )
+            is not None
+        ]
+    judged = matched_realism(loaded.agent, domain, made, reference, seed=config.seed)
+    controls = realism_controls(loaded.agent, domain, nearest_outputs, reference, seed=config.seed)
+    failures = controls.failures()
+    lines = [
+        f"Matched realism (issue 12): the counterfactuals against {reference.summary}; "
+        "out-of-fold ROC AUC with a bootstrap 95% interval (0.5: indistinguishable from real "
+        "stacks on which the agent acts the same). Both controls must cover 0.5.",
+        "",
+        "| compared with the reference | CNN on pixels [95% CI] | probe on agent features "
+        "[95% CI] | matched / unmatched |",
+        "|---|---|---|---|",
+        *(
+            f"| {label} | {m.cell('cnn')} | {m.cell('probe')} | {m.n_matched} / {m.n_unmatched} |"
+            for label, m in (
+                (f"counterfactuals ({config.method})", judged),
+                ("control: a disjoint reference draw", controls.reference),
+                ("control: nearest's outputs", controls.nearest),
+            )
+        ),
+        "",
+        (
+            "Both controls cover 0.5: the test can be trusted here."
+            if controls.computed and not failures
+            else "; ".join(failures) + "."
+            if failures
+            else f"A control had too few matched items (fewer than {MIN_ITEMS}): the test is "
+            "not checked here, read the figure with care."
+        ),
+        "",
+    ]
+    data = {"counterfactuals": judged.to_dict(), "controls": controls.to_dict()}
+    return lines, data
+
+
+def _distinct(states: list[Any]) -> int:
+    """How many different states (by value where states hash by value, else by identity)."""
+    try:
+        return len(set(states))
+    except TypeError:
+        return len({id(s) for s in states})
+
+
+def _item(result: Result, names: tuple[str, ...], domain: Domain) -> dict[str, Any]:
+    """An item of report.json, with the domain's legality check where it has one (Atari)."""
+    item = result.to_dict(names, domain)
+    check = getattr(domain, "legality_violations", None)
+    if check is not None and result.counterfactual_state is not None:
+        item["legality"] = check(result.original_state, result.counterfactual_state)
+    return item
 
 
 def _picture(domain: Domain, state: Any | None) -> Any | None:

@@ -10,7 +10,8 @@ counterfactuals and quizzes see exactly what the agent saw.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -19,11 +20,54 @@ import torch
 from gymnasium import spaces
 from gymnasium.wrappers import FrameStackObservation
 
+from rl_workbench.errors import InvalidArgumentError
+
 FRAME_STACK = 4
 """Frames per observation, as in stable-baselines3's and the field's standard Atari setup."""
 
 SHIPPED_GENERATORS = {"ALE/SpaceInvaders-v5": "zoo:spaceinvaders-generator"}
 """Shipped generators (and autoencoders) of Atari games, by env id."""
+
+GREY_LEVELS: dict[str, tuple[int, ...]] = {
+    "ALE/SpaceInvaders-v5": tuple(range(134)),
+    "ALE/Breakout-v5": (
+        *range(117),
+        118,
+        119,
+        121,
+        122,
+        124,
+        125,
+        127,
+        128,
+        129,
+        130,
+        131,
+        132,
+        133,
+        134,
+        135,
+        136,
+        139,
+        142,
+        147,
+        148,
+    ),
+}
+"""The grey levels the game's preprocessed 84x84 frames take, measured once (issue 12).
+
+Not only the palette's greys: the resize to 84x84 (area interpolation) blends neighbouring
+colours, so edges make in-between levels; the rest never occur. Space Invaders: every value of
+15,778 stacks of 100 fresh games (three in four played by ``zoo:spaceinvaders-ppo``, sampled
+actions; one in four uniformly random; seeds 2,000,000+) lies in 0-133 and every one of them
+occurs (the last new one in game 96): nothing brighter than 133 is ever shown to the agent.
+Breakout, the same way with ``zoo:breakout-ppo``: 12,106 stacks of 100 games, 137 levels (the
+last new one in game 51).
+Games not listed are measured on first use by :func:`measure_grey_levels` (random play).
+"""
+
+GREY_MEASURE_STEPS = 1000
+"""Agent steps of random play :func:`measure_grey_levels` looks at for a game not listed."""
 
 
 class ChannelsLastStackObservation(gym.ObservationWrapper):
@@ -54,6 +98,65 @@ def make_atari_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym
     return ChannelsLastStackObservation(
         FrameStackObservation(env, FRAME_STACK, padding_type="zero")
     )
+
+
+def _episodic_life(env: gym.Env) -> Any | None:
+    """SB3's ``EpisodicLifeEnv`` inside ``env``'s wrapper chain, or None."""
+    from stable_baselines3.common.atari_wrappers import EpisodicLifeEnv
+
+    inner: Any = env
+    while inner is not None:
+        if isinstance(inner, EpisodicLifeEnv):
+            return inner
+        inner = getattr(inner, "env", None)
+    return None
+
+
+def new_game(env: gym.Env, seed: int) -> np.ndarray:
+    """Start a fresh, seeded game (all lives) and return its first stack [84, 84, 4].
+
+    ``EpisodicLifeEnv`` (inside ``AtariWrapper``) turns ``reset`` after a lost life into a no-op
+    step of the running game, whatever the seed; it is told the game is over, so the ALE really
+    resets with ``seed`` (no-op starts and sticky actions drawn from it).
+    """
+    episodic = _episodic_life(env)
+    if episodic is not None:
+        episodic.was_real_done = True
+    obs, _ = env.reset(seed=seed)
+    return obs
+
+
+def game_over(env: gym.Env) -> bool:
+    """Whether the last ``terminated``/``truncated`` of ``env`` ended the game, not just a life."""
+    episodic = _episodic_life(env)
+    return True if episodic is None else bool(episodic.was_real_done)
+
+
+@lru_cache(maxsize=16)
+def measure_grey_levels(
+    env_id: str, steps: int = GREY_MEASURE_STEPS, seed: int = 0
+) -> tuple[int, ...]:
+    """Every grey level in ``steps`` stacks of uniformly random play of fresh seeded games.
+
+    For games without a :data:`GREY_LEVELS` entry; random play may miss levels of later stages,
+    which is why a counterfactual may always reuse the levels of its original as well.
+    """
+    env = make_atari_env(env_id)
+    rng = np.random.default_rng(seed)
+    seen = np.zeros(256, dtype=bool)
+    game = 0
+    obs = new_game(env, seed)
+    for _ in range(steps):
+        seen[np.unique(obs)] = True
+        obs, _, terminated, truncated, _ = env.step(int(rng.integers(env.action_space.n)))  # type: ignore[attr-defined]
+        if terminated or truncated:
+            if game_over(env):
+                game += 1
+                obs = new_game(env, seed + game)
+            else:
+                obs, _ = env.reset()
+    env.close()
+    return tuple(int(v) for v in np.flatnonzero(seen))
 
 
 def atari_action_names(env: gym.Env) -> tuple[str, ...]:
@@ -87,22 +190,59 @@ class AtariState:
 
 
 class AtariDomain:
-    """Frame stacks as tensors and back: decoding quantises to uint8 in [0, 255].
+    """Frame stacks as tensors and back; decoding projects onto the stacks the game can show.
 
     There is no exact on-distribution check for pixels; realism is measured separately (a
     classifier telling real from counterfactual stacks), so ``is_on_distribution`` returns None.
+    What *can* be checked exactly is legality (issue 12), see :meth:`decode_like` and
+    :meth:`legality_violations`:
+
+    1. **Padding**: the frames before an episode's 4th frame are all zero (``VecFrameStack``'s
+       padding). A frame that is padding in the original stays exactly black: the counterfactual
+       is the same moment of the episode, and a black padding frame has no "almost black"
+       neighbour the game could show. No real frame is ever all black.
+    2. **Grey levels**: every value is one the game's preprocessed frames take
+       (:data:`GREY_LEVELS`, measured; or :func:`measure_grey_levels` for other games), or one
+       the original itself contains.
+    3. **Time**: a pixel position that is identical in all of the original's real frames
+       (static: background, shields, score between changes) keeps one value across them in the
+       counterfactual; an edit of a static thing is static, and never flickers in one frame.
+       This forbids a new object moving over a static background (the price of a rule a single
+       stack can check; moving objects stay free to change however they like).
 
     Args:
-        env_id: the game (names its shipped generator); None where only tensors matter.
+        env_id: the game (names its shipped generator and its grey levels); None where only
+            tensors matter (then every uint8 value is allowed).
+        grey_levels: the allowed grey levels, overriding the game's measured ones.
     """
 
     family: ClassVar[str] = "atari"
     methods: ClassVar[tuple[str, ...]] = ("diffusion", "latent", "nearest", "pixel")
-    sample_steps: ClassVar[int] = 100  # early frames all look alike
+    sample_steps: ClassVar[int] = 200
+    """States are drawn uniformly from agent steps 0-199 of a fresh game (see sample_states)."""
+    sampling: ClassVar[str] = (
+        "one per fresh, seeded game (all lives), after a number of the agent's own steps drawn "
+        "uniformly from 0-199 across lost lives; duplicates removed."
+    )
     dataset_arrays: ClassVar[tuple[str, ...]] = ("obs",)
 
-    def __init__(self, env_id: str | None = None) -> None:
+    def __init__(
+        self, env_id: str | None = None, grey_levels: tuple[int, ...] | None = None
+    ) -> None:
         self.env_id = env_id
+        self._grey_levels = grey_levels
+
+    @property
+    def grey_levels(self) -> np.ndarray:
+        """The allowed grey levels, sorted uint8 [L] (all 256 without a game)."""
+        if self._grey_levels is None:
+            if self.env_id is None:
+                self._grey_levels = tuple(range(256))
+            elif self.env_id in GREY_LEVELS:
+                self._grey_levels = GREY_LEVELS[self.env_id]
+            else:
+                self._grey_levels = measure_grey_levels(self.env_id)
+        return np.asarray(self._grey_levels, dtype=np.uint8)
 
     @property
     def obs_scale(self) -> float:
@@ -117,12 +257,116 @@ class AtariDomain:
         return torch.from_numpy(state.obs.astype(np.float32))
 
     def decode(self, x: torch.Tensor | np.ndarray) -> AtariState:
-        """The legal stack nearest to ``x``: rounded and clipped to uint8."""
-        values = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-        return AtariState(np.clip(np.rint(values), 0, 255).astype(np.uint8))
+        """The nearest stack of allowed grey levels to ``x`` (float [84, 84, 4], 0-255)."""
+        return AtariState(_quantise(_as_array(x), self.grey_levels))
 
-    def decode_like(self, x: torch.Tensor, like: AtariState) -> AtariState:
-        return self.decode(x)  # nothing of the original is kept apart: the stack is the state
+    def decode_like(self, x: torch.Tensor | np.ndarray, like: AtariState) -> AtariState:
+        """The legal stack nearest to ``x`` (float [84, 84, 4], 0-255) as an edit of ``like``.
+
+        Projects onto the three rules of the class docstring, in this order: each value to the
+        nearest allowed grey level (the game's, or one ``like`` contains); a real frame that came
+        out all black is the original's frame again; at positions static in ``like``'s real
+        frames, every real frame takes the value of the frame changed most (so the edit keeps its
+        strength, one value across time); ``like``'s padding frames set back to black.
+        """
+        allowed = np.union1d(self.grey_levels, np.unique(like.obs)).astype(np.uint8)
+        obs = _quantise(_as_array(x), allowed)
+        pad = padding_frames(like.obs)
+        for k in range(pad, FRAME_STACK):
+            if not obs[..., k].any():  # no real frame is all black: keep the original's
+                obs[..., k] = like.obs[..., k]
+        if FRAME_STACK - pad > 1:
+            real, original = obs[..., pad:], like.obs[..., pad:]
+            static = (original == original[..., :1]).all(axis=-1)  # [H, W]
+            change = np.abs(real.astype(np.int16) - original.astype(np.int16))
+            newest_first = change[..., ::-1].argmax(axis=-1)  # ties: the newest frame
+            pick = real.shape[-1] - 1 - newest_first
+            value = np.take_along_axis(real, pick[..., None], axis=-1)  # [H, W, 1]
+            real[static] = value[static]
+            obs[..., pad:] = real
+        obs[..., :pad] = 0
+        return AtariState(obs)
+
+    def legality_violations(
+        self, original: AtariState, counterfactual: AtariState
+    ) -> dict[str, int]:
+        """Values of ``counterfactual`` breaking each rule of the class docstring, as an edit
+        of ``original`` (0 everywhere for a stack :meth:`decode_like` made).
+
+        Returns:
+            ``padding``: values that are not black in ``original``'s padding frames, plus the
+            values of any other frame that is all black (no real frame is); ``grey_levels``:
+            values neither in the game's levels nor in ``original``; ``time``: positions static
+            in ``original``'s real frames that are not static in the counterfactual's; and
+            ``total``, their sum. For a counterfactual that is another real state (``nearest``)
+            rather than an edit, ``padding`` and ``time`` compare two moments of play and count
+            differences between them, not illegal stacks.
+        """
+        obs, like = counterfactual.obs, original.obs
+        pad = padding_frames(like)
+        black_later = [k for k in range(pad, FRAME_STACK) if not obs[..., k].any()]
+        padding = int(np.count_nonzero(obs[..., :pad])) + obs[..., 0].size * len(black_later)
+        allowed = np.union1d(self.grey_levels, np.unique(like))
+        grey = int(np.count_nonzero(~np.isin(obs, allowed)))
+        time = 0
+        if FRAME_STACK - pad > 1:
+            static = (like[..., pad:] == like[..., pad : pad + 1]).all(axis=-1)
+            kept = (obs[..., pad:] == obs[..., pad : pad + 1]).all(axis=-1)
+            time = int(np.count_nonzero(static & ~kept))
+        return {
+            "padding": padding,
+            "grey_levels": grey,
+            "time": time,
+            "total": padding + grey + time,
+        }
+
+    def sample_states(
+        self,
+        env: gym.Env,
+        act: Callable[[np.ndarray, np.random.Generator], int],
+        n: int,
+        seed: int,
+    ) -> list[AtariState]:
+        """``n`` distinct stacks the agent meets in fresh, seeded games.
+
+        State j: a fresh game (all lives; seed ``seed + g`` for the g-th game started), a step
+        count t drawn uniformly from 0 to ``sample_steps - 1`` (0-199; the zoo agent's Space
+        Invaders games last 137-249 steps, so t reaches the second and third lives), then t of
+        the agent's own steps (``act``). A lost life continues the game with the stack restarted
+        from black padding, exactly as the agent sees it: a life's first 3 stacks have padding
+        frames (measured for ``zoo:spaceinvaders-ppo``: 10 of 200 states, 5%). A game that ends
+        before step t, or a stack already drawn, is discarded and the next game started (so t is
+        uniform given the game lasts that long).
+
+        Raises:
+            InvalidArgumentError: games keep ending before the drawn steps (more than
+                ``20 n + 50`` games for ``n`` states).
+        """
+        rng = np.random.default_rng(seed)
+        states: list[AtariState] = []
+        seen: set[AtariState] = set()
+        game = 0
+        while len(states) < n:
+            if game > 20 * n + 50:
+                raise InvalidArgumentError(
+                    f"Only {len(states)} of {n} states after {game} games of {self.env_id}: its "
+                    f"games end before {self.sample_steps} agent steps."
+                )
+            steps = int(rng.integers(0, self.sample_steps))
+            obs = new_game(env, seed + game)
+            game += 1
+            for _ in range(steps):
+                obs, _, terminated, truncated, _ = env.step(act(obs, rng))
+                if terminated or truncated:
+                    if game_over(env):
+                        break
+                    obs, _ = env.reset()  # the next life: padding frames, as the agent sees
+            else:
+                state = AtariState(obs)
+                if state not in seen:
+                    seen.add(state)
+                    states.append(state)
+        return states
 
     def is_on_distribution(self, state: AtariState) -> bool | None:
         return None
@@ -139,8 +383,13 @@ class AtariDomain:
         return state.obs
 
     def pair_metrics(self, a: AtariState, b: AtariState) -> dict[str, float]:
-        """GANterfactual-RL's proximity and sparsity of the pair."""
-        return {"proximity": proximity(a, b), "sparsity": sparsity(a, b)}
+        """GANterfactual-RL's proximity and sparsity of the pair, and its legality violations
+        (``violations``: the total of :meth:`legality_violations`)."""
+        return {
+            "proximity": proximity(a, b),
+            "sparsity": sparsity(a, b),
+            "violations": float(self.legality_violations(a, b)["total"]),
+        }
 
     def picture(self, state: AtariState) -> np.ndarray:
         """Atari figures draw the uint8 [84, 84, 4] stack."""
@@ -163,3 +412,26 @@ def proximity(a: AtariState, b: AtariState) -> float:
 def sparsity(a: AtariState, b: AtariState) -> float:
     """1 - L0(x, x') / N after quantisation to uint8."""
     return float(1.0 - np.count_nonzero(a.obs != b.obs) / a.obs.size)
+
+
+def padding_frames(obs: np.ndarray) -> int:
+    """How many of a stack's oldest frames are padding: all-zero frames before the first real
+    one (0-3; the newest frame is always real)."""
+    pad = 0
+    while pad < obs.shape[-1] - 1 and not obs[..., pad].any():
+        pad += 1
+    return pad
+
+
+def _as_array(x: torch.Tensor | np.ndarray) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def _quantise(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Each value to the nearest of ``levels`` (sorted uint8 [L]; ties: the lower), as uint8."""
+    x = np.clip(np.nan_to_num(values.astype(np.float64), nan=0.0), 0, 255)
+    lv = levels.astype(np.float64)
+    hi = np.clip(np.searchsorted(lv, x), 1, len(lv) - 1) if len(lv) > 1 else np.zeros(x.shape, int)
+    lo = np.maximum(hi - 1, 0)
+    pick = np.where(np.abs(x - lv[lo]) <= np.abs(lv[hi] - x), lo, hi)
+    return levels[pick].astype(np.uint8)

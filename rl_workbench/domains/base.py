@@ -9,7 +9,7 @@ domain instead of branching on state types or family strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import gymnasium as gym
@@ -26,13 +26,16 @@ class Domain(Protocol[S]):
         family: the registry key ("maze", "atari"); layers above use it to look up what they own
             for the family (report figures, quiz widgets, diffusion algorithms, generator types).
         methods: the counterfactual methods this domain supports, in the order reports list them.
-        sample_steps: the most agent steps taken before a state is drawn from an episode.
+        sample_steps: states are drawn after 0 to ``sample_steps - 1`` agent steps of an episode
+            (see ``sample_states``).
+        sampling: how ``sample_states`` draws states, in one sentence for reports.
         dataset_arrays: the dataset arrays :meth:`states_from_arrays` reads.
     """
 
     family: ClassVar[str]
     methods: ClassVar[tuple[str, ...]]
     sample_steps: ClassVar[int]
+    sampling: ClassVar[str]
     dataset_arrays: ClassVar[tuple[str, ...]]
 
     @property
@@ -77,6 +80,18 @@ class Domain(Protocol[S]):
 
     def picture(self, state: S) -> Any:
         """What the family's report figure draws: the level, or the uint8 frame stack."""
+        ...
+
+    def sample_states(
+        self,
+        env: gym.Env,
+        act: Callable[[np.ndarray, np.random.Generator], int],
+        n: int,
+        seed: int,
+    ) -> list[S]:
+        """``n`` states the agent meets in play of ``env`` (made by ``make_env``), drawn as the
+        domain documents (episodes, step distribution, duplicates); ``act(obs, rng)`` is the
+        agent's action, all randomness drawn from one generator seeded with ``seed``."""
         ...
 
     def state_from_env(self, env: gym.Env, obs: np.ndarray) -> S:

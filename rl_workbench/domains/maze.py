@@ -13,7 +13,7 @@ the agent reach the level tensor whatever it sees.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -92,6 +92,7 @@ class MazeDomain:
     family: ClassVar[str] = "maze"
     methods: ClassVar[tuple[str, ...]] = ("diffusion", "search", "nearest", "pixel")
     sample_steps: ClassVar[int] = 8
+    sampling: ClassVar[str] = "episode seed+i after 0-7 of the agent's own steps."
     dataset_arrays: ClassVar[tuple[str, ...]] = ("walls", "maze_size", "mouse", "cheese", "sign")
 
     world_size: int
@@ -280,6 +281,29 @@ class MazeDomain:
     def picture(self, state: MazeState) -> MazeState:
         """Maze figures draw the level itself."""
         return state
+
+    def sample_states(
+        self,
+        env: gym.Env,
+        act: Callable[[np.ndarray, np.random.Generator], int],
+        n: int,
+        seed: int,
+    ) -> list[MazeState]:
+        """``n`` states the agent meets in play: episode i (``reset(seed + i)``, a fresh level)
+        after t of the agent's own steps, t uniform in 0 to ``sample_steps - 1`` (0-7); an
+        episode that ends first gives its start state. Duplicates are kept (mazes are drawn
+        from a huge space; the figures of issues 3 and 11 were made this way)."""
+        rng = np.random.default_rng(seed)
+        states: list[MazeState] = []
+        for i in range(n):
+            obs, _ = env.reset(seed=seed + i)
+            for _ in range(int(rng.integers(0, self.sample_steps))):
+                obs, _, terminated, truncated, _ = env.step(act(obs, rng))
+                if terminated or truncated:
+                    obs, _ = env.reset(seed=seed + i)
+                    break
+            states.append(self.state_from_env(env, obs))
+        return states
 
     def state_from_env(self, env: gym.Env, obs: np.ndarray) -> MazeState:
         """The env's current level (restorable), whatever observation it emitted."""

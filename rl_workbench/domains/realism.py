@@ -5,6 +5,12 @@ GANterfactual-RL's and Olson et al.'s question, asked with a fixed, cheap judge:
 on the other half. Held-out accuracy 0.5 means indistinguishable; 1.0 means every counterfactual
 gives itself away. Pairs are split together, so the judge never sees the real twin of a
 counterfactual it is tested on.
+
+This is the *unmatched* figure. For counterfactuals it measures selection as well as artefacts
+(it flags ``nearest``'s outputs, real stacks, at 0.79 on Space Invaders), so the benchmark and
+``rlwb explain`` report the matched two-sample test of ``counterfactual/stack_realism.py``
+instead. It stays for the generator card, where samples drawn from noise are compared with real
+stacks and no selection is involved.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ FAMILY_MODULES = {
     "generative/atari_autoencoder.py",
     "generative/zoo.py",  # the shipped generators' recipes and cards
     "counterfactual/stack_diffusion.py",
+    "counterfactual/stack_realism.py",  # the frame-stack realism judge, persistence, transfer
 }
 
 

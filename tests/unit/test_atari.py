@@ -97,12 +97,22 @@ def test_atari_counterfactuals_are_saved_and_can_be_rechecked(
 
     loaded = load_agent(breakout_agent, GAME)
     out = tmp_path / method
-    config = ExplainConfig(method=method, n=3, pool_size=20, pictures=True)
+    config = ExplainConfig(method=method, n=3, pool_size=10, pictures=True)
     summary = run_explain(loaded, out, config, progress=False)
     report = json.loads((out / "report.json").read_text())
     assert {"proximity", "sparsity"} <= set(summary)
     for key in ("proximity", "sparsity"):
         assert summary[key] is None or 0.0 <= summary[key] <= 1.0
+    # Issue 12: how many distinct states came back, and legality, per item and in the summary.
+    made = [item for item in report["items"] if item["counterfactual_action"] is not None]
+    assert summary["distinct_counterfactuals"] <= len(made)
+    assert (summary["distinct_counterfactuals"] > 0) == bool(made)
+    assert "distinct counterfactual state(s)" in (out / "report.md").read_text()
+    assert all(
+        set(item["legality"]) >= {"padding", "grey_levels", "time", "total"} for item in made
+    )
+    if method == "pixel":  # an edit, decoded legal
+        assert summary["violating"] == 0.0 and summary["violations_total"] == 0.0
     for k, item in enumerate(report["items"]):
         saved = np.load(out / "items" / f"item-{k:04d}.npz")
         assert saved["original"].dtype == np.uint8 and saved["original"].shape == (84, 84, 4)
