@@ -101,6 +101,19 @@ VEC_ENV = click.option(
     help="subproc: one process per env (Atari on a many-core machine); same results per seed.",
 )
 
+
+def _checkpoint_every(default: int, help_text: str) -> Any:
+    """``--checkpoint-every`` for a long job; the help says what a crash loses at the default."""
+    return click.option(
+        "--checkpoint-every",
+        type=click.IntRange(0),
+        default=default,
+        show_default=True,
+        metavar="STEPS",
+        help=help_text,
+    )
+
+
 TRUST_AGENT = click.option(
     "--trust-agent",
     "trust_agent",
@@ -245,13 +258,9 @@ def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
     "with the same env, env args, seed and settings); --fresh discards it and starts over.",
 )
 @click.option("--eval-episodes", type=click.IntRange(1), default=200, show_default=True)
-@click.option(
-    "--checkpoint-every",
-    type=click.IntRange(0),
-    default=20_000,
-    show_default=True,
-    metavar="STEPS",
-    help="Env steps between checkpoints (0: only at the end). Maze PPO runs a few thousand "
+@_checkpoint_every(
+    20_000,
+    "Env steps between checkpoints (0: only at the end). Maze PPO runs a few thousand "
     "steps/s on CPU and Atari about 200, so a crash loses seconds to under two minutes; a save "
     "takes milliseconds.",
 )
@@ -490,13 +499,9 @@ def _widths(text: str | None) -> tuple[int, ...] | None:
     help="Continue from OUT/checkpoint when it exists (made from the same dataset with the same "
     "batch size, widths and seed); --fresh replaces it.",
 )
-@click.option(
-    "--checkpoint-every",
-    type=click.IntRange(0),
-    default=100,
-    show_default=True,
-    metavar="STEPS",
-    help="Steps between checkpoints (0: only at the end). A maze step takes about 0.1 s on CPU "
+@_checkpoint_every(
+    100,
+    "Steps between checkpoints (0: only at the end). A maze step takes about 0.1 s on CPU "
     "and an Atari step about 1 s, so a crash loses seconds to under two minutes.",
 )
 @click.pass_context
@@ -556,13 +561,9 @@ def fit_generator_command(
     help="Continue from OUT/vae-checkpoint when it exists (made from the same dataset with the "
     "same batch size and seed); --fresh replaces it.",
 )
-@click.option(
-    "--checkpoint-every",
-    type=click.IntRange(0),
-    default=100,
-    show_default=True,
-    metavar="STEPS",
-    help="Steps between checkpoints (0: only at the end). A step takes about 1 s on CPU, so a "
+@_checkpoint_every(
+    100,
+    "Steps between checkpoints (0: only at the end). A step takes about 1 s on CPU, so a "
     "crash loses under two minutes.",
 )
 @click.pass_context

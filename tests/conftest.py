@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import rl_workbench  # noqa: F401  (registers the envs)
-from tests.helpers import TINY_MAZE
+from tests.helpers import TINY_MAZE, tiny_train_config
 
 torch.set_num_threads(1)
 
@@ -24,24 +24,10 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def tiny_agent_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with a PPO agent trained 512 steps on small corner mazes, plus its model card."""
-    from rl_workbench.agents import TrainConfig, train_ppo
+    from rl_workbench.agents import train_ppo
 
     out = tmp_path_factory.mktemp("tiny-agent")
-    config = TrainConfig(
-        env_id="rlwb/MazeCorner-v0",
-        env_kwargs=TINY_MAZE,
-        total_steps=512,
-        n_envs=4,
-        n_steps=64,
-        batch_size=64,
-        n_epochs=1,
-        extractor="mlp",
-        net_arch=(16,),
-        eval_episodes=8,
-        checkpoint_every=256,
-        threads=1,
-    )
-    train_ppo(config, out, name="tiny", command="pytest fixture", progress=False)
+    train_ppo(tiny_train_config(), out, name="tiny", command="pytest fixture", progress=False)
     return out
 
 

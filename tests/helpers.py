@@ -9,6 +9,28 @@ TINY_MAZE = {"min_size": 3, "max_size": 5}
 """Small mazes keep env-level tests fast."""
 
 
+def tiny_train_config(**overrides):
+    """A PPO TrainConfig that trains in seconds (4 envs, 16-unit MLP); ``overrides`` set the
+    env and whatever else a test varies."""
+    from rl_workbench.agents import TrainConfig
+
+    settings = {
+        "env_id": "rlwb/MazeCorner-v0",
+        "env_kwargs": TINY_MAZE,
+        "total_steps": 512,
+        "n_envs": 4,
+        "n_steps": 64,
+        "batch_size": 64,
+        "n_epochs": 1,
+        "extractor": "mlp",
+        "net_arch": (16,),
+        "eval_episodes": 8,
+        "checkpoint_every": 256,
+        "threads": 1,
+    }
+    return TrainConfig(**(settings | overrides))
+
+
 def make_tiny_model(
     algorithm: str, env_id: str = "rlwb/Maze-v0", env_kwargs: dict | None = None, seed: int = 0
 ):

@@ -46,6 +46,23 @@ _MAZE_TRAINING: dict[str, Any] = {
     "extractor": "grid-cnn",
 }
 
+_ATARI_TRAINING: dict[str, Any] = {
+    "seed": 0,
+    "n_envs": 8,
+    "n_steps": 128,
+    "batch_size": 256,
+    "n_epochs": 4,
+    "learning_rate": 2.5e-4,
+    "gamma": 0.99,
+    "gae_lambda": 0.95,
+    "ent_coef": 0.01,
+    "extractor": "nature-cnn",
+    "net_arch": (),
+    "eval_episodes": 10,
+    "checkpoint_every": 50_000,
+}
+"""rl-baselines3-zoo's Atari PPO settings, shared by every Atari recipe."""
+
 RECIPES: dict[str, ZooRecipe] = {
     recipe.name: recipe
     for recipe in (
@@ -76,19 +93,7 @@ RECIPES: dict[str, ZooRecipe] = {
             config=TrainConfig(
                 env_id="ALE/SpaceInvaders-v5",
                 total_steps=3_000_000,
-                seed=0,
-                n_envs=8,
-                n_steps=128,
-                batch_size=256,
-                n_epochs=4,
-                learning_rate=2.5e-4,
-                gamma=0.99,
-                gae_lambda=0.95,
-                ent_coef=0.01,
-                extractor="nature-cnn",
-                net_arch=(),
-                eval_episodes=10,
-                checkpoint_every=50_000,
+                **_ATARI_TRAINING,
             ),
         ),
         ZooRecipe(
@@ -101,19 +106,7 @@ RECIPES: dict[str, ZooRecipe] = {
             config=TrainConfig(
                 env_id="ALE/Breakout-v5",
                 total_steps=10_000_000,
-                seed=0,
-                n_envs=8,
-                n_steps=128,
-                batch_size=256,
-                n_epochs=4,
-                learning_rate=2.5e-4,
-                gamma=0.99,
-                gae_lambda=0.95,
-                ent_coef=0.01,
-                extractor="nature-cnn",
-                net_arch=(),
-                eval_episodes=10,
-                checkpoint_every=50_000,
+                **_ATARI_TRAINING,
             ),
         ),
     )

@@ -42,6 +42,7 @@ from torch import nn
 from rl_workbench.agents import Agent
 from rl_workbench.domains.atari import AtariState
 from rl_workbench.domains.base import Domain
+from rl_workbench.domains.realism import fit_binary_judge
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.generative import AtariGenerator
 
@@ -173,17 +174,7 @@ def _fit_cnn(
 ) -> np.ndarray:
     """Out-of-fold logits of a CNN fitted on the training fold."""
     torch.manual_seed(seed)  # the judge's initial weights; training order below is seeded too
-    judge = _PixelJudge(x_train.shape[1])
-    optimizer = torch.optim.Adam(judge.parameters(), lr=1e-3)
-    order = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        for batch in torch.randperm(len(x_train), generator=order).split(32):
-            loss = nn.functional.binary_cross_entropy_with_logits(
-                judge(x_train[batch]).squeeze(1), y_train[batch]
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    judge = fit_binary_judge(_PixelJudge(x_train.shape[1]), x_train, y_train, seed, epochs)
     with torch.no_grad():
         return judge(x_test).squeeze(1).numpy()
 

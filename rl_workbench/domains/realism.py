@@ -53,16 +53,7 @@ def realism_accuracy(
     x_test, y_test = split(test)
     torch.manual_seed(seed)
     judge = _judge(x_train.shape[1], x_train.shape[2])
-    optimizer = torch.optim.Adam(judge.parameters(), lr=1e-3)
-    generator = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        for batch in torch.randperm(len(x_train), generator=generator).split(32):
-            loss = nn.functional.binary_cross_entropy_with_logits(
-                judge(x_train[batch]).squeeze(1), y_train[batch]
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    fit_binary_judge(judge, x_train, y_train, seed, epochs)
     with torch.no_grad():
         predicted = judge(x_test).squeeze(1) > 0
     return float((predicted == y_test.bool()).float().mean())
@@ -84,3 +75,21 @@ def _judge(channels: int, side: int) -> nn.Module:
     with torch.no_grad():
         width = features(torch.zeros(1, channels, side, side)).shape[1]
     return nn.Sequential(features, nn.Linear(width, 1))
+
+
+def fit_binary_judge(
+    judge: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, seed: int, epochs: int
+) -> nn.Module:
+    """Train ``judge`` (one logit per item) with Adam and binary cross-entropy, in seeded
+    minibatches of 32: the one loop every realism classifier here shares."""
+    optimizer = torch.optim.Adam(judge.parameters(), lr=1e-3)
+    order = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for batch in torch.randperm(len(x_train), generator=order).split(32):
+            loss = nn.functional.binary_cross_entropy_with_logits(
+                judge(x_train[batch]).squeeze(1), y_train[batch]
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return judge

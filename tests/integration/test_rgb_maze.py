@@ -20,23 +20,11 @@ RGB_MAZE = {"obs_mode": "rgb", "min_size": 3, "max_size": 5}
 @pytest.fixture(scope="module")
 def rgb_agent_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A PPO agent trained 256 steps on RGB corner mazes (a 16-unit MLP over the pixels)."""
-    from rl_workbench.agents import TrainConfig, train_ppo
+    from rl_workbench.agents import train_ppo
+    from tests.helpers import tiny_train_config
 
     out = tmp_path_factory.mktemp("rgb-agent")
-    config = TrainConfig(
-        env_id="rlwb/MazeCorner-v0",
-        env_kwargs=RGB_MAZE,
-        total_steps=256,
-        n_envs=4,
-        n_steps=64,
-        batch_size=64,
-        n_epochs=1,
-        extractor="mlp",
-        net_arch=(16,),
-        eval_episodes=2,
-        checkpoint_every=256,
-        threads=1,
-    )
+    config = tiny_train_config(env_kwargs=RGB_MAZE, total_steps=256, eval_episodes=2)
     train_ppo(config, out, name="tiny-rgb", command="pytest fixture", progress=False)
     return out
 

@@ -7,24 +7,17 @@ from pathlib import Path
 import torch
 
 from rl_workbench.agents import TrainConfig, load_agent, train_ppo
-from tests.helpers import TINY_MAZE
+from tests.helpers import tiny_train_config
 
 
 def _train(out: Path, vec_env: str, device: str) -> dict[str, torch.Tensor]:
-    config = TrainConfig(
+    config = tiny_train_config(
         env_id="rlwb/Maze-v0",
-        env_kwargs=TINY_MAZE,
         total_steps=128,
         n_envs=2,
-        n_steps=64,
-        batch_size=64,
-        n_epochs=1,
-        extractor="mlp",
-        net_arch=(16,),
         eval_episodes=2,
-        threads=1,
-        vec_env=vec_env,  # type: ignore[arg-type]
-        device=device,  # type: ignore[arg-type]
+        vec_env=vec_env,
+        device=device,
     )
     train_ppo(config, out, name="t", command="pytest", progress=False)
     return load_agent(out).agent.policy.state_dict()
