@@ -1,6 +1,7 @@
 """Every Atari counterfactual method on the same (state, target) pairs of the Space Invaders agent.
 
 Usage: python benchmarks/counterfactual_atari.py [--pairs 200] [--target any|other] [--seed 0]
+                                                [--agent zoo:breakout-ppo] [--methods ...]
 Prints a Markdown table for BENCHMARKS.md (and, with --json, every pair's figures).
 
 States are met by the agent in fresh, seeded games (``sample_states``: one state per game,
@@ -31,6 +32,16 @@ violating values in all; ``distinct`` counts the different states returned. Two 
 ``diffusion`` (issue 12, section 2): ``diffusion-untrained``, the same method with a UNet of the
 shipped generator's configuration and a fresh random init (torch seed 0), and
 ``masked-gradient``, the same masked steps with no generator at all.
+
+``inpainting`` (issue 12, section 3): ``diffusion``'s algorithm for an inpainting generator
+(``--inpainter``; ``counterfactual/stack_inpainting.py``: salient boxes redrawn by the model),
+with its two ablations, ``inpainting-untrained`` (same UNet shape, fresh init) and
+``box-gradient`` (the same boxes and guided steps with no model).
+
+``objects`` (issue 12, section 4): the fewest edits of game objects through the emulator's RAM,
+drawn by the game itself (``counterfactual/objects.py``); its last column is the median number of
+object edits. For a game without a generator (Breakout), the rows that need one are skipped and
+persistence reads n/a.
 """
 
 from __future__ import annotations
@@ -51,6 +62,7 @@ from rl_workbench.agents import load_agent
 from rl_workbench.counterfactual import make_method, parse_target, sample_states
 from rl_workbench.counterfactual.explain import load_method_model
 from rl_workbench.counterfactual.stack_diffusion import MaskedGradientMethod
+from rl_workbench.counterfactual.stack_inpainting import StackInpaintingMethod
 from rl_workbench.counterfactual.stack_realism import (
     MIN_ITEMS,
     ReferencePool,
@@ -62,8 +74,22 @@ from rl_workbench.counterfactual.stack_realism import (
 )
 from rl_workbench.counterfactual.targets import Target
 from rl_workbench.domains.atari import AtariDomain, proximity, sparsity
+from rl_workbench.generative import load_generator_folder
 
-METHODS = ("diffusion", "diffusion-untrained", "masked-gradient", "latent", "nearest", "pixel")
+METHODS = (
+    "diffusion",
+    "diffusion-untrained",
+    "masked-gradient",
+    "latent",
+    "inpainting",
+    "inpainting-untrained",
+    "box-gradient",
+    "objects",
+    "nearest",
+    "pixel",
+)
+NEEDS_GENERATOR = ("diffusion", "diffusion-untrained", "latent")
+NEEDS_INPAINTER = ("inpainting", "inpainting-untrained")
 
 
 def main() -> None:
@@ -72,7 +98,14 @@ def main() -> None:
     parser.add_argument("--target", choices=["any", "other"], default="any")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--agent", default="zoo:spaceinvaders-ppo")
-    parser.add_argument("--generator", default="zoo:spaceinvaders-generator")
+    parser.add_argument(
+        "--generator", default=None, help="[default: the game's shipped generator, if any]"
+    )
+    parser.add_argument(
+        "--inpainter",
+        default=None,
+        help="inpainting generator (rlwb fit-generator --inpainting) for the inpainting rows",
+    )
     parser.add_argument("--pool", type=int, default=2000, help="real states for nearest")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--json", type=Path, default=None, help="write every pair's figures")
@@ -93,6 +126,17 @@ def main() -> None:
     torch.set_num_threads(1)
     loaded = load_agent(args.agent)
     domain = AtariDomain(loaded.env_id)  # the game's grey levels: legal decoding
+    args.generator = args.generator or domain.default_generator
+    if args.generator is None:  # a game without a generator: the rows that need none
+        dropped = [m for m in args.methods if m in NEEDS_GENERATOR]
+        args.methods = [m for m in args.methods if m not in NEEDS_GENERATOR]
+        if dropped:
+            print(f"No generator for {loaded.env_id}: skipping {', '.join(dropped)}.")
+    if args.inpainter is None:
+        dropped = [m for m in args.methods if m in NEEDS_INPAINTER]
+        args.methods = [m for m in args.methods if m not in NEEDS_INPAINTER]
+        if dropped:
+            print(f"No --inpainter given: skipping {', '.join(dropped)}.")
     states = sample_states(loaded, args.pairs, args.seed)
     targets = _targets(loaded, states, args.target, args.seed)
     pool = (
@@ -108,7 +152,11 @@ def main() -> None:
         sample_states(loaded, args.reference, args.seed + 20_000_000),
         exclude=states,
     )
-    purifier = load_method_model("diffusion", loaded, args.generator, args.agent)
+    purifier = (
+        None
+        if args.generator is None
+        else load_method_model("diffusion", loaded, args.generator, args.agent)
+    )
     others = [load_agent(path, loaded.env_id) for path in args.transfer_agents]
     nearest_outputs = None
     rows, records, figures = [], {}, {}
@@ -127,14 +175,18 @@ def main() -> None:
             loaded.agent, domain, [r.counterfactual_state for r in made], reference, seed=0
         )
         flipped = [r for r in made if r.valid]
-        kept = persistence(
-            purifier,  # type: ignore[arg-type]
-            loaded.agent,
-            domain,
-            [r.original_state for r in flipped],
-            [r.counterfactual_state for r in flipped],
-            strength=args.persistence_strength,
-            seed=0,
+        kept = (
+            None
+            if purifier is None
+            else persistence(
+                purifier,  # type: ignore[arg-type]
+                loaded.agent,
+                domain,
+                [r.original_state for r in flipped],
+                [r.counterfactual_state for r in flipped],
+                strength=args.persistence_strength,
+                seed=0,
+            )
         )
         moved = [
             transfer(
@@ -153,19 +205,23 @@ def main() -> None:
         ]
         violating = np.mean([v["total"] > 0 for v in legality]) if legality else float("nan")
         distinct = len({r.counterfactual_state for r in made})
+        named = [len(r.edits_in_words) for r in made if r.edits_in_words]
         rows.append(
             f"| {name} | {np.mean([r.valid for r in results]):.1%} | "
             f"{_stat(prox, statistics.median, 4)} / {_stat(prox, statistics.mean, 4)} | "
             f"{_stat(spar, statistics.median, 4)} / {_stat(spar, statistics.mean, 4)} | "
             f"{realism.cell('cnn')} | {realism.cell('probe')} | "
-            f"{_share(kept.share)} | {_transfer_cell(moved)} | "
+            f"{_share(None if kept is None else kept.share)} | {_transfer_cell(moved)} | "
             f"{_stat([r.seconds for r in results], statistics.median, 3)} | "
             f"{_stat([r.generator_calls for r in results], statistics.median, 0)} | "
-            f"{violating:.1%} / {sum(v['total'] for v in legality)} | {distinct} / {len(made)} |"
+            f"{violating:.1%} / {sum(v['total'] for v in legality)} | {distinct} / {len(made)} | "
+            f"{_stat(named, statistics.median, 1)} |"
         )
         figures[name] = {
             "matched_realism": realism.to_dict(),
-            "persistence": {"share": kept.share, "n": len(kept.kept), "strength": kept.strength},
+            "persistence": None
+            if kept is None
+            else {"share": kept.share, "n": len(kept.kept), "strength": kept.strength},
             "transfer": {
                 path: {"share_of_valid": m.share_of_valid, "n_valid": m.n_valid}
                 for path, m in zip(args.transfer_agents, moved, strict=True)
@@ -181,6 +237,7 @@ def main() -> None:
                 "sparsity": None if r.counterfactual_state is None else s,
                 "seconds": r.seconds,
                 "generator_calls": r.generator_calls,
+                "edits_in_words": list(r.edits_in_words),
                 "legality": None
                 if r.counterfactual_state is None
                 else domain.legality_violations(r.original_state, r.counterfactual_state),
@@ -196,9 +253,9 @@ def main() -> None:
         "| method | validity | proximity (median / mean) | sparsity (median / mean) | "
         "matched AUC, CNN [95% CI] | matched AUC, probe [95% CI] | persistence | transfer | "
         "median s | median generator calls | "
-        "violating / values | distinct / made |"
+        "violating / values | distinct / made | median object edits |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     controls = _controls(loaded, domain, states, targets, pool, nearest_outputs, reference, args)
     print()
@@ -244,9 +301,18 @@ def main() -> None:
 
 
 def _method(name: str, loaded, args, pool):
-    """The method a row names; the two ablations of diffusion are built here."""
+    """The method a row names; the ablations of diffusion and inpainting are built here."""
     if name == "masked-gradient":
         return MaskedGradientMethod()
+    if name == "box-gradient":
+        return StackInpaintingMethod(generator=None)
+    if name in NEEDS_INPAINTER:
+        inpainter = load_generator_folder(args.inpainter)
+        if name == "inpainting-untrained":
+            torch.manual_seed(0)  # a fresh init of the same UNet configuration
+            unet = type(inpainter.unet).from_config(inpainter.unet.config)
+            inpainter = type(inpainter)(unet, inpainter.scheduler, inpainter.spec)
+        return StackInpaintingMethod(generator=inpainter)
     if name == "diffusion-untrained":
         from rl_workbench.generative import AtariGenerator
 

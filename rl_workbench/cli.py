@@ -482,14 +482,20 @@ def _widths(text: str | None) -> tuple[int, ...] | None:
     "--batch-size",
     type=click.IntRange(1),
     default=None,
-    help="States per step [default: 64 for mazes, 16 for Atari stacks].",
+    help="States per step [default: 64 for mazes, 16 for Atari stacks, 64 with --inpainting].",
 )
 @click.option(
     "--widths",
     default=None,
     metavar="W1,W2,...",
     help="UNet channels per resolution, multiples of 8 [default: 32,64,64 for mazes, "
-    "16,32,64,64 for Atari].",
+    "16,32,64,64 for Atari, 32,64,64 with --inpainting].",
+)
+@click.option(
+    "--inpainting",
+    is_flag=True,
+    help="Atari: fit a mask-conditioned inpainting model of 32x32 stack windows (what "
+    "`explain --method diffusion` edits regions with) instead of a model of whole stacks.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -515,6 +521,7 @@ def fit_generator_command(
     seed: int,
     resume: bool,
     checkpoint_every: int,
+    inpainting: bool,
 ) -> None:
     """Fit a diffusion model (diffusers UNet2DModel + DDIM) on a dataset's states.
 
@@ -533,6 +540,7 @@ def fit_generator_command(
         block_out_channels=_widths(widths),
         seed=seed,
         checkpoint_every=checkpoint_every,
+        inpainting=inpainting,
     )
     generator = fit_generator(data, out, config, progress=_progress(ctx), resume=resume)
     click.echo(f"Generator written to {out}{generator.quality_note()}")
@@ -603,12 +611,13 @@ def fit_autoencoder_command(
 @agent_options
 @click.option(
     "--method",
-    type=click.Choice(["diffusion", "latent", "search", "nearest", "pixel"]),
+    type=click.Choice(["diffusion", "latent", "objects", "search", "nearest", "pixel"]),
     default="diffusion",
     show_default=True,
     help="diffusion: guided edits by a diffusers generator; latent (Atari): search in an "
-    "autoencoder's latent space; search (mazes): exhaustive edits; nearest: closest real "
-    "state; pixel: gradient attack on the input.",
+    "autoencoder's latent space; objects (Space Invaders, Breakout): fewest edits of game "
+    "objects through the emulator's RAM, drawn by the game itself; search (mazes): exhaustive "
+    "edits; nearest: closest real state; pixel: gradient attack on the input.",
 )
 @click.option(
     "--target",
@@ -668,6 +677,12 @@ def explain(
     ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
     from rl_workbench.counterfactual import ExplainConfig, run_explain
 
+    if data is not None and method == "objects":
+        raise InvalidArgumentError(
+            "--method objects lets the game redraw each state from the emulator's memory, and "
+            "states read from a dataset carry none. Run without --data: states are then met in "
+            "seeded games."
+        )
     loaded = _load_agent(agent_ref, env_id, env_args, trust_agent)
     from rl_workbench.counterfactual.explain import require_supported
 

@@ -124,6 +124,10 @@ class Method(ABC):
     def _propose(self, query: Query, budget: Budget) -> Any | None:
         """Return a legal state (decoded by the domain) meant to meet the target, or None."""
 
+    def _describe(self, proposal: Any) -> tuple[str, ...]:
+        """The proposal's edits in words, for methods whose edits have names (else none)."""
+        return ()
+
     def _judge(
         self,
         query: Query,
@@ -136,6 +140,7 @@ class Method(ABC):
         probs_after = value_after = action_after = None
         valid = False
         edits = on_dist = None
+        words: tuple[str, ...] = ()
         if proposal is not None:
             # Re-encoded from the legal state, exactly as the env would show it to the agent.
             p, v = _evaluate_one(query.agent, query.domain, proposal)
@@ -145,6 +150,9 @@ class Method(ABC):
             valid = bool(query.target.satisfied(p, v, query.original_action, value_before)[0])
             distance = query.domain.distance(query.state, proposal)
             edits = int(distance) if np.isfinite(distance) else None
+            words = self._describe(proposal)
+            if words:  # the method's own atomic edits (named objects), not the domain's count
+                edits = len(words)
             on_dist = query.domain.is_on_distribution(proposal)
         return Result(
             method=self.name,
@@ -163,6 +171,7 @@ class Method(ABC):
             seconds=seconds,
             generator_calls=budget.generator_calls,
             agent_calls=budget.agent_calls,
+            edits_in_words=words,
         )
 
 

@@ -27,8 +27,19 @@ def _stack_diffusion(generator: Any) -> Method:
     return StackDiffusionMethod(generator=generator)
 
 
-DIFFUSION_BY_FAMILY = {"maze": _level_diffusion, "atari": _stack_diffusion}
-"""The diffusion algorithm for each domain family, built around a generator of that family."""
+def _stack_inpainting(generator: Any) -> Method:
+    from .stack_inpainting import StackInpaintingMethod
+
+    return StackInpaintingMethod(generator=generator)
+
+
+DIFFUSION_BY_FAMILY = {
+    "maze": _level_diffusion,
+    "atari": _stack_diffusion,
+    "atari-inpainting": _stack_inpainting,
+}
+"""The diffusion algorithm for each kind of generator: its family's, unless the generator names
+its own (``edit_algorithm``: an Atari inpainter edits boxes, not scattered pixels)."""
 
 
 def make_diffusion(generator: Any) -> Method:
@@ -42,7 +53,7 @@ def make_diffusion(generator: Any) -> Method:
             "The diffusion method needs a generator: pass --generator GEN (fit one with "
             "`rlwb fit-generator`) or use the zoo's (zoo:maze-generator)."
         )
-    family = getattr(generator, "family", None)
+    family = getattr(generator, "edit_algorithm", getattr(generator, "family", None))
     build = DIFFUSION_BY_FAMILY.get(str(family))
     if build is None:
         raise InvalidArgumentError(

@@ -25,7 +25,12 @@ from .result import Result
 from .targets import Target, parse_target
 
 if TYPE_CHECKING:
-    from rl_workbench.generative import AtariAutoencoder, AtariGenerator, MazeGenerator
+    from rl_workbench.generative import (
+        AtariAutoencoder,
+        AtariGenerator,
+        AtariInpainter,
+        MazeGenerator,
+    )
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class ExplainConfig:
     """Settings of one explain run.
 
     Attributes:
-        method: a registry name (diffusion, latent, search, nearest, pixel).
+        method: a registry name (diffusion, latent, objects, search, nearest, pixel).
         target: any, an action name, value-high, value-low or uncertain.
         n: states to explain.
         seed: seeds the states (games seed, seed + 1, ...; see ``sample_states``) and each
@@ -65,8 +70,22 @@ def require_supported(env_id: str, method: str, env_kwargs: dict[str, Any] | Non
     if method not in allowed:
         raise InvalidArgumentError(
             f"--method {method} is not available for {env_id}: edit search is defined for grid "
-            f"levels only, latent search for Atari frames. Use one of {', '.join(allowed)}."
+            f"levels only, latent search and object edits for Atari games. Use one of "
+            f"{', '.join(allowed)}."
         )
+    if method == "objects":
+        from .objects import check_objects_supported
+
+        check_objects_supported(env_id)
+
+
+def _objects_offer(env_id: str) -> str:
+    """ ", or objects, ..." where the game's RAM layout is known (no generator needed)."""
+    from rl_workbench.domains.atari_objects import layout_for
+
+    if layout_for(env_id) is None:
+        return ""
+    return ", or objects, which edits the game's own objects through its RAM"
 
 
 def generator_commands(
@@ -127,7 +146,7 @@ def check_generator(generator: Any, loaded: LoadedAgent, ref: str) -> None:
 
 def load_method_model(
     method: str, loaded: LoadedAgent, generator_ref: str | None, agent_ref: str
-) -> MazeGenerator | AtariGenerator | AtariAutoencoder | None:
+) -> MazeGenerator | AtariGenerator | AtariInpainter | AtariAutoencoder | None:
     """The generative model a method needs (diffusion: the UNet, latent: the autoencoder)."""
     if method not in ("diffusion", "latent"):
         return None
@@ -139,7 +158,9 @@ def load_method_model(
         raise InvalidArgumentError(
             f"No generator exists for {loaded.env_id} yet. Make one with "
             + generator_commands(agent_ref, loaded.env_id, method)
-            + " (or use --method pixel or nearest, which need none)."
+            + " (or use --method pixel or nearest, which need none"
+            + _objects_offer(loaded.env_id)
+            + ")."
         )
     if method == "latent":
         autoencoder = AtariAutoencoder.from_pretrained(resolve_generator(ref))
@@ -220,7 +241,7 @@ def run_explain(
     *,
     states: list[Any] | None = None,
     pool: list[Any] | None = None,
-    generator: MazeGenerator | AtariGenerator | AtariAutoencoder | None = None,
+    generator: MazeGenerator | AtariGenerator | AtariInpainter | AtariAutoencoder | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Explain ``config.n`` states (or the given ones) and write the report folder.
@@ -267,9 +288,12 @@ def run_explain(
                     if result.counterfactual_action is None
                     else names[result.counterfactual_action]
                 )
-                + (" (valid)" if result.valid else " (not valid)"),
+                + (" (valid)" if result.valid else " (not valid)")
+                + (f": {'; '.join(result.edits_in_words)}" if result.edits_in_words else ""),
             )
             report.image(f"items/item-{i:04d}.png", figure, f"item {i}")
+            if result.edits_in_words:
+                report.text(f"Item {i}, edits: " + "; ".join(result.edits_in_words) + ".", "")
             frames = pair_animation(
                 domain.family,
                 domain.picture(result.original_state),

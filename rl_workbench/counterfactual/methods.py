@@ -10,16 +10,21 @@ from .base import Method
 from .search import SearchMethod
 
 if TYPE_CHECKING:
-    from rl_workbench.generative import AtariAutoencoder, AtariGenerator, MazeGenerator
+    from rl_workbench.generative import (
+        AtariAutoencoder,
+        AtariGenerator,
+        AtariInpainter,
+        MazeGenerator,
+    )
 
-METHOD_NAMES = ("diffusion", "latent", "search", "nearest", "pixel")
+METHOD_NAMES = ("diffusion", "latent", "objects", "search", "nearest", "pixel")
 """Every method, in the order reports list them."""
 
 
 def make_method(
     name: str,
     *,
-    generator: MazeGenerator | AtariGenerator | AtariAutoencoder | None = None,
+    generator: MazeGenerator | AtariGenerator | AtariInpainter | AtariAutoencoder | None = None,
     pool: list[Any] | None = None,
 ) -> Method:
     """Build a method by name; ``generator`` feeds ``diffusion`` (a generator) and ``latent``
@@ -44,6 +49,10 @@ def make_method(
         from .diffusion import make_diffusion
 
         return make_diffusion(generator)  # the generator's family picks the algorithm
+    if name == "objects":
+        from .objects import ObjectsMethod
+
+        return ObjectsMethod()
     if name == "latent":
         from .latent import LatentMethod
 

@@ -40,6 +40,8 @@ class Result:
         seconds: wall time of the method.
         generator_calls: UNet evaluations spent.
         agent_calls: observations the agent evaluated.
+        edits_in_words: each edit said in words, for methods that edit named things
+            (``objects``: "invader row 3 from the bottom, column 2 removed"); empty otherwise.
     """
 
     method: str
@@ -58,6 +60,7 @@ class Result:
     seconds: float
     generator_calls: int
     agent_calls: int
+    edits_in_words: tuple[str, ...] = ()
 
     def to_dict(
         self, action_names: tuple[str, ...], domain: Domain | None = None
@@ -91,4 +94,5 @@ class Result:
             "seconds": self.seconds,
             "generator_calls": self.generator_calls,
             "agent_calls": self.agent_calls,
+            "edits_in_words": list(self.edits_in_words),
         }

@@ -22,6 +22,8 @@ from gymnasium.wrappers import FrameStackObservation
 
 from rl_workbench.errors import InvalidArgumentError
 
+from .atari_emulator import Moment, MomentRecorder, episodic_life
+
 FRAME_STACK = 4
 """Frames per observation, as in stable-baselines3's and the field's standard Atari setup."""
 
@@ -100,18 +102,6 @@ def make_atari_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym
     )
 
 
-def _episodic_life(env: gym.Env) -> Any | None:
-    """SB3's ``EpisodicLifeEnv`` inside ``env``'s wrapper chain, or None."""
-    from stable_baselines3.common.atari_wrappers import EpisodicLifeEnv
-
-    inner: Any = env
-    while inner is not None:
-        if isinstance(inner, EpisodicLifeEnv):
-            return inner
-        inner = getattr(inner, "env", None)
-    return None
-
-
 def new_game(env: gym.Env, seed: int) -> np.ndarray:
     """Start a fresh, seeded game (all lives) and return its first stack [84, 84, 4].
 
@@ -119,7 +109,7 @@ def new_game(env: gym.Env, seed: int) -> np.ndarray:
     step of the running game, whatever the seed; it is told the game is over, so the ALE really
     resets with ``seed`` (no-op starts and sticky actions drawn from it).
     """
-    episodic = _episodic_life(env)
+    episodic = episodic_life(env)
     if episodic is not None:
         episodic.was_real_done = True
     obs, _ = env.reset(seed=seed)
@@ -128,7 +118,7 @@ def new_game(env: gym.Env, seed: int) -> np.ndarray:
 
 def game_over(env: gym.Env) -> bool:
     """Whether the last ``terminated``/``truncated`` of ``env`` ended the game, not just a life."""
-    episodic = _episodic_life(env)
+    episodic = episodic_life(env)
     return True if episodic is None else bool(episodic.was_real_done)
 
 
@@ -167,12 +157,24 @@ def atari_action_names(env: gym.Env) -> tuple[str, ...]:
 class AtariState:
     """One observation of the standard pipeline: uint8 [84, 84, 4], the agent's exact input.
 
-    Compared and hashed by value, so datasets of them can be deduplicated.
+    Compared and hashed by the stack alone, so datasets of them can be deduplicated.
+
+    Attributes:
+        obs: the stack.
+        moment: how the game can draw it again (states sampled by
+            :meth:`AtariDomain.sample_states`; None for states read from a dataset or made by
+            editing pixels). ``--method objects`` needs it.
+        object_edits: for a stack the game drew after object edits, each edit in words.
     """
 
-    __slots__ = ("_key", "obs")
+    __slots__ = ("_key", "moment", "object_edits", "obs")
 
-    def __init__(self, obs: np.ndarray) -> None:
+    def __init__(
+        self,
+        obs: np.ndarray,
+        moment: Moment | None = None,
+        object_edits: tuple[str, ...] = (),
+    ) -> None:
         obs = np.asarray(obs)
         if obs.dtype != np.uint8 or obs.ndim != 3:
             raise ValueError(
@@ -181,6 +183,8 @@ class AtariState:
         self.obs = np.ascontiguousarray(obs)
         self.obs.setflags(write=False)
         self._key = self.obs.tobytes()
+        self.moment = moment
+        self.object_edits = object_edits
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, AtariState) and self._key == other._key
@@ -217,7 +221,7 @@ class AtariDomain:
     """
 
     family: ClassVar[str] = "atari"
-    methods: ClassVar[tuple[str, ...]] = ("diffusion", "latent", "nearest", "pixel")
+    methods: ClassVar[tuple[str, ...]] = ("diffusion", "latent", "objects", "nearest", "pixel")
     sample_steps: ClassVar[int] = 200
     """States are drawn uniformly from agent steps 0-199 of a fresh game (see sample_states)."""
     sampling: ClassVar[str] = (
@@ -346,6 +350,7 @@ class AtariDomain:
         states: list[AtariState] = []
         seen: set[AtariState] = set()
         game = 0
+        recorder = MomentRecorder(env)
         while len(states) < n:
             if game > 20 * n + 50:
                 raise InvalidArgumentError(
@@ -354,15 +359,19 @@ class AtariDomain:
                 )
             steps = int(rng.integers(0, self.sample_steps))
             obs = new_game(env, seed + game)
+            recorder.new_game()
             game += 1
             for _ in range(steps):
-                obs, _, terminated, truncated, _ = env.step(act(obs, rng))
+                action = act(obs, rng)
+                recorder.before_step(action)
+                obs, _, terminated, truncated, _ = env.step(action)
                 if terminated or truncated:
                     if game_over(env):
                         break
+                    recorder.before_life_restart()
                     obs, _ = env.reset()  # the next life: padding frames, as the agent sees
             else:
-                state = AtariState(obs)
+                state = AtariState(obs, moment=recorder.moment(padding_frames(obs)))
                 if state not in seen:
                     seen.add(state)
                     states.append(state)

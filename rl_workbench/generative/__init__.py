@@ -2,6 +2,7 @@
 
 from .atari_autoencoder import AtariAutoencoder
 from .atari_generator import AtariGenerator, AtariGeneratorSpec
+from .atari_inpainter import AtariInpainter, AtariInpainterSpec
 from .fit import FitConfig, fit_generator, load_generator_folder
 from .fit_autoencoder import AutoencoderFitConfig, fit_autoencoder
 from .folder import GeneratorLoadError
@@ -11,6 +12,8 @@ __all__ = [
     "AtariAutoencoder",
     "AtariGenerator",
     "AtariGeneratorSpec",
+    "AtariInpainter",
+    "AtariInpainterSpec",
     "AutoencoderFitConfig",
     "FitConfig",
     "GeneratorLoadError",

@@ -25,6 +25,7 @@ from .folder import (
     load_weights,
     make_scheduler,
     make_unet,
+    noise_prediction_loss,
     padded_side,
     read_spec,
     save_folder,
@@ -147,6 +148,10 @@ class AtariGenerator:
         """No cheap quality figure exists for frame stacks (realism is judged by a classifier in
         the model card), so the fitting command adds nothing."""
         return ""
+
+    def training_loss(self, states: list[Any], rng: np.random.Generator) -> torch.Tensor:
+        """Whole-state noise prediction (``rng`` unused: torch draws the noise and steps)."""
+        return noise_prediction_loss(self.unet, self.scheduler, self.to_model_space(states))
 
     def save_pretrained(self, folder: str | Path) -> None:
         save_folder(folder, self.unet, self.scheduler, self.spec.to_dict())

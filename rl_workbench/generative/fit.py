@@ -1,4 +1,4 @@
-"""Fit a maze generator on a dataset of states: DDPM noise-prediction training, with checkpoints.
+"""Fit a generator on a dataset of states: DDPM noise-prediction training, with checkpoints.
 
 Reads top to bottom: config, data, model (fresh or resumed), the training loop (Ho et al. 2020,
 eq. 14: predict the noise added at a random timestep), periodic checkpoints, final save.
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from diffusers import DDIMScheduler, UNet2DModel
+from diffusers import UNet2DModel
 from tqdm.auto import tqdm
 
 from rl_workbench.data import Dataset
@@ -28,6 +28,8 @@ from rl_workbench.outputs import write_text_atomically
 
 from .atari_generator import FORMAT as ATARI_FORMAT
 from .atari_generator import AtariGenerator
+from .atari_inpainter import FORMAT as INPAINTER_FORMAT
+from .atari_inpainter import AtariInpainter, AtariInpainterSpec
 from .folder import (
     dataset_identity,
     padded_side,
@@ -46,8 +48,11 @@ DEFAULT_WIDTHS: dict[str, tuple[int, ...]] = {
     # 84x84 stacks: a narrow first level keeps a CPU step near one second at batch 16; the
     # fourth level gives the receptive field a whole frame needs.
     "atari": (16, 32, 64, 64),
+    # 32x32 windows: three levels reach across the window; a step costs a fraction of a
+    # whole-stack one, so batches are larger.
+    "atari-inpainting": (32, 64, 64),
 }
-DEFAULT_BATCH: dict[str, int] = {"maze": 64, "atari": 16}
+DEFAULT_BATCH: dict[str, int] = {"maze": 64, "atari": 16, "atari-inpainting": 64}
 DEFAULT_CHECKPOINT_EVERY = 100
 """Optimiser steps between checkpoints: a maze fit takes about 0.1 s a step and an Atari one
 about 1 s on CPU (BENCHMARKS.md), so a crash loses seconds on mazes and under two minutes on
@@ -68,6 +73,8 @@ class FitConfig:
         checkpoint_every: steps between checkpoints (0: only the end-of-run one); see
             ``DEFAULT_CHECKPOINT_EVERY``.
         unique: train on distinct levels only (datasets repeat a level along an episode).
+        inpainting: Atari only: fit a mask-conditioned inpainting model of stack windows
+            (``atari_inpainter.py``) instead of a model of whole stacks.
     """
 
     steps: int = 3000
@@ -77,6 +84,7 @@ class FitConfig:
     seed: int = 0
     checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     unique: bool = True
+    inpainting: bool = False
 
     def __post_init__(self) -> None:
         if self.steps < 1 or (self.batch_size is not None and self.batch_size < 1):
@@ -94,7 +102,7 @@ def fit_generator(
     *,
     progress: bool = True,
     resume: bool = True,
-) -> MazeGenerator | AtariGenerator:
+) -> MazeGenerator | AtariGenerator | AtariInpainter:
     """Fit a generator on the states of a dataset folder (maze or Atari) and save it to ``out``.
 
     With ``resume`` the fit continues from ``out/checkpoint`` (weights and step; the optimiser's
@@ -114,8 +122,15 @@ def fit_generator(
             f"{data} holds {env_id} states; generators exist for maze (rlwb/*) and Atari "
             "(ALE/*) datasets."
         )
-    widths = config.block_out_channels or DEFAULT_WIDTHS[family]
-    batch_size = config.batch_size or DEFAULT_BATCH[family]
+    kind = family
+    if config.inpainting:
+        if family != "atari":
+            raise DatasetError(
+                f"{data} holds {env_id} states; --inpainting models Atari frame stacks only."
+            )
+        kind = "atari-inpainting"
+    widths = config.block_out_channels or DEFAULT_WIDTHS[kind]
+    batch_size = config.batch_size or DEFAULT_BATCH[kind]
     settings = {
         "dataset": dataset_identity(dataset.manifest),
         "batch_size": batch_size,
@@ -123,6 +138,7 @@ def fit_generator(
         "learning_rate": config.learning_rate,
         "seed": config.seed,
         "unique": config.unique,
+        **({"inpainting": True} if config.inpainting else {}),
     }
     out = Path(out)
     ckpt = out / CHECKPOINT
@@ -140,11 +156,9 @@ def fit_generator(
         start_step = resume_step
         logger.info("resuming generator fit from step %d", start_step)
     else:
-        generator = NEW_GENERATORS[family](data, dataset, widths)
+        generator = NEW_GENERATORS[kind](data, dataset, widths)
     unet: UNet2DModel = generator.unet.train()
-    scheduler: DDIMScheduler = generator.scheduler
     optimizer = torch.optim.AdamW(unet.parameters(), lr=config.learning_rate)
-    n_timesteps = scheduler.config.num_train_timesteps
 
     # 3. Train: predict the noise at a random timestep (DDPM's simple loss).
     started = time.perf_counter()
@@ -158,11 +172,7 @@ def fit_generator(
     losses: list[float] = []
     for step in range(start_step, config.steps):
         idx = rng.integers(0, len(states), batch_size)
-        x0 = generator.to_model_space([states[int(i)] for i in idx])
-        noise = torch.randn_like(x0)
-        t = torch.randint(0, n_timesteps, (batch_size,))
-        x_t = scheduler.add_noise(x0, noise, t)
-        loss = torch.nn.functional.mse_loss(unet(x_t, t).sample, noise)
+        loss = generator.training_loss([states[int(i)] for i in idx], rng)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -214,14 +224,19 @@ NEW_GENERATORS: dict[str, Callable[[str | Path, Dataset, tuple[int, ...]], Any]]
     "atari": lambda data, dataset, widths: AtariGenerator.for_env(
         dataset.manifest["env_id"], widths
     ),
+    "atari-inpainting": lambda data, dataset, widths: AtariInpainter.create(
+        AtariInpainterSpec(env_id=dataset.manifest["env_id"]), widths
+    ),
 }
 """A fresh generator sized for a dataset's states, by domain family (keys: the families that
 have generators)."""
 
 
-def load_generator_folder(folder: str | Path) -> MazeGenerator | AtariGenerator:
+def load_generator_folder(folder: str | Path) -> MazeGenerator | AtariGenerator | AtariInpainter:
     """Load any generator folder, choosing the class from generator.json's format."""
     fmt = read_spec(folder).get("format")
     if fmt == ATARI_FORMAT:
         return AtariGenerator.from_pretrained(folder)
+    if fmt == INPAINTER_FORMAT:
+        return AtariInpainter.from_pretrained(folder)
     return MazeGenerator.from_pretrained(folder)

@@ -29,11 +29,17 @@ class GeneratorLoadError(RLWorkbenchError):
     title = "Cannot load generator"
 
 
-def make_unet(channels: int, sample_size: int, block_out_channels: tuple[int, ...]) -> UNet2DModel:
-    """A UNet without attention (fast on CPU), one resnet layer per block."""
+def make_unet(
+    channels: int,
+    sample_size: int,
+    block_out_channels: tuple[int, ...],
+    in_channels: int | None = None,
+) -> UNet2DModel:
+    """A UNet without attention (fast on CPU), one resnet layer per block; ``in_channels``
+    (default: ``channels``) is larger for a conditioned model (inpainting)."""
     return UNet2DModel(
         sample_size=sample_size,
-        in_channels=channels,
+        in_channels=channels if in_channels is None else in_channels,
         out_channels=channels,
         layers_per_block=1,
         block_out_channels=block_out_channels,
@@ -131,6 +137,16 @@ def load_weights(
             f"inputs but generator.json describes {channels}x{sample_size}²."
         )
     return unet, scheduler
+
+
+def noise_prediction_loss(
+    unet: UNet2DModel, scheduler: DDIMScheduler, x0: torch.Tensor
+) -> torch.Tensor:
+    """DDPM's simple loss (Ho et al. 2020, eq. 14): predict the noise added at a random step."""
+    noise = torch.randn_like(x0)
+    t = torch.randint(0, scheduler.config.num_train_timesteps, (x0.shape[0],))
+    x_t = scheduler.add_noise(x0, noise, t)
+    return torch.nn.functional.mse_loss(unet(x_t, t).sample, noise)
 
 
 @torch.no_grad()

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from diffusers import DDIMScheduler, UNet2DModel
 
@@ -27,6 +28,7 @@ from .folder import (
     load_weights,
     make_scheduler,
     make_unet,
+    noise_prediction_loss,
     read_spec,
     save_folder,
 )
@@ -158,6 +160,10 @@ class MazeGenerator:
         )
 
     # -- persistence (diffusers' own format) -----------------------------------------------------
+    def training_loss(self, states: list[Any], rng: np.random.Generator) -> torch.Tensor:
+        """Whole-state noise prediction (``rng`` unused: torch draws the noise and steps)."""
+        return noise_prediction_loss(self.unet, self.scheduler, self.to_model_space(states))
+
     def save_pretrained(self, folder: str | Path) -> None:
         save_folder(folder, self.unet, self.scheduler, self.spec.to_dict())
 

@@ -19,6 +19,7 @@ from typing import Any
 from rl_workbench.errors import AgentLoadError
 
 from .atari_generator import AtariGenerator
+from .atari_inpainter import AtariInpainter
 from .fit import FitConfig, fit_generator, load_generator_folder
 from .fit_autoencoder import AutoencoderFitConfig, fit_autoencoder
 from .folder import GENERATOR_FILE
@@ -84,14 +85,14 @@ def resolve_generator(ref: str | Path) -> Path:
     return Path(text)
 
 
-def load_generator(ref: str | Path) -> MazeGenerator | AtariGenerator:
+def load_generator(ref: str | Path) -> MazeGenerator | AtariGenerator | AtariInpainter:
     """Load a generator folder (maze or Atari) by path or ``zoo:NAME``."""
     return load_generator_folder(resolve_generator(ref))
 
 
 def build_zoo_generator(
     name: str = "maze-generator", out: Path | None = None, *, progress: bool = True
-) -> MazeGenerator | AtariGenerator:
+) -> MazeGenerator | AtariGenerator | AtariInpainter:
     """Collect states with the recipe's zoo agent, fit the generator (and autoencoder), card it."""
     from rl_workbench.agents import load_agent
     from rl_workbench.data import CollectConfig, collect

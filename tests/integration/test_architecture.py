@@ -47,6 +47,9 @@ FAMILY_MODULES = {
     "generative/zoo.py",  # the shipped generators' recipes and cards
     "counterfactual/stack_diffusion.py",
     "counterfactual/stack_realism.py",  # the frame-stack realism judge, persistence, transfer
+    "counterfactual/objects.py",  # Atari object edits through the emulator's RAM
+    "counterfactual/stack_inpainting.py",  # Atari box edits by the inpainting generator
+    "generative/atari_inpainter.py",
 }
 
 

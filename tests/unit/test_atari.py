@@ -152,7 +152,7 @@ def test_explain_on_atari_refuses_search(breakout_agent: Path, tmp_path: Path) -
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--method search is not available" in proc.stderr
-    assert "diffusion, latent, nearest, pixel" in proc.stderr
+    assert "diffusion, latent, objects, nearest, pixel" in proc.stderr
 
 
 def test_diffusion_without_a_generator_names_the_two_commands(
@@ -172,6 +172,7 @@ def test_diffusion_without_a_generator_names_the_two_commands(
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "No generator exists for ALE/Breakout-v5" in proc.stderr
     assert "rlwb collect --agent" in proc.stderr and "rlwb fit-generator --data" in proc.stderr
+    assert "or objects, which edits the game's own objects" in proc.stderr  # layout known
     maze_gen = _rlwb(
         "explain",
         "--agent",
@@ -250,6 +251,23 @@ def test_the_two_commands_make_a_generator_that_explain_uses(
     report = json.loads((out / "report.json").read_text())
     assert report["summary"]["generator_calls"] > 0 and "proximity" in report["summary"]
     assert (out / "items" / "item-0000.npz").is_file()
+    # The inpainting kind: fitted by the same command with --inpainting, used by the same method.
+    inpainter = tmp_path / "inpainter"
+    proc = _rlwb(
+        "fit-generator", "--data", str(data), "--out", str(inpainter), "--inpainting",
+        "--steps", "2", "--batch-size", "2", "--widths", "8,8",
+    )  # fmt: skip
+    assert proc.returncode == 0 and "Generator written to" in proc.stdout, proc.stderr
+    assert json.loads((inpainter / "generator.json").read_text())["format"] == (
+        "rlwb-atari-inpainter"
+    )
+    proc = _rlwb(
+        "explain", "--agent", str(breakout_agent), "--env", GAME, "--method", "diffusion",
+        "--generator", str(inpainter), "--n", "2", "--out", str(tmp_path / "cf-inpaint"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "cf-inpaint" / "report.json").read_text())
+    assert report["summary"]["generator_calls"] > 0
 
 
 def test_evaluation_scores_whole_games_unclipped(breakout_agent: Path) -> None:
