@@ -22,21 +22,22 @@ vs a disjoint one; ``nearest``'s outputs vs the reference); both must cover 0.5,
 measures selection. The old figure (a classifier telling each counterfactual from its own
 original) is gone: it flagged ``nearest``'s real stacks at 0.79, so it measured selection.
 ``persistence``: the share of valid counterfactuals whose flip survives a light noise-and-denoise
-by the shipped generator (``--persistence-strength``, DDIM, unguided, decoded legal).
+by the game's whole-stack generator (``--stack-model``; ``--persistence-strength``, DDIM, unguided,
+decoded legal).
 ``transfer``: per ``--transfer-agents`` agent, the share of valid counterfactuals that change its
 action too (n/a without them).
 
 Legality (issue 12, ``AtariDomain.legality_violations``): the share of counterfactuals that break
 a rule (padding frames black, the game's grey levels, static pixels static) and the number of
 violating values in all; ``distinct`` counts the different states returned. Two ablations of
-``diffusion`` (issue 12, section 2): ``diffusion-untrained``, the same method with a UNet of the
-shipped generator's configuration and a fresh random init (torch seed 0), and
-``masked-gradient``, the same masked steps with no generator at all.
+``diffusion`` (issue 12, section 2), see below.
 
-``inpainting`` (issue 12, section 3): ``diffusion``'s algorithm for an inpainting generator
-(``--inpainter``; ``counterfactual/stack_inpainting.py``: salient boxes redrawn by the model),
-with its two ablations, ``inpainting-untrained`` (same UNet shape, fresh init) and
-``box-gradient`` (the same boxes and guided steps with no model).
+Rows (issue 12, sections 2-3): ``diffusion`` edits with the game's shipped generator, an
+inpainter for Space Invaders (``counterfactual/stack_inpainting.py``: salient boxes redrawn by the
+model); its two ablations are ``diffusion-untrained`` (the same UNet shape, fresh init) and
+``box-gradient`` (the same boxes and guided steps with no model). ``masked-diffusion`` is the
+method issue 12 found wanting (saliency-masked pixel edits denoised by the whole-stack UNet,
+``--stack-model``), ``masked-gradient`` its no-model ablation.
 
 ``objects`` (issue 12, section 4): the fewest edits of game objects through the emulator's RAM,
 drawn by the game itself (``counterfactual/objects.py``); its last column is the median number of
@@ -74,22 +75,20 @@ from rl_workbench.counterfactual.stack_realism import (
 )
 from rl_workbench.counterfactual.targets import Target
 from rl_workbench.domains.atari import AtariDomain, proximity, sparsity
-from rl_workbench.generative import load_generator_folder
 
 METHODS = (
     "diffusion",
     "diffusion-untrained",
+    "box-gradient",
+    "masked-diffusion",
     "masked-gradient",
     "latent",
-    "inpainting",
-    "inpainting-untrained",
-    "box-gradient",
     "objects",
     "nearest",
     "pixel",
 )
-NEEDS_GENERATOR = ("diffusion", "diffusion-untrained", "latent")
-NEEDS_INPAINTER = ("inpainting", "inpainting-untrained")
+NEEDS_GENERATOR = ("diffusion", "diffusion-untrained")
+NEEDS_STACK_MODEL = ("masked-diffusion", "latent")
 
 
 def main() -> None:
@@ -102,9 +101,10 @@ def main() -> None:
         "--generator", default=None, help="[default: the game's shipped generator, if any]"
     )
     parser.add_argument(
-        "--inpainter",
+        "--stack-model",
         default=None,
-        help="inpainting generator (rlwb fit-generator --inpainting) for the inpainting rows",
+        help="whole-stack generator (+ vae/) for masked-diffusion, latent and the persistence "
+        "check [default: the game's shipped one, if any]",
     )
     parser.add_argument("--pool", type=int, default=2000, help="real states for nearest")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
@@ -127,16 +127,13 @@ def main() -> None:
     loaded = load_agent(args.agent)
     domain = AtariDomain(loaded.env_id)  # the game's grey levels: legal decoding
     args.generator = args.generator or domain.default_generator
-    if args.generator is None:  # a game without a generator: the rows that need none
-        dropped = [m for m in args.methods if m in NEEDS_GENERATOR]
-        args.methods = [m for m in args.methods if m not in NEEDS_GENERATOR]
-        if dropped:
-            print(f"No generator for {loaded.env_id}: skipping {', '.join(dropped)}.")
-    if args.inpainter is None:
-        dropped = [m for m in args.methods if m in NEEDS_INPAINTER]
-        args.methods = [m for m in args.methods if m not in NEEDS_INPAINTER]
-        if dropped:
-            print(f"No --inpainter given: skipping {', '.join(dropped)}.")
+    args.stack_model = args.stack_model or domain.default_autoencoder
+    for missing, rows in ((args.generator, NEEDS_GENERATOR), (args.stack_model, NEEDS_STACK_MODEL)):
+        if missing is None:  # a game without that model: the rows that need none
+            dropped = [m for m in args.methods if m in rows]
+            args.methods = [m for m in args.methods if m not in rows]
+            if dropped:
+                print(f"No model for {loaded.env_id}: skipping {', '.join(dropped)}.")
     states = sample_states(loaded, args.pairs, args.seed)
     targets = _targets(loaded, states, args.target, args.seed)
     pool = (
@@ -154,8 +151,8 @@ def main() -> None:
     )
     purifier = (
         None
-        if args.generator is None
-        else load_method_model("diffusion", loaded, args.generator, args.agent)
+        if args.stack_model is None
+        else load_method_model("diffusion", loaded, args.stack_model, args.agent)
     )
     others = [load_agent(path, loaded.env_id) for path in args.transfer_agents]
     nearest_outputs = None
@@ -301,26 +298,27 @@ def main() -> None:
 
 
 def _method(name: str, loaded, args, pool):
-    """The method a row names; the ablations of diffusion and inpainting are built here."""
+    """The method a row names; the ablations are built here."""
     if name == "masked-gradient":
         return MaskedGradientMethod()
     if name == "box-gradient":
         return StackInpaintingMethod(generator=None)
-    if name in NEEDS_INPAINTER:
-        inpainter = load_generator_folder(args.inpainter)
-        if name == "inpainting-untrained":
-            torch.manual_seed(0)  # a fresh init of the same UNet configuration
-            unet = type(inpainter.unet).from_config(inpainter.unet.config)
-            inpainter = type(inpainter)(unet, inpainter.scheduler, inpainter.spec)
-        return StackInpaintingMethod(generator=inpainter)
+    if name == "masked-diffusion":  # the speckle method of issue 12, with the whole-stack UNet
+        return make_method(
+            "diffusion",
+            generator=load_method_model("diffusion", loaded, args.stack_model, args.agent),
+        )
+    if name == "latent":
+        return make_method(
+            "latent", generator=load_method_model("latent", loaded, args.stack_model, args.agent)
+        )
     if name == "diffusion-untrained":
-        from rl_workbench.generative import AtariGenerator
-
         trained = load_method_model("diffusion", loaded, args.generator, args.agent)
         torch.manual_seed(0)  # a fresh init of the same UNet configuration
         unet = type(trained.unet).from_config(trained.unet.config)
-        untrained = AtariGenerator(unet, trained.scheduler, trained.spec)
-        return make_method("diffusion", generator=untrained)
+        return make_method(
+            "diffusion", generator=type(trained)(unet, trained.scheduler, trained.spec)
+        )
     model = load_method_model(name, loaded, args.generator, args.agent)
     return make_method(name, generator=model, pool=pool)
 

@@ -372,8 +372,9 @@ def zoo_build(
     """Retrain a zoo agent or generator from its recipe, same seed and settings.
 
     Agents: maze-corner, maze-uniform, spaceinvaders-ppo, breakout-ppo. Generators: maze-generator,
-    spaceinvaders-generator (the latter also fits the latent method's autoencoder; on 2 CPU
-    cores it takes over an hour).
+    spaceinvaders-generator (whole stacks; also fits the latent method's autoencoder; on 2 CPU
+    cores it takes over an hour), spaceinvaders-inpainter (what diffusion edits Space Invaders
+    with; about 40 min on one core).
     """
     from rl_workbench.generative.zoo import ZOO_GENERATORS
 
@@ -644,9 +645,10 @@ def fit_autoencoder_command(
     "--generator",
     "generator_ref",
     default=None,
-    help="Generator folder for diffusion and latent [default: zoo:maze-generator for mazes, "
-    "zoo:spaceinvaders-generator for Space Invaders; other games need one made with collect + "
-    "fit-generator (+ fit-autoencoder for latent)].",
+    help="Generator folder for diffusion and latent [default: zoo:maze-generator for mazes; "
+    "for Space Invaders zoo:spaceinvaders-inpainter (diffusion) and zoo:spaceinvaders-generator "
+    "(latent); other games need one made with collect + fit-generator --inpainting (+ "
+    "fit-autoencoder for latent)].",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")

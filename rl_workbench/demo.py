@@ -7,6 +7,7 @@ counterfactuals of both maze agents and of the Space Invaders agent, from the sh
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,9 @@ class DemoConfig:
         atari_env: its game (None: the one on its card).
         atari_counterfactuals: its states explained with the diffusion method (0: none).
         atari_generator: the generator for those.
+        object_agents: Atari agents explained with ``--method objects`` (edits of game objects
+            through the emulator's RAM, drawn by the game itself).
+        object_counterfactuals: states per object agent (0: none).
         audit_suite: the goal-misgeneralization suite each maze agent is audited with ("" none).
         audit_mazes: test mazes per audit.
     """
@@ -50,7 +54,9 @@ class DemoConfig:
     atari_agent: str = "zoo:spaceinvaders-ppo"
     atari_env: str | None = None
     atari_counterfactuals: int = 2
-    atari_generator: str = "zoo:spaceinvaders-generator"
+    atari_generator: str = "zoo:spaceinvaders-inpainter"
+    object_agents: tuple[str, ...] = ("zoo:spaceinvaders-ppo", "zoo:breakout-ppo")
+    object_counterfactuals: int = 2
     audit_suite: str = "corner"
     audit_mazes: int = 300
 
@@ -133,6 +139,8 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
         _counterfactuals(report, agents, config, progress)
     if config.atari_counterfactuals:
         _atari_counterfactuals(report, config, progress)
+    if config.object_counterfactuals:
+        _object_counterfactuals(report, config, progress)
     report.data["episodes"] = episodes
     return report.write(asdict(config), library_versions())
 
@@ -227,8 +235,9 @@ def _atari_counterfactuals(report: ReportWriter, config: DemoConfig, progress: b
     report.text(
         f"## Atari: {loaded.name} on {loaded.env_id}",
         "",
-        "The agent's real 4-frame stack (oldest to newest), edited only where the agent looks, "
-        f"judged after quantising to uint8. Validity {validity}, median proximity "
+        "The agent's real 4-frame stack (oldest to newest), with a box where the agent looks "
+        "redrawn by the inpainting generator, judged on the legal uint8 stack. "
+        f"Validity {validity}, median proximity "
         f"{summary['proximity']:.4f}, median sparsity {summary['sparsity']:.4f}. Each item's exact "
         f"inputs are in `{folder}/items/item-NNNN.npz`; the GIFs play the stack in time.",
         "",
@@ -238,3 +247,37 @@ def _atari_counterfactuals(report: ReportWriter, config: DemoConfig, progress: b
             if (report.folder / folder / "items" / f"item-{k:04d}.{ext}").is_file():
                 report.text(f"![item {k}]({folder}/items/item-{k:04d}.{ext})", "")
     report.data["atari_counterfactuals"] = summary
+
+
+def _object_counterfactuals(report: ReportWriter, config: DemoConfig, progress: bool) -> None:
+    """Counterfactuals the game itself draws: object edits through the emulator's RAM."""
+    from rl_workbench.counterfactual import ExplainConfig, run_explain
+
+    summaries = {}
+    for ref in config.object_agents:
+        loaded = load_agent(ref)
+        folder = f"counterfactuals-objects-{loaded.name}"
+        summary = run_explain(
+            loaded,
+            report.folder / folder,
+            ExplainConfig(method="objects", n=config.object_counterfactuals, seed=config.seed),
+            progress=progress,
+        )
+        items = json.loads((report.folder / folder / "report.json").read_text())["items"]
+        validity = "n/a" if summary["validity"] is None else f"{summary['validity']:.0%}"
+        report.text(
+            f"## Objects: {loaded.name} on {loaded.env_id}",
+            "",
+            "The fewest edits of game objects (through the emulator's RAM) that change the "
+            "agent's action; the game replays the agent's recorded actions and draws every "
+            f"frame. Validity {validity}.",
+            "",
+        )
+        for k, item in enumerate(items):
+            words = "; ".join(item["edits_in_words"]) or "no flip found within 3 edits"
+            report.text(f"Item {k}: {words}.", "")
+            picture = report.folder / folder / "items" / f"item-{k:04d}.png"
+            if picture.is_file():
+                report.text(f"![item {k}]({folder}/items/item-{k:04d}.png)", "")
+        summaries[loaded.name] = summary
+    report.data["object_counterfactuals"] = summaries

@@ -102,7 +102,9 @@ def generator_commands(
     env_args = "".join(
         f" --env-arg {key}={json.dumps(value)}" for key, value in sorted((env_kwargs or {}).items())
     )
-    fit = f"`rlwb fit-generator --data data/{slug} --out gens/{slug}`"
+    # Atari games: the inpainting kind (what diffusion edits frame stacks with; issue 12).
+    kind = " --inpainting" if domain_for(env_id, env_kwargs).family == "atari" else ""
+    fit = f"`rlwb fit-generator --data data/{slug} --out gens/{slug}{kind}`"
     if method == "latent":
         fit = f"`rlwb fit-autoencoder --data data/{slug} --out gens/{slug}`"
     return (
@@ -153,7 +155,10 @@ def load_method_model(
     from rl_workbench.generative import AtariAutoencoder
     from rl_workbench.generative.zoo import load_generator, resolve_generator
 
-    ref = generator_ref or agent_domain(loaded).default_generator
+    domain = agent_domain(loaded)
+    ref = generator_ref or (
+        domain.default_autoencoder if method == "latent" else domain.default_generator
+    )
     if ref is None:
         raise InvalidArgumentError(
             f"No generator exists for {loaded.env_id} yet. Make one with "

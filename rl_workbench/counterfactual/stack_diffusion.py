@@ -1,5 +1,7 @@
-"""``diffusion`` on frame stacks: local, saliency-masked guided denoising (SDEdit + RePaint),
-chosen for every domain of family "atari".
+"""``diffusion`` on frame stacks with a whole-stack generator: saliency-masked guided denoising
+(SDEdit + RePaint). With an inpainting generator (the shipped default for Space Invaders),
+``stack_inpainting.py`` edits instead; this is the method issue 12 found wanting, kept as the
+benchmark's ``masked-diffusion`` row and for whole-stack generators users fit.
 
 A change to every pixel is neither sparse nor what a person can read, so edits are local: the
 agent's saliency at the original (|d score / d pixel|, smoothed, all four frames) picks the few

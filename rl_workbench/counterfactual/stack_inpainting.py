@@ -28,6 +28,7 @@ and guided steps on the stack itself, no noise, no UNet; unguided attempts are s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -35,8 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from rl_workbench.domains.atari import AtariState
-from rl_workbench.generative.atari_inpainter import AtariInpainter, from_unit, to_unit
-from rl_workbench.generative.folder import make_scheduler
+from rl_workbench.generative.atari_inpainter import AtariInpainter, from_unit, paste_box, to_unit
 
 from .base import Budget, Method, Query
 
@@ -62,20 +62,18 @@ class StackInpaintingMethod(Method):
         (10, 0.3),
         (10, 1.0),
         (14, 1.0),
+        (14, 3.0),
     )
-    centres: int = 3
+    centres: int = 4
     samples: int = 3
     patch: int = 32
 
     def _propose(self, query: Query, budget: Budget) -> AtariState | None:
         gen = self.generator
         patch = gen.spec.patch if gen is not None else self.patch
-        scheduler = gen.scheduler if gen is not None else make_scheduler()
-        scheduler.set_timesteps(self.steps)
-        original = torch.from_numpy(query.state.obs.astype(np.float32))  # [H, W, k]
-        size = original.shape[0]
-        full = to_unit(original)  # [k, H, W]
-        saliency = _saliency(query, original, budget)
+        size = query.state.obs.shape[0]
+        full = to_unit(query.state.obs)  # [k, H, W]
+        saliency = _saliency(query, budget)
         for side, step in self.attempts:
             if gen is None and step == 0.0:
                 continue  # no model and no guidance: nothing would change
@@ -86,15 +84,25 @@ class StackInpaintingMethod(Method):
             mask = torch.zeros(len(boxes), 1, patch, patch)
             for i, (_, _, y, x) in enumerate(boxes):
                 mask[i, :, y : y + side, x : x + side] = 1.0
-            windows = self._inpaint(query, budget, gen, scheduler, full, tops, known, mask, step)
-            candidates = []
-            palette = _palette(query.state.obs)
-            for (wy, wx, by, bx), window in zip(boxes, windows, strict=True):
-                # Only the box is redrawn; the rest of the stack stays the original exactly.
-                box = from_unit(window).numpy()[by : by + side, bx : bx + side]
-                stack = query.state.obs.astype(np.float32)
-                stack[wy + by : wy + by + side, wx + bx : wx + bx + side] = _snap(box, palette)
-                candidates.append(query.domain.decode_like(stack, query.state))
+            guide = partial(
+                _guided, query=query, budget=budget, full=full, tops=tops, mask=mask, step=step
+            )
+
+            if gen is None:  # the same boxes and guided steps on the stack itself
+                windows = known
+                for _ in range(self.steps):
+                    windows = guide(windows)
+            else:
+                noise = torch.randn(known.shape, generator=query.rng)
+                windows = gen.inpaint(known, mask, noise, self.steps, guide)
+                budget.generator_calls += self.steps
+            candidates = [
+                query.domain.decode_like(
+                    torch.from_numpy(paste_box(query.state, window, wy, wx, (by, bx, side))),
+                    query.state,
+                )
+                for (wy, wx, by, bx), window in zip(boxes, windows, strict=True)
+            ]
             candidates = list(dict.fromkeys(c for c in candidates if c != query.state))
             if not candidates:
                 continue
@@ -104,46 +112,22 @@ class StackInpaintingMethod(Method):
                 return min(valid, key=lambda c: _l1(c, query.state))
         return None
 
-    def _inpaint(
-        self,
-        query: Query,
-        budget: Budget,
-        gen: AtariInpainter | None,
-        scheduler,  # type: ignore[no-untyped-def]
-        full: torch.Tensor,
-        tops: list[tuple[int, int]],
-        known: torch.Tensor,
-        mask: torch.Tensor,
-        step: float,
-    ) -> torch.Tensor:
-        """The windows [B, k, p, p] with their boxes redrawn (see the module docstring)."""
-        noise = torch.randn(known.shape, generator=query.rng)
-        x = known.clone() if gen is None else mask * noise + (1 - mask) * known
-        timesteps = list(scheduler.timesteps)
-        for i, t in enumerate(timesteps):
-            if gen is None:
-                x0_hat = x
-            else:
-                noised_known = scheduler.add_noise(known, noise, t.reshape(1))
-                x_in = mask * x + (1 - mask) * noised_known
-                with torch.no_grad():
-                    eps = gen.predict_noise(x_in, known, mask, t.repeat(len(x)))
-                budget.generator_calls += 1
-                alpha = scheduler.alphas_cumprod[t]
-                x0_hat = ((x_in - (1 - alpha).sqrt() * eps) / alpha.sqrt()).clamp(-1, 1)
-            x0_hat = (mask * x0_hat + (1 - mask) * known).detach()
-            if step > 0:
-                x0_hat = x0_hat + step * mask * _gradient(query, budget, full, tops, x0_hat)
-                x0_hat = x0_hat.clamp(-1, 1)
-            if gen is None:
-                x = x0_hat
-                continue
-            eps = (x_in - alpha.sqrt() * x0_hat) / (1 - alpha).sqrt()
-            if i + 1 < len(timesteps):
-                x = scheduler.step(eps, t, x_in).prev_sample
-            else:
-                x = x0_hat
-        return mask * x + (1 - mask) * known
+
+def _guided(
+    x0_hat: torch.Tensor,
+    *,
+    query: Query,
+    budget: Budget,
+    full: torch.Tensor,
+    tops: list[tuple[int, int]],
+    mask: torch.Tensor,
+    step: float,
+) -> torch.Tensor:
+    """The clean estimate moved inside the boxes along the target's gradient (0: unchanged)."""
+    if step == 0.0:
+        return x0_hat
+    moved = x0_hat + step * mask * _gradient(query, budget, full, tops, x0_hat)
+    return moved.clamp(-1, 1)
 
 
 def _gradient(
@@ -172,9 +156,9 @@ def _gradient(
     return grad / scale[:, None, None, None]
 
 
-def _saliency(query: Query, original: torch.Tensor, budget: Budget) -> torch.Tensor:
+def _saliency(query: Query, budget: Budget) -> torch.Tensor:
     """|d target score / d pixel| at the original, summed over frames, smoothed: [H, W]."""
-    x = original.clone().requires_grad_(True)
+    x = torch.from_numpy(query.state.obs.astype(np.float32)).requires_grad_(True)
     logits = query.agent.action_logits(x[None])
     values = query.agent.value(x[None]) if query.target.needs_value else None
     budget.agent_calls += 1
@@ -208,25 +192,6 @@ def _boxes(
         wx = int(np.clip(bx + side // 2 - patch // 2, 0, size - patch))
         out.append((wy, wx, by - wy, bx - wx))
     return out
-
-
-PALETTE_MIN_PIXELS = 16
-"""A grey level is in a stack's palette when at least this many of its values take it."""
-
-
-def _palette(obs: np.ndarray) -> np.ndarray:
-    """The grey levels a stack draws with (black, and every level covering at least
-    :data:`PALETTE_MIN_PIXELS` values; the rare in-between levels of sprite edges are left out)."""
-    levels, counts = np.unique(obs, return_counts=True)
-    return np.union1d(levels[counts >= PALETTE_MIN_PIXELS], [0]).astype(np.float32)
-
-
-def _snap(values: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """Each value to the nearest level of the stack's palette: a redrawn box uses the colours
-    the screen already shows, and a near-black value of the model's is the black background,
-    not a new dark grey."""
-    idx = np.abs(values[..., None] - palette).argmin(axis=-1)
-    return palette[idx]
 
 
 def _l1(a: AtariState, b: AtariState) -> int:

@@ -27,8 +27,14 @@ from .atari_emulator import Moment, MomentRecorder, episodic_life
 FRAME_STACK = 4
 """Frames per observation, as in stable-baselines3's and the field's standard Atari setup."""
 
-SHIPPED_GENERATORS = {"ALE/SpaceInvaders-v5": "zoo:spaceinvaders-generator"}
-"""Shipped generators (and autoencoders) of Atari games, by env id."""
+SHIPPED_GENERATORS = {"ALE/SpaceInvaders-v5": "zoo:spaceinvaders-inpainter"}
+"""The shipped generator ``diffusion`` edits each Atari game with, by env id: an inpainter
+(issue 12: its box edits are the first the matched judge cannot tell from real stacks)."""
+
+SHIPPED_STACK_MODELS = {"ALE/SpaceInvaders-v5": "zoo:spaceinvaders-generator"}
+"""Shipped whole-stack models, by env id: a UNet of whole stacks (the benchmark's purification
+check and the speckle method it is compared with) and, in ``vae/``, the latent method's
+autoencoder."""
 
 GREY_LEVELS: dict[str, tuple[int, ...]] = {
     "ALE/SpaceInvaders-v5": tuple(range(134)),
@@ -256,6 +262,10 @@ class AtariDomain:
     @property
     def default_generator(self) -> str | None:
         return None if self.env_id is None else SHIPPED_GENERATORS.get(self.env_id)
+
+    @property
+    def default_autoencoder(self) -> str | None:
+        return None if self.env_id is None else SHIPPED_STACK_MODELS.get(self.env_id)
 
     def encode(self, state: AtariState) -> torch.Tensor:
         return torch.from_numpy(state.obs.astype(np.float32))

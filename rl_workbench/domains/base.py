@@ -48,6 +48,11 @@ class Domain(Protocol[S]):
         """The shipped generator reference for this domain's states, or None."""
         ...
 
+    @property
+    def default_autoencoder(self) -> str | None:
+        """The shipped generator folder whose ``vae/`` the latent method searches, or None."""
+        ...
+
     def encode(self, state: S) -> torch.Tensor:
         """The agent's input for ``state``: float, shaped like one env observation."""
         ...

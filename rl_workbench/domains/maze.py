@@ -124,6 +124,11 @@ class MazeDomain:
         """Every maze agent defaults to the shipped level generator (its world size is checked)."""
         return "zoo:maze-generator"
 
+    @property
+    def default_autoencoder(self) -> str | None:
+        """Mazes have no latent method."""
+        return None
+
     # -- tensors ---------------------------------------------------------------------------------
     def encode(self, state: MazeState) -> torch.Tensor:
         """Exactly what the agent sees, as float32: [6, W, W] 0/1 channels, or [64, 64, 3] RGB

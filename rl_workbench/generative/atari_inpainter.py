@@ -18,6 +18,7 @@ loss is DDPM's noise prediction, inside the box only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -77,7 +78,11 @@ def make_inpainting_unet(
 
 def to_unit(obs: np.ndarray | torch.Tensor) -> torch.Tensor:
     """uint8 stacks [..., H, W, k] (0-255) -> channels-first floats [..., k, H, W] in [-1, 1]."""
-    x = torch.as_tensor(np.asarray(obs) if not isinstance(obs, torch.Tensor) else obs).float()
+    x = (
+        obs.float()
+        if isinstance(obs, torch.Tensor)
+        else torch.from_numpy(np.array(obs, np.float32))
+    )
     return x.movedim(-1, -3) / 127.5 - 1.0
 
 
@@ -122,6 +127,37 @@ class AtariInpainter:
         (blanked inside the mask) and the mask [B, 1, p, p]."""
         blanked = known * (1 - mask) - mask  # the region reads as black (-1)
         return self.unet(torch.cat([x_t, blanked, mask], dim=1), t).sample
+
+    def inpaint(
+        self,
+        known: torch.Tensor,
+        mask: torch.Tensor,
+        noise: torch.Tensor,
+        steps: int = 10,
+        guide: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Redraw the masked boxes of windows ``known`` [B, k, p, p] (in [-1, 1]): DDIM from
+        ``noise`` inside the boxes over ``steps`` steps, the known part re-noised to each step's
+        level outside them (RePaint). ``guide`` maps each step's clean estimate to the one the
+        step is taken from (guidance); the result keeps ``known`` exactly outside the boxes."""
+        scheduler = self.scheduler
+        scheduler.set_timesteps(steps)
+        timesteps = list(scheduler.timesteps)
+        x = mask * noise + (1 - mask) * known
+        x0_hat = known
+        for i, t in enumerate(timesteps):
+            x_in = mask * x + (1 - mask) * scheduler.add_noise(known, noise, t.reshape(1))
+            with torch.no_grad():
+                eps = self.predict_noise(x_in, known, mask, t.repeat(len(x_in)))
+            alpha = scheduler.alphas_cumprod[t]
+            x0_hat = ((x_in - (1 - alpha).sqrt() * eps) / alpha.sqrt()).clamp(-1, 1)
+            x0_hat = (mask * x0_hat + (1 - mask) * known).detach()
+            if guide is not None:
+                x0_hat = guide(x0_hat)
+            if i + 1 < len(timesteps):
+                eps = (x_in - alpha.sqrt() * x0_hat) / (1 - alpha).sqrt()
+                x = scheduler.step(eps, t, x_in).prev_sample
+        return mask * x0_hat + (1 - mask) * known
 
     # -- training --------------------------------------------------------------------------------
     def training_loss(self, states: list[AtariState], rng: np.random.Generator) -> torch.Tensor:
@@ -190,3 +226,59 @@ def training_windows(
         windows.append(window)
         masks.append(mask)
     return np.stack(windows), np.stack(masks)
+
+
+PALETTE_MIN_PIXELS = 16
+"""A grey level is in a stack's palette when at least this many of its values take it."""
+
+
+def stack_palette(obs: np.ndarray) -> np.ndarray:
+    """The grey levels a stack draws with: black, and every level covering at least
+    :data:`PALETTE_MIN_PIXELS` values (the rare in-between levels of sprite edges left out)."""
+    levels, counts = np.unique(obs, return_counts=True)
+    return np.union1d(levels[counts >= PALETTE_MIN_PIXELS], [0]).astype(np.float32)
+
+
+def snap_to_palette(values: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Each value (0-255) to the nearest palette level: a redrawn box uses the colours the screen
+    already shows, and a near-black value of the model's is the black background, not a new
+    dark grey."""
+    return palette[np.abs(values[..., None] - palette).argmin(axis=-1)]
+
+
+def paste_box(
+    state: AtariState, window: torch.Tensor, top: int, left: int, box: tuple[int, int, int]
+) -> np.ndarray:
+    """``state``'s stack (float 0-255) with the box (row, column within the window, side) of a
+    redrawn window [k, p, p] at (top, left) pasted in, snapped to the stack's palette."""
+    by, bx, side = box
+    values = from_unit(window).numpy()[by : by + side, bx : bx + side]
+    stack = state.obs.astype(np.float32)
+    stack[top + by : top + by + side, left + bx : left + bx + side] = snap_to_palette(
+        values, stack_palette(state.obs)
+    )
+    return stack
+
+
+def redraw_box(
+    inpainter: AtariInpainter, state: AtariState, rng: np.random.Generator, steps: int = 10
+) -> AtariState:
+    """``state`` with one box (6-14 pixels a side, centred on a lit pixel when there is one)
+    redrawn unguided, snapped and projected legal, for the model card's realism check."""
+    from rl_workbench.domains.atari import AtariDomain
+
+    size, patch = state.obs.shape[0], inpainter.spec.patch
+    side = int(rng.integers(6, 15))
+    lit = np.argwhere(state.obs.any(axis=-1))
+    cy, cx = lit[rng.integers(len(lit))] if len(lit) else rng.integers(0, size, 2)
+    by0 = int(np.clip(cy - side // 2, 0, size - side))
+    bx0 = int(np.clip(cx - side // 2, 0, size - side))
+    top = int(np.clip(by0 + side // 2 - patch // 2, 0, size - patch))
+    left = int(np.clip(bx0 + side // 2 - patch // 2, 0, size - patch))
+    known = to_unit(state.obs)[None, :, top : top + patch, left : left + patch]
+    mask = torch.zeros(1, 1, patch, patch)
+    mask[..., by0 - top : by0 - top + side, bx0 - left : bx0 - left + side] = 1.0
+    noise = torch.from_numpy(rng.standard_normal(known.shape).astype(np.float32))
+    window = inpainter.inpaint(known, mask, noise, steps)[0]
+    stack = paste_box(state, window, top, left, (by0 - top, bx0 - left, side))
+    return AtariDomain(inpainter.spec.env_id).decode_like(stack, state)

@@ -175,6 +175,7 @@ def test_demo_writes_pictures_and_report(
         counterfactuals=2,
         generator=str(tiny_generator_dir),
         atari_counterfactuals=0,  # shown by test_demo_explains_atari_stacks
+        object_counterfactuals=0,
         audit_mazes=20,
     )
     folder = run_demo(tmp_path / "demo", config, progress=False)
@@ -215,6 +216,8 @@ def test_demo_explains_atari_stacks(
         atari_env="ALE/SpaceInvaders-v5",
         atari_counterfactuals=1,
         atari_generator=str(tmp_path / "si-gen"),
+        object_agents=("zoo:breakout-ppo",),
+        object_counterfactuals=1,
     )
     folder = run_demo(tmp_path / "demo", config, progress=False)
     report = json.loads((folder / "report.json").read_text())
@@ -224,6 +227,9 @@ def test_demo_explains_atari_stacks(
     assert "counterfactuals-atari/items/item-0000.png" in text
     assert "counterfactuals-atari/items/item-0000.gif" in text
     assert (folder / "counterfactuals-atari" / "items" / "item-0000.npz").is_file()
+    # The second game, explained by object edits the game itself draws, each said in words.
+    assert "## Objects: breakout-ppo on ALE/Breakout-v5" in text and "Item 0: " in text
+    assert report["object_counterfactuals"]["breakout-ppo"]["n"] == 1
 
 
 def test_zoo_list_shows_every_recipe() -> None:

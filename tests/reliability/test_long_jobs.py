@@ -286,6 +286,7 @@ def test_demo_rerun_with_fewer_mazes_leaves_no_stale_pictures(
             cell_px=8,
             counterfactuals=0,
             atari_counterfactuals=0,
+            object_counterfactuals=0,
             audit_suite="",
         )
         return run_demo(tmp_path / "demo", config, progress=False)
