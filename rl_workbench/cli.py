@@ -373,8 +373,8 @@ def zoo_build(
 
     Agents: maze-corner, maze-uniform, spaceinvaders-ppo, breakout-ppo. Generators: maze-generator,
     spaceinvaders-generator (whole stacks; also fits the latent method's autoencoder; on 2 CPU
-    cores it takes over an hour), spaceinvaders-inpainter (what diffusion edits Space Invaders
-    with; about 40 min on one core).
+    cores it takes over an hour), spaceinvaders-inpainter and breakout-inpainter (what
+    diffusion edits those games with; about 40 min each on one core).
     """
     from rl_workbench.generative.zoo import ZOO_GENERATORS
 
@@ -647,8 +647,8 @@ def fit_autoencoder_command(
     default=None,
     help="Generator folder for diffusion and latent [default: zoo:maze-generator for mazes; "
     "for Space Invaders zoo:spaceinvaders-inpainter (diffusion) and zoo:spaceinvaders-generator "
-    "(latent); other games need one made with collect + fit-generator --inpainting (+ "
-    "fit-autoencoder for latent)].",
+    "(latent); for Breakout zoo:breakout-inpainter (diffusion); other games need one made with "
+    "collect + fit-generator --inpainting (+ fit-autoencoder for latent)].",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")

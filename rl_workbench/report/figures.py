@@ -80,14 +80,31 @@ def draw_vector_field(
 
 
 def titled_row(panels: Sequence[tuple[str, Image.Image]], gap: int = 8) -> Image.Image:
-    """Panels side by side, each with a title above it, on a white background."""
+    """Panels side by side, each with a title above it, on a white background; a title longer
+    than its panel is wrapped onto more lines (object edits said in words can run long)."""
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    wrapped = [_wrap(draw, title, panel.width) for title, panel in panels]
+    lines = max(len(w) for w in wrapped)
+    title_height = TITLE_HEIGHT + (lines - 1) * (TITLE_HEIGHT - 6)
     width = sum(p.width for _, p in panels) + gap * (len(panels) + 1)
-    height = max(p.height for _, p in panels) + TITLE_HEIGHT + 2 * gap
+    height = max(p.height for _, p in panels) + title_height + 2 * gap
     sheet = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(sheet)
     x = gap
-    for title, panel in panels:
-        draw.text((x, gap // 2 + 2), title, fill="black")
-        sheet.paste(panel, (x, TITLE_HEIGHT + gap))
+    for title_lines, (_, panel) in zip(wrapped, panels, strict=True):
+        draw.multiline_text((x, gap // 2 + 2), "\n".join(title_lines), fill="black")
+        sheet.paste(panel, (x, title_height + gap))
         x += panel.width + gap
     return sheet
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, width: int) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` pixels (a longer word keeps
+    its own line)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and draw.textlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]

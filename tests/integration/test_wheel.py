@@ -112,7 +112,12 @@ _QUIZ_CHECK = textwrap.dedent(
     print("package", Path(rl_workbench.__file__).parent)
     print("suite", resolve_suite("sign").path)
     print("deck", resolve_deck("spaceinvaders").path)
-    for name in ("maze-generator", "spaceinvaders-generator", "spaceinvaders-inpainter"):
+    for name in (
+        "maze-generator",
+        "spaceinvaders-generator",
+        "spaceinvaders-inpainter",
+        "breakout-inpainter",
+    ):
         load_generator(f"zoo:{name}")
     AtariAutoencoder.from_pretrained(resolve_generator("zoo:spaceinvaders-generator"))
     app = create_app("maze", "wheel-test", Path("quiz.sqlite"))  # every check before the app

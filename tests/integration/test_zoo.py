@@ -73,7 +73,7 @@ def test_space_invaders_generators_are_shipped_and_explain_the_zoo_agent(tmp_pat
     from rl_workbench.generative import AtariAutoencoder, AtariInpainter
     from rl_workbench.generative.zoo import GENERATOR_ZOO_DIR
 
-    for name in ("spaceinvaders-generator", "spaceinvaders-inpainter"):
+    for name in ("spaceinvaders-generator", "spaceinvaders-inpainter", "breakout-inpainter"):
         folder = GENERATOR_ZOO_DIR / name
         card = (folder / "README.md").read_text()
         assert f"rlwb zoo build {name}" in card and "realism" in card
@@ -84,6 +84,9 @@ def test_space_invaders_generators_are_shipped_and_explain_the_zoo_agent(tmp_pat
     autoencoder = load_method_model("latent", loaded, None, "zoo:spaceinvaders-ppo")
     assert isinstance(generator, AtariInpainter) and isinstance(autoencoder, AtariAutoencoder)
     assert generator.spec.env_id == autoencoder.spec.env_id == loaded.env_id
+    breakout = load_agent("zoo:breakout-ppo")
+    inpainter = load_method_model("diffusion", breakout, None, "zoo:breakout-ppo")
+    assert isinstance(inpainter, AtariInpainter) and inpainter.spec.env_id == breakout.env_id
     summary = run_explain(
         loaded, tmp_path / "cf", ExplainConfig(n=2, seed=1), generator=generator, progress=False
     )

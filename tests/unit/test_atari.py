@@ -155,9 +155,10 @@ def test_explain_on_atari_refuses_search(breakout_agent: Path, tmp_path: Path) -
     assert "diffusion, latent, objects, nearest, pixel" in proc.stderr
 
 
-def test_diffusion_without_a_generator_names_the_two_commands(
+def test_a_method_without_its_model_names_the_two_commands(
     breakout_agent: Path, tmp_path: Path
 ) -> None:
+    """Breakout ships an inpainter for diffusion but no autoencoder for latent."""
     proc = _rlwb(
         "explain",
         "--agent",
@@ -165,14 +166,18 @@ def test_diffusion_without_a_generator_names_the_two_commands(
         "--env",
         GAME,
         "--method",
-        "diffusion",
+        "latent",
         "--out",
         str(tmp_path / "x"),
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "No generator exists for ALE/Breakout-v5" in proc.stderr
-    assert "rlwb collect --agent" in proc.stderr and "rlwb fit-generator --data" in proc.stderr
+    assert "rlwb collect --agent" in proc.stderr and "rlwb fit-autoencoder --data" in proc.stderr
     assert "or objects, which edits the game's own objects" in proc.stderr  # layout known
+    from rl_workbench.counterfactual.explain import generator_commands
+
+    # A game with no shipped generator is told to fit the inpainting kind for diffusion.
+    assert "--inpainting" in generator_commands("agent.zip", "ALE/Pong-v5")
     maze_gen = _rlwb(
         "explain",
         "--agent",
