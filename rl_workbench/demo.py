@@ -37,6 +37,8 @@ class DemoConfig:
         atari_env: its game (None: the one on its card).
         atari_counterfactuals: its states explained with the diffusion method (0: none).
         atari_generator: the generator for those.
+        more_atari_agents: further Atari agents explained the same way, each with its game's
+            shipped generator.
         object_agents: Atari agents explained with ``--method objects`` (edits of game objects
             through the emulator's RAM, drawn by the game itself).
         object_counterfactuals: states per object agent (0: none).
@@ -55,6 +57,7 @@ class DemoConfig:
     atari_env: str | None = None
     atari_counterfactuals: int = 2
     atari_generator: str = "zoo:spaceinvaders-inpainter"
+    more_atari_agents: tuple[str, ...] = ("zoo:breakout-ppo",)
     object_agents: tuple[str, ...] = ("zoo:spaceinvaders-ppo", "zoo:breakout-ppo")
     object_counterfactuals: int = 2
     audit_suite: str = "corner"
@@ -218,17 +221,43 @@ def _counterfactuals(
 
 
 def _atari_counterfactuals(report: ReportWriter, config: DemoConfig, progress: bool) -> None:
-    """Diffusion counterfactuals of the shipped Space Invaders agent's own frame stacks."""
-    from rl_workbench.counterfactual import ExplainConfig, run_explain
+    """Diffusion counterfactuals of the shipped Atari agents' own frame stacks: the main Atari
+    agent with ``atari_generator``, then each of ``more_atari_agents`` with its game's shipped
+    generator."""
+    from rl_workbench.counterfactual.explain import load_method_model
     from rl_workbench.generative.zoo import load_generator
 
     loaded = load_agent(config.atari_agent, config.atari_env)
-    folder = "counterfactuals-atari"
+    summary = _atari_panel(
+        report, config, progress, loaded, load_generator(config.atari_generator), "atari"
+    )
+    report.data["atari_counterfactuals"] = summary
+    more = {}
+    for ref in config.more_atari_agents:
+        other = load_agent(ref)
+        generator = load_method_model("diffusion", other, None, ref)
+        more[other.name] = _atari_panel(
+            report, config, progress, other, generator, f"atari-{other.name}"
+        )
+    report.data["more_atari_counterfactuals"] = more
+
+
+def _atari_panel(
+    report: ReportWriter,
+    config: DemoConfig,
+    progress: bool,
+    loaded: LoadedAgent,
+    generator: Any,
+    name: str,
+) -> dict[str, Any]:
+    from rl_workbench.counterfactual import ExplainConfig, run_explain
+
+    folder = f"counterfactuals-{name}"
     summary = run_explain(
         loaded,
         report.folder / folder,
         ExplainConfig(method="diffusion", n=config.atari_counterfactuals, seed=config.seed),
-        generator=load_generator(config.atari_generator),
+        generator=generator,
         progress=progress,
     )
     validity = "n/a" if summary["validity"] is None else f"{summary['validity']:.0%}"
@@ -246,7 +275,7 @@ def _atari_counterfactuals(report: ReportWriter, config: DemoConfig, progress: b
         for ext in ("png", "gif"):
             if (report.folder / folder / "items" / f"item-{k:04d}.{ext}").is_file():
                 report.text(f"![item {k}]({folder}/items/item-{k:04d}.{ext})", "")
-    report.data["atari_counterfactuals"] = summary
+    return summary
 
 
 def _object_counterfactuals(report: ReportWriter, config: DemoConfig, progress: bool) -> None:

@@ -230,6 +230,9 @@ def test_demo_explains_atari_stacks(
     # The second game, explained by object edits the game itself draws, each said in words.
     assert "## Objects: breakout-ppo on ALE/Breakout-v5" in text and "Item 0: " in text
     assert report["object_counterfactuals"]["breakout-ppo"]["n"] == 1
+    # ...and by diffusion with its shipped inpainter.
+    assert report["more_atari_counterfactuals"]["breakout-ppo"]["n"] == 1
+    assert "## Atari: breakout-ppo on ALE/Breakout-v5" in text
 
 
 def test_zoo_list_shows_every_recipe() -> None:
