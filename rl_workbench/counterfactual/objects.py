@@ -64,18 +64,24 @@ class ObjectsMethod(Method):
             check_objects_supported(moment.env_id)
         assert layout is not None
         edits = layout.edits(moment)
+        # The game must redraw the unedited moment exactly, or a flip could come from the
+        # replay rather than from the named edits.
+        unedited = render(moment, [])
+        if unedited is None or unedited != state:
+            return None
         frontier: list[tuple[int, ...]] = [()]
         seen: set[AtariState] = {state}
+        tried: set[tuple[int, ...]] = set()
         for _ in range(self.max_edits):
             combos: list[tuple[int, ...]] = []
             children: list[AtariState] = []
             for parent in frontier:
                 used = {edits[i].target for i in parent}
-                start = parent[-1] + 1 if parent else 0
-                for i in range(start, len(edits)):
-                    if edits[i].target in used:
+                for i in range(len(edits)):  # any edit, not only later ones: the beam prunes
+                    combo = tuple(sorted((*parent, i)))
+                    if edits[i].target in used or combo in tried:
                         continue
-                    combo = (*parent, i)
+                    tried.add(combo)
                     child = render(moment, [edits[j] for j in combo])
                     if child is None or child in seen:
                         continue
@@ -97,8 +103,8 @@ class ObjectsMethod(Method):
 
 
 def render(moment: Moment, edits: list[ObjectEdit]) -> AtariState | None:
-    """The stack the game draws from ``moment`` after ``edits``, carrying the moment (with the
-    edited RAM) and the edits in words; None when the edited game parts from the recorded one."""
+    """The stack the game draws from ``moment`` after ``edits``, carrying the edits in words;
+    None when the edited game parts from the recorded one."""
     ram = np.array(moment.ram, copy=True)
     for edit in edits:
         edit.apply(ram)

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from rl_workbench.domains.atari import AtariState
+from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.generative.atari_inpainter import AtariInpainter, from_unit, paste_box, to_unit
 
 from .base import Budget, Method, Query
@@ -67,6 +68,15 @@ class StackInpaintingMethod(Method):
     centres: int = 4
     samples: int = 3
     patch: int = 32
+
+    def __post_init__(self) -> None:
+        patch = self.generator.spec.patch if self.generator is not None else self.patch
+        too_big = [side for side, _ in self.attempts if side > patch]
+        if too_big:
+            raise InvalidArgumentError(
+                f"Boxes of side {too_big} do not fit the {patch}-pixel windows the inpainter "
+                "sees; use attempts with boxes at most that wide."
+            )
 
     def _propose(self, query: Query, budget: Budget) -> AtariState | None:
         gen = self.generator

@@ -43,7 +43,7 @@ LIFE_RESTART = None
 """An operation of a moment: the next life starts (``env.reset()`` after a lost life)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Moment:
     """How the game can draw one stack again.
 
@@ -86,6 +86,9 @@ class MomentRecorder:
             raise ValueError("the Atari env has no spec: it must be made with gym.make")
         self._env_id = spec.id
         self._env_kwargs = dict(spec.kwargs)
+        # The last action a reset plays: stable-baselines3's FireResetEnv ends every reset (a new
+        # game or the next life) with step(2); without it, the no-op of EpisodicLifeEnv's reset.
+        self._after_reset = 2 if _has_fire_reset(env) else 0
         self._log: deque[tuple[Any, np.ndarray, int, int | None]] = deque(maxlen=FRAME_STACK + 1)
 
     def new_game(self) -> None:
@@ -112,7 +115,7 @@ class MomentRecorder:
             return None
         entries = list(self._log)[-needed:]
         earlier = list(self._log)[: len(self._log) - needed]
-        previous = earlier[-1][3] if earlier else None
+        previous = earlier[-1][3] if earlier else LIFE_RESTART  # none: the game's own reset
         snapshot, ram, lives, _ = entries[0]
         return Moment(
             env_id=self._env_id,
@@ -120,7 +123,7 @@ class MomentRecorder:
             snapshot=snapshot,
             ram=ram,
             lives=lives,
-            previous_action=0 if previous is None else int(previous),
+            previous_action=self._after_reset if previous is LIFE_RESTART else int(previous),
             operations=tuple(entry[3] for entry in entries),
             padding=padding,
         )
@@ -153,6 +156,8 @@ class Replayer:
         for i, operation in enumerate(operations):
             if operation is LIFE_RESTART:
                 obs, _ = self.env.reset()
+                if self._ale.getEpisodeFrameNumber() <= moment.snapshot.getEpisodeFrameNumber():
+                    return None  # the game ended during the restart: a fresh game, not a replay
             else:
                 obs, _, terminated, truncated, _ = self.env.step(operation)
                 life_lost_next = i + 1 < len(operations) and operations[i + 1] is LIFE_RESTART
@@ -193,6 +198,17 @@ def replayer_for(moment: Moment) -> Replayer:
 @lru_cache(maxsize=4)
 def _replayer(env_id: str, env_kwargs_json: str) -> Replayer:
     return Replayer(env_id, json.loads(env_kwargs_json))
+
+
+def _has_fire_reset(env: gym.Env) -> bool:
+    from stable_baselines3.common.atari_wrappers import FireResetEnv
+
+    inner: Any = env
+    while inner is not None:
+        if isinstance(inner, FireResetEnv):
+            return True
+        inner = getattr(inner, "env", None)
+    return False
 
 
 def episodic_life(env: gym.Env) -> Any | None:

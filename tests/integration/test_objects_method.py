@@ -223,3 +223,16 @@ def test_explain_objects_refuses_dataset_states_and_mazes(tmp_path: Path) -> Non
         "--out",
         str(tmp_path / "m"),
     ).assert_refused("--method objects is not available", "rlwb/Maze-v0")
+
+
+def test_a_moment_that_does_not_redraw_its_stack_gets_no_counterfactual(invaders) -> None:
+    """A flip must come from the named edits, never from a replay that differs already."""
+    loaded, states = invaders
+    mismatched = AtariState(states[0].obs, moment=states[1].moment)
+    result = ObjectsMethod().explain(
+        mismatched,
+        loaded.agent,
+        AtariDomain(loaded.env_id),
+        parse_target("any", loaded.agent.action_names),
+    )
+    assert result.counterfactual_state is None and not result.valid
