@@ -206,7 +206,7 @@ def _counterfactuals(
             progress=progress,
         )
         summaries[name] = summary
-        validity = "n/a" if summary["validity"] is None else f"{summary['validity']:.0%}"
+        validity = _validity(summary)
         report.text(
             f"### {name}: validity {validity}, median edits {summary['edits']}",
             "",
@@ -260,7 +260,7 @@ def _atari_panel(
         generator=generator,
         progress=progress,
     )
-    validity = "n/a" if summary["validity"] is None else f"{summary['validity']:.0%}"
+    validity = _validity(summary)
     report.text(
         f"## Atari: {loaded.name} on {loaded.env_id}",
         "",
@@ -293,7 +293,7 @@ def _object_counterfactuals(report: ReportWriter, config: DemoConfig, progress: 
             progress=progress,
         )
         items = json.loads((report.folder / folder / "report.json").read_text())["items"]
-        validity = "n/a" if summary["validity"] is None else f"{summary['validity']:.0%}"
+        validity = _validity(summary)
         report.text(
             f"## Objects: {loaded.name} on {loaded.env_id}",
             "",
@@ -310,3 +310,8 @@ def _object_counterfactuals(report: ReportWriter, config: DemoConfig, progress: 
                 report.text(f"![item {k}]({folder}/items/item-{k:04d}.png)", "")
         summaries[loaded.name] = summary
     report.data["object_counterfactuals"] = summaries
+
+
+def _validity(summary: dict[str, Any]) -> str:
+    """A summary's validity as a percentage, or n/a when nothing was explained."""
+    return "n/a" if summary["validity"] is None else f"{summary['validity']:.0%}"

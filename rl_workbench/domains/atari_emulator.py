@@ -170,15 +170,6 @@ class Replayer:
         stack[..., moment.padding :] = np.stack(frames, axis=-1)
         return stack
 
-    def screen_after(self, moment: Moment, ram: np.ndarray) -> np.ndarray:
-        """The full-resolution grey screen one frame after writing ``ram`` at ``moment`` (where
-        an edit shows before anything moves; used to name what an edit changed)."""
-        self._restore(moment)
-        for index in np.flatnonzero(ram != moment.ram):
-            self._ale.setRAM(int(index), int(ram[index]))
-        self._ale.act(self._action_set[0])
-        return np.asarray(self._ale.getScreenGrayscale()).copy()
-
     def _restore(self, moment: Moment) -> None:
         previous = self._action_set[moment.previous_action]
         self._ale.restoreState(moment.snapshot)
@@ -200,24 +191,24 @@ def _replayer(env_id: str, env_kwargs_json: str) -> Replayer:
     return Replayer(env_id, json.loads(env_kwargs_json))
 
 
+def find_wrapper(env: gym.Env, wrapper: type) -> Any | None:
+    """The first ``wrapper`` instance in ``env``'s wrapper chain, or None."""
+    inner: Any = env
+    while inner is not None:
+        if isinstance(inner, wrapper):
+            return inner
+        inner = getattr(inner, "env", None)
+    return None
+
+
 def _has_fire_reset(env: gym.Env) -> bool:
     from stable_baselines3.common.atari_wrappers import FireResetEnv
 
-    inner: Any = env
-    while inner is not None:
-        if isinstance(inner, FireResetEnv):
-            return True
-        inner = getattr(inner, "env", None)
-    return False
+    return find_wrapper(env, FireResetEnv) is not None
 
 
 def episodic_life(env: gym.Env) -> Any | None:
     """SB3's ``EpisodicLifeEnv`` inside ``env``'s wrapper chain, or None."""
     from stable_baselines3.common.atari_wrappers import EpisodicLifeEnv
 
-    inner: Any = env
-    while inner is not None:
-        if isinstance(inner, EpisodicLifeEnv):
-            return inner
-        inner = getattr(inner, "env", None)
-    return None
+    return find_wrapper(env, EpisodicLifeEnv)

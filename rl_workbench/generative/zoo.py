@@ -217,6 +217,18 @@ def atari_quality(folder: Path, data: Path, n: int = 100, seed: int = 0) -> dict
     return quality
 
 
+def _atari_source_rows(recipe: GeneratorRecipe, fit: dict[str, Any], more: str = "") -> list[str]:
+    """An Atari card's table head: how to rebuild it and which stacks it was fitted on."""
+    return [
+        "| field | value |",
+        "|---|---|",
+        f"| rebuild with | `rlwb zoo build {recipe.name}` |",
+        f"| training stacks | {fit['training_levels']:,} distinct stacks among "
+        f"{recipe.collect_states:,} states of `{recipe.source_agent}` (sampled actions, collect "
+        f"seed 0){more} |",
+    ]
+
+
 def write_atari_card(
     generator: AtariGenerator, folder: Path, data: Path, recipe: GeneratorRecipe
 ) -> None:
@@ -237,12 +249,7 @@ def write_atari_card(
         f"{generator.spec.padded_size}x{generator.spec.padded_size}); and in `vae/` the latent "
         "method's diffusers `AutoencoderKL`, fitted on the same stacks.",
         "",
-        "| field | value |",
-        "|---|---|",
-        f"| rebuild with | `rlwb zoo build {recipe.name}` |",
-        f"| training stacks | {fit['training_levels']:,} distinct stacks among "
-        f"{recipe.collect_states:,} states of `{recipe.source_agent}` (sampled actions, collect "
-        "seed 0) |",
+        *_atari_source_rows(recipe, fit),
         f"| UNet fit | {fit['config']['steps']:,} steps, batch {fit['config']['batch_size']}, "
         f"lr {fit['config']['learning_rate']}, seed {fit['config']['seed']}, "
         f"{fit['seconds'] / 60:.1f} min, final noise loss {fit['final_loss']:.4f} |",
@@ -348,13 +355,12 @@ def write_inpainter_card(
         "it predicts the noise inside the box. `rlwb explain --method diffusion` redraws the "
         "boxes around the agent's most salient places with it.",
         "",
-        "| field | value |",
-        "|---|---|",
-        f"| rebuild with | `rlwb zoo build {recipe.name}` |",
-        f"| training stacks | {fit['training_levels']:,} distinct stacks among "
-        f"{recipe.collect_states:,} states of `{recipe.source_agent}` (sampled actions, collect "
-        "seed 0); windows and boxes (3-16 pixels a side) drawn at random, 80% of them centred "
-        "on a lit pixel |",
+        *_atari_source_rows(
+            recipe,
+            fit,
+            "; windows and boxes (3-16 pixels a side) drawn at random, 80% of them centred on "
+            "a lit pixel",
+        ),
         f"| fit | {fit['config']['steps']:,} steps, batch {fit['config']['batch_size']}, "
         f"lr {fit['config']['learning_rate']}, seed {fit['config']['seed']}, "
         f"{fit['seconds'] / 60:.1f} min on one CPU core, final noise loss inside the boxes "
