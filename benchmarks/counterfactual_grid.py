@@ -6,9 +6,14 @@ search optimum on the same pair (pairs where both are valid); "reachable" pairs 
 search finds any legal flip within its depth, and validity is reported over all pairs and over
 the reachable ones. Single wall toggles always leave the perfect-maze distribution, so the
 unrestricted search optimum is often an off-distribution level; the second ratio divides by the
-fewest edits of an on-distribution-only search (beam 64, depth 3), the fair yardstick for methods
+fewest edits of an on-distribution-only search (beam 64 by default, depth 3), the fair yardstick for methods
 whose levels are always on-distribution; "on-dist reachable" pairs are those where that search
 finds a flip (a lower bound: the beam is not exhaustive).
+
+Every generator-based row comes with its two ablations (issue 13): ``diffusion-untrained``, the
+same pipeline with a fresh UNet of the same configuration, and ``no-generator``, the same attempts
+and guided steps on the level tensor with no model (projection and minimality alone). Agent calls
+(observations the agent evaluated, gradient steps included) are counted for every row.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ import torch
 import rl_workbench  # noqa: F401
 from rl_workbench.agents import load_agent
 from rl_workbench.counterfactual import METHOD_NAMES, make_method, parse_target, sample_states
+from rl_workbench.counterfactual.level_diffusion import LevelDiffusionMethod
 from rl_workbench.counterfactual.search import SearchMethod
 from rl_workbench.domains.registry import domain_for
 from rl_workbench.errors import InvalidArgumentError
+from rl_workbench.generative import MazeGenerator
 from rl_workbench.generative.zoo import load_generator
 
 
@@ -35,8 +42,18 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--target", default="any")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--ondist-beam",
+        type=int,
+        default=64,
+        help="beam of the on-distribution search yardstick (16 at 15x15 keeps it to minutes)",
+    )
     parser.add_argument("--agents", nargs="+", default=["zoo:maze-corner", "zoo:maze-uniform"])
-    parser.add_argument("--generator", default="zoo:maze-generator")
+    parser.add_argument(
+        "--generator",
+        default="zoo:maze-generator",
+        help="the diffusion rows' generator; 'none' leaves them out (no generator fits the world)",
+    )
     parser.add_argument(
         "--env",
         default="rlwb/Maze-v0",
@@ -44,7 +61,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    generator = load_generator(args.generator)
+    generator = None if args.generator == "none" else load_generator(args.generator)
     print(
         f"{args.pairs} (state, target={args.target}) pairs per agent, seed {args.seed}; "
         f"{platform.machine()}, 1 torch thread, {time.strftime('%Y-%m-%d')}"
@@ -54,20 +71,31 @@ def main() -> None:
         "| agent | method | validity | validity (reachable) | validity (on-dist reachable) | "
         "median edits | "
         "median edit optimality | ... vs on-distribution optimum | on-distribution | "
-        "median s | median generator calls |"
+        "median s | median generator calls | median agent calls |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for ref in args.agents:
         loaded = load_agent(ref, args.env, load_agent(ref).env_kwargs)
         domain = domain_for(loaded.env_id, loaded.env_kwargs)
-        target = parse_target(args.target, loaded.agent.action_names)
+        target = parse_target(args.target, loaded.agent.action_names, domain.landmarks)
         states = sample_states(loaded, args.pairs, args.seed)
         pool = sample_states(loaded, 2000, args.seed + 10_000_000)
         results = {}
         others = [m for m in METHOD_NAMES if m != "search" and m in domain.methods]
-        for name in ("search", "search-ondist", *others):
+        ablations = (["diffusion-untrained"] if generator is not None else []) + ["no-generator"]
+        for name in ("search", "search-ondist", *others, *ablations):
             if name == "search-ondist":
-                method = SearchMethod(on_distribution_only=True, beam_width=64)
+                method = SearchMethod(on_distribution_only=True, beam_width=args.ondist_beam)
+            elif name == "no-generator":
+                method = LevelDiffusionMethod(generator=None)
+            elif name == "diffusion-untrained":
+                torch.manual_seed(0)  # a fresh init of the same UNet configuration
+                unet = type(generator.unet).from_config(generator.unet.config)
+                method = LevelDiffusionMethod(
+                    generator=MazeGenerator(unet, generator.scheduler, generator.spec)
+                )
+            elif name == "diffusion" and generator is None:
+                continue
             else:
                 method = make_method(name, generator=generator, pool=pool)
             out = []
@@ -103,7 +131,8 @@ def main() -> None:
                 f"{np.mean(reach):.1%} | {np.mean(reach_on):.1%} | {_med(edits)} | "
                 f"{_med(ratio, 2)} | {_med(ondist, 2)} | "
                 f"{np.mean(on_dist):.1%} | {_med([r.seconds for r, _, _ in kept], 3)} | "
-                f"{_med([r.generator_calls for r, _, _ in kept])} |"
+                f"{_med([r.generator_calls for r, _, _ in kept])} | "
+                f"{_med([r.agent_calls for r, _, _ in kept], 0)} |"
             )
 
 

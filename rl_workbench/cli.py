@@ -258,6 +258,23 @@ def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
     "with the same env, env args, seed and settings); --fresh discards it and starts over.",
 )
 @click.option("--eval-episodes", type=click.IntRange(1), default=200, show_default=True)
+@click.option(
+    "--extractor",
+    type=click.Choice(["auto", "grid-cnn", "recurrent-grid", "nature-cnn", "mlp"]),
+    default="auto",
+    show_default=True,
+    help="The policy's feature extractor. recurrent-grid: one conv block repeated 3x the grid's "
+    "side, read out at the agent (what the 15x15 zoo agents use); auto: grid-cnn for grids up "
+    "to 32 wide, nature-cnn for images.",
+)
+@click.option(
+    "--imitation-samples",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Mazes only: first imitate the shortest-path solver on this many freshly drawn solved "
+    "states of the training levels, then train with PPO (the card records both phases).",
+)
 @_checkpoint_every(
     20_000,
     "Env steps between checkpoints (0: only at the end). Maze PPO runs a few thousand "
@@ -277,6 +294,8 @@ def train(
     out: Path,
     resume: bool,
     eval_episodes: int,
+    extractor: str,
+    imitation_samples: int,
     checkpoint_every: int,
     trust_agent: bool,
     device: str,
@@ -288,6 +307,8 @@ def train(
     Examples:
       rlwb train --env rlwb/MazeCorner-v0 --steps 500000 --out runs/corner
       rlwb train --env rlwb/Maze-v0 --env-arg cheese_region=5 --out runs/region5
+      rlwb train --env rlwb/Maze-v0 --env-arg max_size=15 --extractor recurrent-grid \\
+        --imitation-samples 500000 --steps 100000 --out runs/maze15
     """
     from rl_workbench.outputs import claim_output_folder
 
@@ -301,6 +322,8 @@ def train(
         seed=seed,
         eval_episodes=eval_episodes,
         checkpoint_every=checkpoint_every,
+        extractor=extractor,  # type: ignore[arg-type]
+        imitation_samples=imitation_samples,
         device=device,  # type: ignore[arg-type]
         vec_env=vec_env,  # type: ignore[arg-type]
     )
@@ -371,7 +394,9 @@ def zoo_build(
 ) -> None:
     """Retrain a zoo agent or generator from its recipe, same seed and settings.
 
-    Agents: maze-corner, maze-uniform, spaceinvaders-ppo, breakout-ppo. Generators: maze-generator,
+    Agents: maze-corner, maze-uniform (7x7, minutes), maze15-corner, maze15-uniform, maze15-sign
+    (procgen's easy scale; solver imitation then PPO, about an hour each on one core),
+    spaceinvaders-ppo, breakout-ppo. Generators: maze-generator,
     spaceinvaders-generator (whole stacks; also fits the latent method's autoencoder; on 2 CPU
     cores it takes over an hour), spaceinvaders-inpainter and breakout-inpainter (what
     diffusion edits those games with; about 40 min each on one core).
@@ -624,7 +649,9 @@ def fit_autoencoder_command(
     "--target",
     default="any",
     show_default=True,
-    help="any, an action name (up/down/left/right), value-high, value-low or uncertain.",
+    help="any, an action name (up/down/left/right), value-high, value-low or uncertain; for "
+    "maze agents also a behaviour, reach:cheese, reach:corner or reach:sign (the agent's greedy "
+    "rollout on the counterfactual must reach it before any other landmark).",
 )
 @click.option(
     "--n",

@@ -44,6 +44,10 @@ class DemoConfig:
         object_counterfactuals: states per object agent (0: none).
         audit_suite: the goal-misgeneralization suite each maze agent is audited with ("" none).
         audit_mazes: test mazes per audit.
+        large_agents: maze agents of procgen's easy scale (15x15 world) shown on their own mazes
+            and audited with the same suite (empty: none).
+        large_mazes: seeded 15x15 test mazes drawn for them.
+        large_audit_mazes: test mazes per audit of a large agent.
     """
 
     mazes: int = 4
@@ -62,22 +66,14 @@ class DemoConfig:
     object_counterfactuals: int = 2
     audit_suite: str = "corner"
     audit_mazes: int = 300
+    large_agents: tuple[str, ...] = ("zoo:maze15-corner", "zoo:maze15-uniform")
+    large_mazes: int = 1
+    large_audit_mazes: int = 200
 
 
 def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = True) -> Path:
     """Write the demo report into ``out`` and return the folder."""
-    agents: dict[str, LoadedAgent] = {}
-    for ref in config.agents:
-        loaded = load_agent(ref)
-        label = loaded.name if loaded.name not in agents else f"{loaded.name} ({len(agents) + 1})"
-        agents[label] = loaded
-    # Test mazes come from the uniform distribution, in the world the agents were trained on,
-    # at the largest maze size they saw (small mazes show little).
-    first = next(iter(agents.values()))
-    trained: Any = make_env(first.env_id, first.env_kwargs).unwrapped
-    env: Any = make_env(
-        config.env_id, first.env_kwargs | {"min_size": max(trained.sizes)}
-    ).unwrapped
+    agents = _load_agents(config.agents)
     report = ReportWriter(Path(out), "RL Workbench demo: two maze agents")
     report.text(
         "Two PPO agents from the zoo on the same seeded mazes, with the cheese placed anywhere.",
@@ -86,44 +82,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
         "Blue arrows: the vector field, the agent's expected move with the mouse on each square.",
         "",
     )
-    episodes = []
-    px = config.cell_px
-    for i in tqdm(range(config.mazes), desc="demo mazes", disable=not progress):
-        seed = config.seed + i
-        env.reset(seed=seed)
-        state = env.get_state()
-        panels = [(f"maze {seed}", maze_image(state, px))]
-        report.text(
-            f"### Maze {seed}",
-            "",
-            "| agent | got cheese | steps | optimal steps | visited the corner |",
-            "|---|---|---|---|---|",
-        )
-        for name, loaded in agents.items():
-            rng = np.random.default_rng(seed)
-            traj = run_episode(loaded.agent, env, state=state, rng=rng)
-            field = vector_field(loaded.agent, env, state)
-            base = maze_image(state, px)
-            panels.append((f"{name}: path", draw_path(base, traj.path, px)))
-            panels.append(
-                (f"{name}: vector field", draw_vector_field(base, field.cells, field.probs, px))
-            )
-            record = {
-                "maze_seed": seed,
-                "agent": name,
-                "got_cheese": traj.got_cheese,
-                "steps": traj.steps,
-                "optimal_steps": traj.optimal_steps,
-                "reached_corner": traj.reached_corner,
-                "state": state.to_dict(),
-            }
-            episodes.append(record)
-            report.text(
-                f"| {name} | {'yes' if traj.got_cheese else 'no'} | {traj.steps} | "
-                f"{traj.optimal_steps} | {'yes' if traj.reached_corner else 'no'} |"
-            )
-        report.text("")
-        report.image(f"maze-{seed}.png", titled_row(panels), f"maze {seed}")
+    episodes = _maze_section(report, agents, config, config.mazes, progress)
     report.text("## Agents", "")
     for name, loaded in agents.items():
         card = loaded.card
@@ -137,7 +96,23 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
                 f"`{loaded.path.parent / 'README.md'}`)."
             )
     if config.audit_suite:
-        _audits(report, agents, config, progress)
+        _audits(report, agents, config, config.audit_mazes, progress)
+    if config.large_agents:
+        large = _load_agents(config.large_agents)
+        report.text(
+            "",
+            "## Procgen's easy scale: mazes up to 15x15",
+            "",
+            "The same pair of distributions at the scale the literature's agents live at "
+            "(sizes 3-15 in a 15x15 world), with agents that first imitated the shortest-path "
+            "solver on their own training levels, then trained with PPO (see their cards).",
+            "",
+        )
+        episodes += _maze_section(
+            report, large, config, config.large_mazes, progress, prefix="large-"
+        )
+        if config.audit_suite:
+            _audits(report, large, config, config.large_audit_mazes, progress, prefix="large-")
     if config.counterfactuals:
         _counterfactuals(report, agents, config, progress)
     if config.atari_counterfactuals:
@@ -148,8 +123,83 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), *, progress: bool = T
     return report.write(asdict(config), library_versions())
 
 
+def _load_agents(refs: tuple[str, ...]) -> dict[str, LoadedAgent]:
+    """Agents by display name (a repeated name gets its position appended)."""
+    agents: dict[str, LoadedAgent] = {}
+    for ref in refs:
+        loaded = load_agent(ref)
+        label = loaded.name if loaded.name not in agents else f"{loaded.name} ({len(agents) + 1})"
+        agents[label] = loaded
+    return agents
+
+
+def _maze_section(
+    report: ReportWriter,
+    agents: dict[str, LoadedAgent],
+    config: DemoConfig,
+    mazes: int,
+    progress: bool,
+    prefix: str = "",
+) -> list[dict[str, Any]]:
+    """Each agent's path and vector field on ``mazes`` seeded test mazes; the episode records.
+
+    Test mazes come from the uniform distribution, in the world the agents were trained on, at
+    the largest maze size they saw (small mazes show little).
+    """
+    first = next(iter(agents.values()))
+    trained: Any = make_env(first.env_id, first.env_kwargs).unwrapped
+    env: Any = make_env(
+        config.env_id, first.env_kwargs | {"min_size": max(trained.sizes)}
+    ).unwrapped
+    episodes = []
+    px = config.cell_px if trained.world_size <= 7 else max(12, config.cell_px * 7 // 15)
+    for i in tqdm(range(mazes), desc="demo mazes", disable=not progress):
+        seed = config.seed + i
+        env.reset(seed=seed)
+        state = env.get_state()
+        panels = [(f"maze {seed}", maze_image(state, px))]
+        report.text(
+            f"### Maze {seed} ({state.maze_size}x{state.maze_size})",
+            "",
+            "| agent | got cheese | steps | optimal steps | visited the corner |",
+            "|---|---|---|---|---|",
+        )
+        for name, loaded in agents.items():
+            rng = np.random.default_rng(seed)
+            traj = run_episode(loaded.agent, env, state=state, rng=rng)
+            field = vector_field(loaded.agent, env, state)
+            base = maze_image(state, px)
+            panels.append((f"{name}: path", draw_path(base, traj.path, px)))
+            panels.append(
+                (f"{name}: vector field", draw_vector_field(base, field.cells, field.probs, px))
+            )
+            episodes.append(
+                {
+                    "maze_seed": seed,
+                    "agent": name,
+                    "got_cheese": traj.got_cheese,
+                    "steps": traj.steps,
+                    "optimal_steps": traj.optimal_steps,
+                    "reached_corner": traj.reached_corner,
+                    "state": state.to_dict(),
+                }
+            )
+            report.text(
+                f"| {name} | {'yes' if traj.got_cheese else 'no'} | {traj.steps} | "
+                f"{traj.optimal_steps} | {'yes' if traj.reached_corner else 'no'} |"
+            )
+        report.text("")
+        report.image(f"{prefix}maze-{seed}.png", titled_row(panels), f"maze {seed}")
+    return episodes
+
+
 def _audits(
-    report: ReportWriter, agents: dict[str, LoadedAgent], config: DemoConfig, progress: bool
+    report: ReportWriter,
+    agents: dict[str, LoadedAgent],
+    config: DemoConfig,
+    mazes: int,
+    progress: bool,
+    prefix: str = "",
 ) -> None:
     """Each maze agent audited for goal misgeneralization, each in its own report folder."""
     from rl_workbench.audit import run_audit
@@ -166,15 +216,13 @@ def _audits(
     verdicts = {}
     paragraphs = []
     for i, (name, loaded) in enumerate(agents.items()):
-        folder = f"audit-{i}-{name.replace(' ', '_')}"
-        data = run_audit(
-            loaded, suite, report.folder / folder, mazes=config.audit_mazes, progress=progress
-        )
+        folder = f"{prefix}audit-{i}-{name.replace(' ', '_')}"
+        data = run_audit(loaded, suite, report.folder / folder, mazes=mazes, progress=progress)
         verdicts[name] = data["verdict"]
         report.text(f"| {name} | `{data['verdict']}` | [{folder}/report.md]({folder}/report.md) |")
         paragraphs += [data["summary"], ""]
     report.text("", *paragraphs)
-    report.data["audits"] = verdicts
+    report.data.setdefault("audits", {}).update(verdicts)
 
 
 def _counterfactuals(

@@ -105,7 +105,7 @@ ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
         "FlattenExtractor",
         "CombinedExtractor",
     )
-    | _names("rl_workbench.agents.networks", "GridCNN")
+    | _names("rl_workbench.agents.networks", "GridCNN", "RecurrentGridCNN")
     # Activations and optimizers named in policy_kwargs.
     | _names(
         "torch.nn.modules.activation",

@@ -62,7 +62,10 @@ class ModelCard:
         hyperparameters: the algorithm's settings.
         command: the command that rebuilds the agent.
         training_seconds: wall time of training (None: unrecorded).
-        evaluation: results of the evaluation runs, by name ("sampled", "greedy").
+        evaluation: results of the evaluation runs, by name ("sampled", "greedy", and e.g.
+            "greedy, imitation only" for the policy before PPO).
+        imitation: the solver-imitation warm start before PPO (samples, held-out accuracy,
+            seconds); empty when the agent learnt from reward alone.
         versions: library versions at training time.
         created: ISO time of writing.
         description: one paragraph for people.
@@ -80,6 +83,7 @@ class ModelCard:
     command: str = ""
     training_seconds: float | None = None
     evaluation: dict[str, dict[str, Any]] = field(default_factory=dict)
+    imitation: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=library_versions)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     description: str = ""
@@ -192,6 +196,7 @@ class ModelCard:
             f"| training steps | {_or_unrecorded(self.total_steps, '{:,}')} |",
             f"| training time | {_or_unrecorded(self._minutes, '{:.1f} min')} |",
             f"| rebuild with | `{self.command}` |",
+            *self._imitation_rows(),
             "",
             "## Evaluation",
             "",
@@ -214,6 +219,16 @@ class ModelCard:
             "",
         ]
         return "\n".join(lines)
+
+    def _imitation_rows(self) -> list[str]:
+        if not self.imitation:
+            return []
+        im = self.imitation
+        return [
+            f"| warm start | imitation of the shortest-path solver on {im['samples']:,} solved "
+            f"states ({im['seconds'] / 60:.1f} min, held-out action accuracy "
+            f"{im['held_out_accuracy']:.3f}), then PPO from reward |"
+        ]
 
     def _atari_evaluation(self) -> list[str]:
         lines = [

@@ -46,3 +46,56 @@ class GridCNN(BaseFeaturesExtractor):
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
         return self.linear(self.cnn(observations))
+
+
+class RecurrentGridCNN(BaseFeaturesExtractor):
+    """One residual 3x3 conv block applied ``iterations`` times with shared weights, read out at
+    the agent's own cell.
+
+    In a maze the right move depends on where the passages lead, and connectivity travels one
+    cell per 3x3 layer: a 15x15 maze needs tens of layers between the cheese and the mouse. Tying
+    the weights makes that depth cheap in parameters and data (the same local rule, e.g. "fill a
+    dead end", runs everywhere), the raw observation is fed to every iteration so nothing is
+    forgotten, and reading the features at the agent's cell (``position_channel``) makes the
+    output independent of where in the world the agent stands. The cost is compute, linear in
+    ``iterations``; 16 channels keep a 15x15 agent at a few hundred training samples per second on
+    one CPU core.
+
+    Args:
+        observation_space: Box of shape [C, H, W] (channels first).
+        channels: width of the recurrent state.
+        iterations: times the shared block runs; 0 picks three times the grid's side.
+        position_channel: the observation channel that is 1 on the agent's cell.
+        features_dim: size of the output feature vector.
+    """
+
+    def __init__(
+        self,
+        observation_space: gym.spaces.Box,
+        channels: int = 16,
+        iterations: int = 0,
+        position_channel: int = 2,
+        features_dim: int = 16,
+    ) -> None:
+        super().__init__(observation_space, features_dim)
+        c, h, w = observation_space.shape
+        self.iterations = iterations or 3 * max(h, w)
+        self.position_channel = position_channel
+        self.project = nn.Conv2d(c, channels, 3, padding=1)
+        self.block = nn.Sequential(
+            nn.Conv2d(channels + c, channels, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
+        self.readout = nn.Conv2d(channels + c, features_dim, 3, padding=1)
+        self.norm = nn.LayerNorm(features_dim)
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        x = observations
+        h = torch.relu(self.project(x))
+        for _ in range(self.iterations):
+            h = torch.relu(h + self.block(torch.cat([h, x], dim=1)))
+        features = self.readout(torch.cat([h, x], dim=1))
+        at_agent = (features * x[:, self.position_channel : self.position_channel + 1]).sum((2, 3))
+        # The residual state grows with depth; normalised, the policy's tanh heads never saturate.
+        return self.norm(at_agent)

@@ -11,6 +11,7 @@ import logging
 import shlex
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +26,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 from tqdm.auto import tqdm
 
 from rl_workbench.domains import action_names, check_env_id, make_env
-from rl_workbench.domains.registry import family_of
+from rl_workbench.domains.base import Demonstrator
+from rl_workbench.domains.registry import domain_for, family_of, has_domain
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.outputs import (
     refuse_changed_settings,
@@ -36,18 +38,22 @@ from rl_workbench.outputs import (
 from .base import UniformRandomAgent
 from .card import AGENT_FILE, ModelCard
 from .evaluation import evaluate
-from .networks import GridCNN
+from .imitation import imitate
+from .networks import GridCNN, RecurrentGridCNN
 from .sb3 import SB3Agent, load_sb3_model
 
 logger = logging.getLogger(__name__)
 
-EXTRACTORS = ("auto", "grid-cnn", "nature-cnn", "mlp")
-"""Feature extractor choices: our GridCNN for small symbolic grids, stable-baselines3's NatureCNN
-for images, its MLP, or "auto" (GridCNN when the observation is a grid of side <= 32, else
-NatureCNN)."""
+EXTRACTORS = ("auto", "grid-cnn", "recurrent-grid", "nature-cnn", "mlp")
+"""Feature extractor choices: our GridCNN for small symbolic grids, our RecurrentGridCNN for
+grids where the right move depends on cells far away (mazes beyond 7x7), stable-baselines3's
+NatureCNN for images, its MLP, or "auto" (GridCNN when the observation is a grid of side <= 32,
+else NatureCNN)."""
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_FILE = "latest.zip"
+WARM_START_FILE = "warm_start.json"
+"""Beside the checkpoint: the imitation warm start's record and the evaluation right after it."""
 SETTINGS_FILE = "settings.json"
 """Beside the checkpoint: the settings it was trained with, compared when a run resumes it."""
 
@@ -92,6 +98,8 @@ class TrainConfig:
         ent_coef: entropy bonus.
         extractor: one of ``EXTRACTORS``.
         net_arch: hidden sizes of the policy and value heads.
+        imitation_samples: solved states the policy imitates before PPO (0: none); needs a
+            domain that solves its levels (mazes). See :mod:`rl_workbench.agents.imitation`.
         eval_episodes: episodes of the final evaluation.
         eval_seed: seed of the first evaluation episode (far from training seeds).
         checkpoint_every: environment steps between checkpoints (0: only the end-of-run one);
@@ -115,8 +123,9 @@ class TrainConfig:
     gamma: float = 0.95
     gae_lambda: float = 0.95
     ent_coef: float = 0.01
-    extractor: Literal["auto", "grid-cnn", "nature-cnn", "mlp"] = "auto"
+    extractor: Literal["auto", "grid-cnn", "recurrent-grid", "nature-cnn", "mlp"] = "auto"
     net_arch: tuple[int, ...] = (64,)
+    imitation_samples: int = 0
     eval_episodes: int = 200
     eval_seed: int = 1_000_000
     checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
@@ -131,6 +140,10 @@ class TrainConfig:
             raise InvalidArgumentError(
                 f"checkpoint_every must be 0 (end of run only) or positive, got "
                 f"{self.checkpoint_every}."
+            )
+        if self.imitation_samples < 0:
+            raise InvalidArgumentError(
+                f"imitation_samples must be 0 (none) or positive, got {self.imitation_samples}."
             )
         if self.extractor not in EXTRACTORS:
             raise InvalidArgumentError(
@@ -174,6 +187,11 @@ class TrainConfig:
         }
         if extractor == "grid-cnn":
             kwargs["features_extractor_class"] = GridCNN
+        elif extractor == "recurrent-grid":
+            kwargs["features_extractor_class"] = RecurrentGridCNN
+            # SB3's orthogonal init (gain sqrt 2) makes a 45-step residual recurrence explode:
+            # measured, the features saturate and imitation stalls at chance.
+            kwargs["ortho_init"] = False
         return ("CnnPolicy" if extractor == "nature-cnn" else "MlpPolicy"), kwargs
 
 
@@ -254,6 +272,41 @@ class _ProgressCallback(BaseCallback):
             self.bar.close()
 
 
+def _demonstrator(config: TrainConfig) -> Demonstrator:
+    """The domain that solves ``config``'s levels for the warm start; refused before any work
+    when the family has no solver."""
+    domain = domain_for(config.env_id, config.env_kwargs) if has_domain(config.env_id) else None
+    if not isinstance(domain, Demonstrator):
+        raise InvalidArgumentError(
+            f"{config.env_id} has no solver to imitate, so imitation_samples must be 0 "
+            "(only the maze family solves its own levels)."
+        )
+    return domain
+
+
+def _evaluate_both(
+    agent: SB3Agent,
+    config: TrainConfig,
+    overrides: Mapping[str, Any],
+    label: str,
+    progress: bool,
+) -> dict[str, dict[str, Any]]:
+    """Sampled (as trained) and greedy evaluations on fresh seeds, named "MODE[, LABEL]"."""
+    kwargs = {**config.env_kwargs, **overrides}
+    return {
+        (f"{mode}, {label}" if label else mode): evaluate(
+            agent,
+            config.env_id,
+            kwargs,
+            episodes=config.eval_episodes,
+            seed=config.eval_seed,
+            greedy=mode == "greedy",
+            progress=progress,
+        ).to_dict()
+        for mode in ("sampled", "greedy")
+    }
+
+
 def save_checkpoint(model: BaseAlgorithm, checkpoint: Path, clock: _Clock) -> None:
     """Write ``checkpoint`` whole or not at all (temp file, fsync, rename): a kill during the
     save leaves the previous checkpoint usable. The clock follows it."""
@@ -281,6 +334,7 @@ def _claim_checkpoint(checkpoint: Path, config: TrainConfig, resume: bool) -> bo
         return True
     checkpoint.unlink(missing_ok=True)
     (checkpoint.parent / _Clock.FILE).unlink(missing_ok=True)
+    (checkpoint.parent / WARM_START_FILE).unlink(missing_ok=True)
     write_text_atomically(settings_path, json.dumps(config.resume_settings(), indent=2) + "\n")
     return False
 
@@ -295,8 +349,14 @@ def train_ppo(
     resume: bool = False,
     progress: bool = True,
     trust: bool = False,
+    extra_evaluations: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> TrainResult:
     """Train PPO, evaluate it (sampled and greedy) and write ``out/agent.zip`` + card.
+
+    With ``config.imitation_samples`` the policy first imitates the domain's solver (and is
+    evaluated as it stands then, so the card shows what PPO added). ``extra_evaluations`` maps a
+    label to env keyword overrides for further sampled and greedy evaluations (e.g. only the
+    largest mazes).
 
     With ``resume=True`` training continues from ``out/checkpoints/latest.zip`` if present and
     made with the same settings (:meth:`TrainConfig.resume_settings`); otherwise the run is
@@ -310,6 +370,7 @@ def train_ppo(
     if config.threads is not None:
         torch.set_num_threads(max(1, config.threads))
     check_env_id(config.env_id)
+    demonstrator = _demonstrator(config) if config.imitation_samples else None
     probe = make_env(config.env_id, config.env_kwargs)
     names = action_names(probe)
     env_space = probe.observation_space
@@ -360,8 +421,31 @@ def train_ppo(
     # progress bar and model card are the record.
     model.set_logger(Logger(folder=None, output_formats=[]))
 
-    # 3. Train with a progress bar and atomic checkpoints.
     clock = _Clock(checkpoint.parent, resumed)
+    agent = SB3Agent(model, names, env_space)  # type: ignore[arg-type]
+
+    # 3. Imitation warm start, in a fresh run only (a checkpoint already holds it), checkpointed
+    # at once with its record so a kill during PPO does not repeat it.
+    warm_start_file = checkpoint.parent / WARM_START_FILE
+    if demonstrator is not None and not resumed:
+        draw_env = make_env(config.env_id, config.env_kwargs)
+        imitation = imitate(
+            model.policy,  # type: ignore[arg-type]  # PPO's policy is an ActorCriticPolicy
+            lambda n, rng: demonstrator.demonstrations(draw_env, n, rng, config.gamma),
+            config.imitation_samples,
+            seed=config.seed,
+            progress=progress,
+        )
+        draw_env.close()
+        record = {
+            "imitation": imitation.to_dict(),
+            "evaluation": _evaluate_both(agent, config, {}, "imitation only", progress),
+        }
+        write_text_atomically(warm_start_file, json.dumps(record, indent=2) + "\n")
+        save_checkpoint(model, checkpoint, clock)
+    warm_start = json.loads(warm_start_file.read_text()) if warm_start_file.is_file() else {}
+
+    # 4. Train with a progress bar and atomic checkpoints.
     remaining = max(0, config.total_steps - model.num_timesteps)
     callback = _ProgressCallback(
         config.total_steps, checkpoint, config.checkpoint_every, progress, clock
@@ -378,20 +462,11 @@ def train_ppo(
     model.policy.to("cpu")  # evaluation and every later use run on the CPU
     model.device = torch.device("cpu")
 
-    # 4. Evaluate on fresh seeds, sampled (as trained) and greedy.
-    agent = SB3Agent(model, names, env_space)  # type: ignore[arg-type]
-    evaluation = {
-        mode: evaluate(
-            agent,
-            config.env_id,
-            config.env_kwargs,
-            episodes=config.eval_episodes,
-            seed=config.eval_seed,
-            greedy=mode == "greedy",
-            progress=progress,
-        ).to_dict()
-        for mode in ("sampled", "greedy")
-    }
+    # 5. Evaluate on fresh seeds, sampled (as trained) and greedy.
+    evaluation = dict(warm_start.get("evaluation", {}))
+    evaluation.update(_evaluate_both(agent, config, {}, "", progress))
+    for label, overrides in (extra_evaluations or {}).items():
+        evaluation.update(_evaluate_both(agent, config, overrides, label, progress))
     if family_of(config.env_id) in RANDOM_BASELINE_FAMILIES:
         # Scores mean little alone: the card also records a uniformly random policy's.
         random_agent = UniformRandomAgent(agent.observation_space, names)
@@ -404,7 +479,7 @@ def train_ppo(
             progress=progress,
         ).to_dict()
 
-    # 5. Card.
+    # 6. Card.
     card = ModelCard(
         name=name or out.name,
         algorithm="PPO",
@@ -418,6 +493,7 @@ def train_ppo(
         command=command,
         training_seconds=round(seconds, 1),
         evaluation=evaluation,
+        imitation=warm_start.get("imitation", {}),
         description=description,
     )
     card.save(out)

@@ -32,11 +32,14 @@ class ZooRecipe:
         name: the zoo name (``zoo:NAME``).
         description: what the agent is for, one paragraph.
         config: the full training configuration (env, steps, seed, hyperparameters).
+        extra_evaluations: further evaluations on the card, by label: env keyword overrides
+            (e.g. only the largest mazes).
     """
 
     name: str
     description: str
     config: TrainConfig = field(repr=False)
+    extra_evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 _MAZE_TRAINING: dict[str, Any] = {
@@ -45,6 +48,28 @@ _MAZE_TRAINING: dict[str, Any] = {
     "threads": 1,
     "extractor": "grid-cnn",
 }
+
+_MAZE15_TRAINING: dict[str, Any] = {
+    "total_steps": 100_000,
+    "seed": 0,
+    "threads": 1,
+    "extractor": "recurrent-grid",
+    "imitation_samples": 500_000,
+    "n_envs": 16,
+    "n_steps": 128,
+    "batch_size": 256,
+    "n_epochs": 4,
+    "learning_rate": 1e-4,
+    "gamma": 0.99,
+    "ent_coef": 0.001,
+}
+"""procgen's easy scale (sizes 3-15 in a 15x15 world) on 2 CPU cores: PPO from random play would
+need tens of millions of steps, so the policy (a weight-tied recurrent CNN, see
+``RecurrentGridCNN``) first imitates the shortest-path solver on freshly drawn levels of its own
+training distribution, then PPO fine-tunes it from reward with a small step size; gamma 0.99
+because paths run to 100 moves. Each card shows the policy before and after PPO."""
+
+_MAZE15_ONLY_LARGEST = {"15x15 mazes only": {"min_size": 15}}
 
 _ATARI_TRAINING: dict[str, Any] = {
     "seed": 0,
@@ -82,6 +107,30 @@ RECIPES: dict[str, ZooRecipe] = {
                 "should pursue the cheese itself."
             ),
             config=TrainConfig(env_id="rlwb/Maze-v0", **_MAZE_TRAINING),
+        ),
+        ZooRecipe(
+            name="maze15-corner",
+            description=(
+                "procgen's easy scale (mazes 3-15 in a 15x15 world) with the cheese always in the "
+                "top-right corner (rlwb/MazeCorner-v0): the goal-misgeneralization subject where "
+                "search is expensive. Imitation of the shortest-path solver, then PPO."
+            ),
+            config=TrainConfig(
+                env_id="rlwb/MazeCorner-v0", env_kwargs={"max_size": 15}, **_MAZE15_TRAINING
+            ),
+            extra_evaluations=_MAZE15_ONLY_LARGEST,
+        ),
+        ZooRecipe(
+            name="maze15-uniform",
+            description=(
+                "procgen's easy scale (mazes 3-15 in a 15x15 world) with the cheese anywhere "
+                "(rlwb/Maze-v0): the control that should pursue the cheese itself. Imitation of "
+                "the shortest-path solver, then PPO."
+            ),
+            config=TrainConfig(
+                env_id="rlwb/Maze-v0", env_kwargs={"max_size": 15}, **_MAZE15_TRAINING
+            ),
+            extra_evaluations=_MAZE15_ONLY_LARGEST,
         ),
         ZooRecipe(
             name="spaceinvaders-ppo",
@@ -279,4 +328,5 @@ def build_zoo_agent(
         command=command,
         resume=resume,
         progress=progress,
+        extra_evaluations=recipe.extra_evaluations,
     )

@@ -23,7 +23,7 @@ from .colour import ColourVersusPosition, colour_versus_position
 from .decision import DecisionSquares, decision_squares
 from .observe import level_probs
 from .outcomes import Outcomes, play_outcomes
-from .sensitivity import Sensitivity, field_probs, sensitivity
+from .sensitivity import Redirects, Sensitivity, field_probs, sensitivity
 from .suite import Suite, check_fits
 from .verdict import Verdict, decide
 
@@ -224,6 +224,8 @@ def _write_report(
                     f"fewest edits: {action_names[int(probs[1].argmax())]}",
                 )
                 report.image(f"p3-{name}-flip-{k}.png", fig, f"P3 flip {k}")
+            if s.redirect is not None:
+                _report_redirect(report, agent, m.domain, name, s.redirect)
         report.image("p3-fields.png", _fields_figure(agent, m.levels[0], m.domain), "vector fields")
     if data["P7"] is not None:
         p7 = data["P7"]
@@ -240,6 +242,42 @@ def _write_report(
     report.write(
         {"suite": suite["path"], "mazes": data["mazes"], "seed": data["seed"]}, library_versions()
     )
+
+
+def _report_redirect(
+    report: ReportWriter, agent: Agent, domain: Domain | None, name: str, r: Redirects
+) -> None:
+    """P3's behaviour paragraph: what must change before the agent goes for the cheese."""
+    summary = r.to_dict()
+    if not r.proxy_first:
+        report.text(
+            f"- {name}, behaviour: on none of {r.mazes} mazes does the greedy agent reach the "
+            f"{name} before the cheese, so there is nothing to redirect.",
+            "",
+        )
+        return
+    median = summary["median_edits"]
+    report.text(
+        f"- {name}, behaviour: the greedy agent reaches the {name} before the cheese on "
+        f"{r.proxy_first} of {r.mazes} mazes. Searching {r.tried} of them for the fewest edits "
+        f"(at most 3, the cheese left where it is) after which its greedy rollout reaches the "
+        f"cheese first: found on {r.redirected} of {r.tried}"
+        + ("" if median is None else f", median {median:g} edit(s)")
+        + f", by kind {r.kinds}; {r.agent_calls:,} agent calls, rollouts included.",
+        "",
+    )
+    for k, (before, after) in enumerate(r.examples):
+        probs = level_probs(agent, [before, after], domain)
+        fig = counterfactual_figure(
+            before,
+            after,
+            probs[0],
+            probs[1],
+            agent.action_names,
+            f"goes for the {name} first",
+            "after the fewest edits: the cheese first",
+        )
+        report.image(f"p3-{name}-redirect-{k}.png", fig, f"P3 redirect {k}")
 
 
 def _fields_figure(agent: Any, level: MazeState, domain: Domain | None) -> Any:

@@ -6,6 +6,10 @@ moved or removed. The mean total-variation change per square says how much the a
 what was edited. Then, at each maze's decision square, the grid counterfactual engine's search
 finds the fewest edits that change the agent's action, and the kind of the first edit it needs
 (moving the cheese, touching the proxy, other walls) is counted.
+
+Last, behaviour: on mazes where the agent's greedy rollout reaches the proxy first, the search
+with the behaviour target ``reach:cheese`` and the cheese left where it is finds the fewest edits
+after which the agent goes for the cheese instead: what must change before it pursues the goal.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 
 from rl_workbench.agents import Agent
 from rl_workbench.counterfactual import Target
+from rl_workbench.counterfactual.base import greedy_rollouts
 from rl_workbench.counterfactual.search import SearchMethod
 from rl_workbench.domains.base import Domain
 from rl_workbench.envs.maze import MazeState
@@ -28,6 +33,14 @@ from .suite import Proxy
 Cell = tuple[int, int]
 EDIT_KINDS = ("cheese", "proxy", "walls", "none")
 """What the fewest-edit flip at a decision square touched ('none': no flip within 3 edits)."""
+
+REDIRECT_MAZES = 10
+"""Behaviour searches roll the agent out on every candidate, so P3 redirects at most this many
+proxy-pursued mazes."""
+
+PROXY_LANDMARKS = {"corner": "corner", "sign": "sign"}
+"""The landmark a behaviour rollout watches for each proxy kind (a corner region's anchor is the
+corner cell itself)."""
 
 
 def field_probs(
@@ -61,6 +74,7 @@ class Sensitivity:
             cannot move).
         flips: how many decision-square flips needed each kind of edit (``EDIT_KINDS``).
         examples: (level, counterfactual level) pairs of flips, for the report's pictures.
+        redirect: the behaviour search on proxy-pursued mazes (see :class:`Redirects`).
     """
 
     proxy: str
@@ -68,6 +82,7 @@ class Sensitivity:
     proxy_tv: list[float]
     flips: dict[str, int]
     examples: list[tuple[MazeState, MazeState]] = field(default_factory=list, repr=False)
+    redirect: Redirects | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -76,7 +91,82 @@ class Sensitivity:
             "mean_tv_cheese_moved": float(np.mean(self.cheese_tv)) if self.cheese_tv else None,
             "mean_tv_proxy_edited": float(np.mean(self.proxy_tv)) if self.proxy_tv else None,
             "flip_edit_kinds": self.flips,
+            "redirect_to_cheese": None if self.redirect is None else self.redirect.to_dict(),
         }
+
+
+@dataclass(frozen=True)
+class Redirects:
+    """What must change before a proxy-pursuing agent goes for the cheese.
+
+    Attributes:
+        mazes: mazes looked at.
+        proxy_first: of those, where the greedy rollout reached the proxy before the cheese.
+        tried: proxy-first mazes searched (at most ``REDIRECT_MAZES``).
+        redirected: searched mazes where at most ``max_edits`` edits (the cheese left in place)
+            make the greedy rollout reach the cheese first.
+        edits: the edit count of each redirect.
+        kinds: how many redirects touched the proxy (sign, or walls near the corner) and how
+            many only other walls.
+        agent_calls: agent evaluations the searches spent, rollouts included.
+        examples: (level, redirected level) pairs for the report.
+    """
+
+    mazes: int
+    proxy_first: int
+    tried: int
+    redirected: int
+    edits: list[int]
+    kinds: dict[str, int]
+    agent_calls: int
+    examples: list[tuple[MazeState, MazeState]] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "mazes": self.mazes,
+            "proxy_first": self.proxy_first,
+            "tried": self.tried,
+            "redirected": self.redirected,
+            "median_edits": float(np.median(self.edits)) if self.edits else None,
+            "edit_kinds": self.kinds,
+            "agent_calls": self.agent_calls,
+        }
+
+
+def redirects(
+    agent: Agent, levels: list[MazeState], proxy: Proxy, domain: Domain, *, seed: int = 0
+) -> Redirects:
+    """Fewest edits (cheese fixed) after which the greedy agent reaches the cheese first, on the
+    mazes where it reaches ``proxy`` first."""
+    to_cheese = Target("reach", goal="cheese")
+    landmark = PROXY_LANDMARKS[proxy.kind]
+    first = greedy_rollouts(agent, domain, levels, to_cheese).first
+    pursued = [
+        lv for lv, f in zip(levels, first, strict=True) if landmark in f and "cheese" not in f
+    ]
+    search = SearchMethod(frozen_kinds=("move_cheese",))
+    edits: list[int] = []
+    kinds: Counter[str] = Counter({"proxy": 0, "walls": 0})
+    examples: list[tuple[MazeState, MazeState]] = []
+    calls = 0
+    for level in pursued[:REDIRECT_MAZES]:
+        result = search.explain(level, agent, domain, to_cheese, seed=seed)
+        calls += result.agent_calls
+        if result.valid and result.edits is not None:
+            edits.append(result.edits)
+            kinds[edit_kind(level, result.counterfactual_state, proxy)] += 1
+            if len(examples) < 2:
+                examples.append((level, result.counterfactual_state))
+    return Redirects(
+        mazes=len(levels),
+        proxy_first=len(pursued),
+        tried=min(len(pursued), REDIRECT_MAZES),
+        redirected=len(edits),
+        edits=edits,
+        kinds=dict(kinds),
+        agent_calls=calls,
+        examples=examples,
+    )
 
 
 def sensitivity(
@@ -125,7 +215,8 @@ def sensitivity(
         flips[kind] += 1
         if result.valid and len(examples) < 4:
             examples.append((at_fork, result.counterfactual_state))
-    return Sensitivity(proxy.name, cheese_tv, proxy_tv, dict(flips), examples)
+    redirect = redirects(agent, levels, proxy, domain, seed=seed)
+    return Sensitivity(proxy.name, cheese_tv, proxy_tv, dict(flips), examples, redirect)
 
 
 def edit_kind(original: MazeState, counterfactual: MazeState, proxy: Proxy) -> str:

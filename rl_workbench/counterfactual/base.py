@@ -9,28 +9,40 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from rl_workbench.agents import Agent
-from rl_workbench.domains.base import Domain
+from rl_workbench.domains.base import BehaviourDomain, Domain, Rollouts
 from rl_workbench.errors import InvalidArgumentError
 
 from .result import Result
 from .targets import Target
 
 
-class TargetAlreadyMet(InvalidArgumentError):
-    """The agent already meets the target on the state: there is nothing to explain.
+class NothingToExplain(InvalidArgumentError):
+    """A state this target cannot be explained on.
 
     A typed outcome, so a run over many states skips these by type (never by reading the
     message), while a single-state caller still gets the sentence of an InvalidArgumentError.
     """
 
+    title = "Nothing to explain"
+
+
+class TargetAlreadyMet(NothingToExplain):
+    """The agent already meets the target on the state."""
+
     title = "Target already met"
+
+
+class LandmarkMissing(NothingToExplain):
+    """A behaviour target names a landmark the level lacks (``reach:sign`` without a sign)."""
+
+    title = "No such landmark"
 
 
 @dataclass
@@ -53,6 +65,9 @@ class Query:
         original_action: the agent's argmax on ``state``.
         original_value: the critic's value on ``state`` (None without a critic).
         rng: the method's source of randomness for this query.
+        guide: the action-level target gradient methods push toward: the target itself, or for
+            a behaviour target the first move toward its landmark (candidates are still judged
+            by rollouts).
     """
 
     state: Any
@@ -62,9 +77,24 @@ class Query:
     original_action: int
     original_value: float | None
     rng: torch.Generator = field(repr=False)
+    guide: Target | None = None
+
+    @property
+    def steer(self) -> Target:
+        """What gradient methods score: ``guide`` when set, else the target."""
+        return self.guide or self.target
 
     def score_levels(self, states: list[Any], budget: Budget) -> tuple[torch.Tensor, torch.Tensor]:
-        """(target score [B], satisfied [B]) of candidate levels."""
+        """(target score [B], satisfied [B]) of candidate levels; a behaviour target is scored
+        by a greedy rollout of each (1 when it reaches the landmark first, else minus how near
+        it came, so a beam keeps the candidates that take the agent closest)."""
+        if self.target.is_behaviour:
+            rollouts = greedy_rollouts(self.agent, self.domain, states, self.target)
+            budget.agent_calls += rollouts.agent_calls
+            ok = torch.from_numpy(rollouts.reached(str(self.target.goal)))
+            near = torch.from_numpy(rollouts.closest.astype(np.float64))
+            near = torch.where(near < 0, torch.full_like(near, 1e6), near)
+            return torch.where(ok, torch.ones_like(near), -near), ok
         obs = torch.stack([self.domain.encode(s) for s in states])
         budget.agent_calls += len(states)
         with torch.no_grad():
@@ -97,14 +127,23 @@ class Method(ABC):
         original_action = int(probs_before.argmax())
         if target.needs_value and value_before is None:
             raise InvalidArgumentError(f"Target {target.kind!r} needs an agent with a critic.")
-        already = target.satisfied(
-            probs_before[None], None if value_t is None else value_t, original_action, value_before
-        )
-        if target.kind in ("action", "uncertain") and bool(already[0]):
-            what = "takes that action" if target.kind == "action" else "is uncertain"
-            raise TargetAlreadyMet(
-                f"The agent already {what} on this state; a counterfactual must change something."
+        guide = None
+        budget = Budget(agent_calls=1)
+        if target.is_behaviour:
+            guide = _behaviour_guide(agent, domain, state, target, original_action, budget)
+        else:
+            already = target.satisfied(
+                probs_before[None],
+                None if value_t is None else value_t,
+                original_action,
+                value_before,
             )
+            if target.kind in ("action", "uncertain") and bool(already[0]):
+                what = "takes that action" if target.kind == "action" else "is uncertain"
+                raise TargetAlreadyMet(
+                    f"The agent already {what} on this state; a counterfactual must change "
+                    "something."
+                )
         query = Query(
             state=state,
             agent=agent,
@@ -113,12 +152,15 @@ class Method(ABC):
             original_action=original_action,
             original_value=value_before,
             rng=torch.Generator().manual_seed(seed),
+            guide=guide,
         )
-        budget = Budget(agent_calls=1)
         started = time.perf_counter()
         proposal = self._propose(query, budget)
         seconds = time.perf_counter() - started
-        return self._judge(query, proposal, probs_before, value_before, budget, seconds)
+        result = self._judge(query, proposal, probs_before, value_before, budget, seconds)
+        if target.is_behaviour:
+            result = _with_behaviour(result, query, seed)
+        return result
 
     @abstractmethod
     def _propose(self, query: Query, budget: Budget) -> Any | None:
@@ -147,7 +189,11 @@ class Method(ABC):
             probs_after = p[0].numpy()
             value_after = None if v is None else float(v[0])
             action_after = int(p[0].argmax())
-            valid = bool(query.target.satisfied(p, v, query.original_action, value_before)[0])
+            if query.target.is_behaviour:
+                rollout = greedy_rollouts(query.agent, query.domain, [proposal], query.target)
+                valid = bool(rollout.reached(str(query.target.goal))[0])
+            else:
+                valid = bool(query.target.satisfied(p, v, query.original_action, value_before)[0])
             distance = query.domain.distance(query.state, proposal)
             edits = int(distance) if np.isfinite(distance) else None
             words = self._describe(proposal)
@@ -173,6 +219,89 @@ class Method(ABC):
             agent_calls=budget.agent_calls,
             edits_in_words=words,
         )
+
+
+def behaviour_domain(domain: Domain, target: Target) -> BehaviourDomain:
+    """The domain as one with landmarks; refused (one sentence) for domains without them."""
+    if not isinstance(domain, BehaviourDomain):
+        raise InvalidArgumentError(
+            f"Target {target.label(())!r} is about behaviour, which only maze agents have "
+            "landmarks for; use an action-level target."
+        )
+    return domain
+
+
+@torch.no_grad()
+def _agent_probs(agent: Agent, obs: torch.Tensor) -> torch.Tensor:
+    return agent.action_probs(obs)
+
+
+def greedy_rollouts(agent: Agent, domain: Domain, states: list[Any], target: Target) -> Rollouts:
+    """One greedy rollout per state toward ``target``'s landmark."""
+    behaviour = behaviour_domain(domain, target)
+    return behaviour.roll_out(states, lambda obs: _agent_probs(agent, obs), str(target.goal))
+
+
+def sampled_share(
+    agent: Agent, domain: Domain, state: Any, target: Target, rng: np.random.Generator
+) -> float:
+    """Share of ``target.rollouts`` sampled rollouts of ``state`` that reach the landmark first."""
+    behaviour = behaviour_domain(domain, target)
+    rollouts = behaviour.roll_out(
+        [state] * target.rollouts,
+        lambda obs: _agent_probs(agent, obs),
+        str(target.goal),
+        greedy=False,
+        rng=rng,
+    )
+    return float(rollouts.reached(str(target.goal)).mean())
+
+
+def _behaviour_guide(
+    agent: Agent, domain: Domain, state: Any, target: Target, original_action: int, budget: Budget
+) -> Target:
+    """Refuse a behaviour target the level lacks or the agent already meets; return the
+    stand-in action target gradient methods steer by."""
+    behaviour = behaviour_domain(domain, target)
+    goal = str(target.goal)
+    if not behaviour.has_landmark(state, goal):
+        raise LandmarkMissing(
+            f"This level has no {goal} to reach; pick a level with one or another target."
+        )
+    before = greedy_rollouts(agent, domain, [state], target)
+    budget.agent_calls += before.agent_calls
+    if bool(before.reached(goal)[0]):
+        raise TargetAlreadyMet(
+            f"The agent already reaches the {goal} first on this level (greedy rollout); a "
+            "counterfactual must change something."
+        )
+    toward = behaviour.first_move_toward(state, goal)
+    if toward is None or toward == original_action:
+        return Target("any")
+    return Target("action", action=toward)
+
+
+def _with_behaviour(result: Result, query: Query, seed: int) -> Result:
+    """The result with what the greedy rollouts reached and the sampled rollouts' shares."""
+    target = query.target
+    rng = np.random.default_rng(seed)
+    after = result.counterfactual_state
+    first_before = greedy_rollouts(query.agent, query.domain, [query.state], target).first[0]
+    behaviour: dict[str, Any] = {
+        "goal": target.goal,
+        "rollouts": target.rollouts,
+        "greedy_first_before": sorted(first_before),
+        "sampled_share_before": sampled_share(query.agent, query.domain, query.state, target, rng),
+        "greedy_first_after": None,
+        "sampled_share_after": None,
+    }
+    if after is not None:
+        first_after = greedy_rollouts(query.agent, query.domain, [after], target).first[0]
+        behaviour["greedy_first_after"] = sorted(first_after)
+        behaviour["sampled_share_after"] = sampled_share(
+            query.agent, query.domain, after, target, rng
+        )
+    return replace(result, behaviour=behaviour)
 
 
 @torch.no_grad()

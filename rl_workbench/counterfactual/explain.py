@@ -13,13 +13,13 @@ from tqdm.auto import tqdm
 
 from rl_workbench.agents import LoadedAgent, choose_actions, library_versions
 from rl_workbench.domains import make_env
-from rl_workbench.domains.base import Domain
+from rl_workbench.domains.base import BehaviourDomain, Domain
 from rl_workbench.domains.registry import domain_for
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.report import ReportWriter
 from rl_workbench.report.pair_figures import pair_animation, pair_figure
 
-from .base import TargetAlreadyMet
+from .base import LandmarkMissing, NothingToExplain
 from .methods import make_method
 from .result import Result
 from .targets import Target, parse_target
@@ -224,6 +224,15 @@ def summarise(results: list[Result], skipped: int, domain: Domain | None = None)
                 float(np.mean([p["violations"] > 0 for p in pairs])) if pairs else None
             )
             extra["violations_total"] = float(sum(p["violations"] for p in pairs))
+    behaviours = [r.behaviour for r in results if r.behaviour is not None]
+    if behaviours:  # behaviour targets: how often sampled play reaches the goal, before and after
+        extra["sampled_share_before"] = float(
+            np.mean([b["sampled_share_before"] for b in behaviours])
+        )
+        after = [
+            b["sampled_share_after"] for b in behaviours if b["sampled_share_after"] is not None
+        ]
+        extra["sampled_share_after"] = float(np.mean(after)) if after else None
     return {
         "n": len(results),
         "skipped_target_equals_original": skipped,
@@ -234,6 +243,7 @@ def summarise(results: list[Result], skipped: int, domain: Domain | None = None)
         else None,
         "seconds": median([r.seconds for r in results]),
         "generator_calls": median([r.generator_calls for r in results]),
+        "agent_calls": median([r.agent_calls for r in results]),
         "distinct_counterfactuals": _distinct([r.counterfactual_state for r in made]),
         **extra,
     }
@@ -257,7 +267,8 @@ def run_explain(
     require_supported(loaded.env_id, config.method, loaded.env_kwargs)
     domain = agent_domain(loaded)
     names = loaded.agent.action_names
-    target = parse_target(config.target, names)
+    landmarks = domain.landmarks if isinstance(domain, BehaviourDomain) else ()
+    target = parse_target(config.target, names, landmarks)
     if config.method == "nearest" and pool is None:
         pool = sample_states(loaded, config.pool_size, config.seed + 10_000_000)
     method = make_method(config.method, generator=generator, pool=pool)
@@ -266,13 +277,17 @@ def run_explain(
     report = ReportWriter(Path(out), f"Counterfactuals: {loaded.name}, method {config.method}")
     results: list[Result] = []
     skipped = 0
+    lacking = 0
     for i, state in enumerate(
         tqdm(states, desc=f"explaining ({config.method})", disable=not progress)
     ):
         try:
             result = method.explain(state, loaded.agent, domain, target, seed=config.seed + i)
-        except TargetAlreadyMet:
-            skipped += 1  # target = original action: never counted, never a success
+        except LandmarkMissing:
+            lacking += 1  # reach:sign on a level without a sign
+            continue
+        except NothingToExplain:
+            skipped += 1  # target already met: never counted, never a success
             continue
         results.append(result)
         if domain.state_arrays(state) is not None:
@@ -293,7 +308,7 @@ def run_explain(
                     if result.counterfactual_action is None
                     else names[result.counterfactual_action]
                 )
-                + (" (valid)" if result.valid else " (not valid)")
+                + _verdict_words(result, target)
                 + (f": {'; '.join(result.edits_in_words)}" if result.edits_in_words else ""),
             )
             report.image(f"items/item-{i:04d}.png", figure, f"item {i}")
@@ -309,15 +324,28 @@ def run_explain(
                     f"items/item-{i:04d}.gif", frames, f"item {i}, the stack as the agent saw it"
                 )
     summary = summarise(results, skipped, domain)
+    summary["skipped_no_landmark"] = lacking
     realism_lines, realism = matched_realism_section(loaded, domain, results, target, config)
     report.text(
         "",
-        "| n | validity | median edits | on-distribution | median seconds | generator calls |",
-        "|---|---|---|---|---|---|",
+        "| n | validity | median edits | on-distribution | median seconds | generator calls "
+        "| agent calls |",
+        "|---|---|---|---|---|---|---|",
         f"| {summary['n']} | {_fmt(summary['validity'])} | {_fmt(summary['edits'])} | "
         f"{_fmt(summary['on_distribution'])} | {_fmt(summary['seconds'], 3)} | "
-        f"{_fmt(summary['generator_calls'])} |",
+        f"{_fmt(summary['generator_calls'])} | {_fmt(summary['agent_calls'], 0)} |",
         "",
+        *(
+            [
+                f"Sampled rollouts reaching the {target.goal} first: "
+                f"{_fmt(summary['sampled_share_before'])} of them on the originals, "
+                f"{_fmt(summary['sampled_share_after'])} on the counterfactuals (mean share of "
+                f"{target.rollouts} per level).",
+                "",
+            ]
+            if "sampled_share_before" in summary
+            else []
+        ),
         *(
             [
                 f"Atari: median proximity {_fmt(summary['proximity'], 4)}, median sparsity "
@@ -345,7 +373,15 @@ def run_explain(
         "",
         *realism_lines,
         f"Target: `{config.target}`. Validity is judged on the decoded, legal state re-encoded for "
-        f"the agent; {skipped} state(s) where the agent already met the target were skipped.",
+        f"the agent; {skipped} state(s) where the agent already met the target were skipped."
+        + (f" {lacking} level(s) without a {target.goal} were skipped." if lacking else "")
+        + (
+            f" A behaviour target is met when the agent's greedy rollout on the level reaches the "
+            f"{target.goal} before any other landmark; the share of {target.rollouts} sampled "
+            "rollouts that do is reported beside it."
+            if target.is_behaviour
+            else ""
+        ),
         "",
     )
     report.data["summary"] = summary
@@ -475,6 +511,14 @@ def _save_arrays(path: Path, result: Result, domain: Domain) -> None:
         if array is not None:
             arrays[key] = array
     np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+
+
+def _verdict_words(result: Result, target: Target) -> str:
+    """The item's caption tail: valid or not, and for behaviour targets what the agent did."""
+    if not target.is_behaviour:
+        return " (valid)" if result.valid else " (not valid)"
+    reached = "reaches" if result.valid else "does not reach"
+    return f" ({reached} the {target.goal} first)"
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:

@@ -66,7 +66,7 @@ class LatentMethod(Method):
             logits = query.agent.action_logits(obs)
             values = query.agent.value(obs) if query.target.needs_value else None
             budget.agent_calls += 1
-            loss = -query.target.score(logits, values, query.original_action).sum()
+            loss = -query.steer.score(logits, values, query.original_action).sum()
             loss = loss + self.closeness * ((x - x0) ** 2).mean()
             optimizer.zero_grad()
             loss.backward()

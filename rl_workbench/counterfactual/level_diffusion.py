@@ -16,6 +16,11 @@ For each attempt, with a growing guidance scale:
    that still meet the target.
 4. Judge on the decoded level (re-rendered as the agent sees it); stop at the first attempt that
    meets the target with a margin.
+
+With ``generator=None`` the same attempts run with no model at all (the ablation every maze table
+reports as ``no-generator``): the same noising, guidance and DDIM steps with a noise prediction of
+zero, then the same decoding and minimality pass, so the projection and the minimality pass act
+alone on the guided, noised level.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from rl_workbench.domains.maze import CHEESE
 from rl_workbench.envs.maze import MazeState, is_perfect_maze
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.generative import MazeGenerator
+from rl_workbench.generative.folder import make_scheduler
 
 from .base import Budget, Method, Query, best
 from .result import count_edits
@@ -66,11 +72,6 @@ class LevelDiffusionMethod(Method):
     cheese_candidates: int = 6
 
     def __post_init__(self) -> None:
-        if self.generator is None:
-            raise InvalidArgumentError(
-                "The diffusion method needs a generator: pass --generator GEN (fit one with "
-                "`rlwb fit-generator`) or use the zoo's (zoo:maze-generator)."
-            )
         for strength, scale in self.attempts:
             if not 0 < strength <= 1 or scale < 0:
                 raise InvalidArgumentError(
@@ -78,17 +79,33 @@ class LevelDiffusionMethod(Method):
                 )
 
     def _propose(self, query: Query, budget: Budget) -> Any | None:
-        gen = self.generator
-        assert gen is not None
         domain = cast("LevelDomain[MazeState]", query.domain)  # family "maze" has levels
-        x0 = gen.to_model_space([query.state])
-        level_shape = tuple(domain.level_tensor(query.state).shape)
-        if tuple(gen.crop(x0).shape[1:]) != level_shape:
-            raise InvalidArgumentError(
-                f"The generator makes levels of shape {tuple(gen.crop(x0).shape[1:])} but the "
-                f"agent's levels are {level_shape}; fit a generator on this agent's environment."
-            )
-        scheduler = gen.scheduler
+        gen = self.generator
+        if gen is None:  # the no-model ablation: the same noise and guidance, nothing denoising
+            x0 = domain.level_tensor(query.state)[None] * 2 - 1
+            scheduler = make_scheduler()
+
+            def crop(x: torch.Tensor) -> torch.Tensor:
+                return (x + 1) / 2
+
+            def predict(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+                return torch.zeros_like(x)
+
+        else:
+            x0 = gen.to_model_space([query.state])
+            level_shape = tuple(domain.level_tensor(query.state).shape)
+            if tuple(gen.crop(x0).shape[1:]) != level_shape:
+                raise InvalidArgumentError(
+                    f"The generator makes levels of shape {tuple(gen.crop(x0).shape[1:])} but "
+                    f"the agent's levels are {level_shape}; fit a generator on this agent's "
+                    "environment."
+                )
+            scheduler, crop = gen.scheduler, gen.crop
+
+            def predict(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+                budget.generator_calls += 1
+                return gen.unet(x, t).sample  # type: ignore[union-attr]
+
         scheduler.set_timesteps(self.steps)
         proposals: list[Any] = []
         cheese_cells: list[tuple[int, int]] = []
@@ -99,24 +116,23 @@ class LevelDiffusionMethod(Method):
             x = scheduler.add_noise(x0, noise, timesteps[0].reshape(1))
             for t in timesteps:
                 with torch.no_grad():
-                    eps = gen.unet(x, t).sample
-                budget.generator_calls += 1
+                    eps = predict(x, t)
                 alpha = scheduler.alphas_cumprod[t]
                 x0_hat = ((x - (1 - alpha).sqrt() * eps) / alpha.sqrt()).clamp(-1, 1)
                 x0_hat = x0_hat.detach().requires_grad_(True)
-                obs = domain.observe_levels(gen.crop(x0_hat))  # what the agent would see
+                obs = domain.observe_levels(crop(x0_hat))  # what the agent would see
                 logits = query.agent.action_logits(obs)
                 values = query.agent.value(obs) if query.target.needs_value else None
                 budget.agent_calls += 1
-                objective = query.target.score(logits, values, query.original_action).sum()
+                objective = query.steer.score(logits, values, query.original_action).sum()
                 objective = objective - self.closeness * ((x0_hat - x0) ** 2).sum()
                 (grad,) = torch.autograd.grad(objective, x0_hat)
                 eps = eps - scale * (1 - alpha).sqrt() * grad
                 x = scheduler.step(eps, t, x).prev_sample
             # Decode with the *agent's* domain: its cheese region and sign rules make the level.
-            level = domain.decode_level_like(gen.crop(x)[0], query.state)
+            level = domain.decode_level_like(crop(x)[0], query.state)
             proposals.append(level)
-            cheese_cells += self._likely_cheese(gen.crop(x)[0][CHEESE], query.state)
+            cheese_cells += self._likely_cheese(crop(x)[0][CHEESE], query.state)
             candidate = self._minimal(query, proposals, cheese_cells, budget)
             if candidate is not None:
                 return candidate

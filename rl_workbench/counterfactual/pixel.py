@@ -41,7 +41,7 @@ class PixelMethod(Method):
             values = query.agent.value(x * unit) if query.target.needs_value else None
             budget.agent_calls += 1
             with torch.no_grad():
-                done = query.target.satisfied(
+                done = query.steer.satisfied(
                     query.agent.probs_from_logits(logits),
                     values,
                     query.original_action,
@@ -49,7 +49,7 @@ class PixelMethod(Method):
                 )
             if bool(done[0]):
                 break  # met on the raw tensor: exactly what this baseline optimises for
-            loss = -query.target.score(logits, values, query.original_action).sum()
+            loss = -query.steer.score(logits, values, query.original_action).sum()
             loss = loss + self.closeness * (x - x0).abs().sum()
             optimizer.zero_grad()
             loss.backward()

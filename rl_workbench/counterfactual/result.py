@@ -42,6 +42,9 @@ class Result:
         agent_calls: observations the agent evaluated.
         edits_in_words: each edit said in words, for methods that edit named things
             (``objects``: "invader row 3 from the bottom, column 2 removed"); empty otherwise.
+        behaviour: for behaviour targets (``reach:cheese``), what the greedy rollouts reached
+            first before and after and the share of sampled rollouts reaching the goal first;
+            None for action-level targets.
     """
 
     method: str
@@ -61,6 +64,7 @@ class Result:
     generator_calls: int
     agent_calls: int
     edits_in_words: tuple[str, ...] = ()
+    behaviour: dict[str, Any] | None = None
 
     def to_dict(
         self, action_names: tuple[str, ...], domain: Domain | None = None
@@ -95,4 +99,5 @@ class Result:
             "generator_calls": self.generator_calls,
             "agent_calls": self.agent_calls,
             "edits_in_words": list(self.edits_in_words),
+            "behaviour": self.behaviour,
         }

@@ -33,12 +33,15 @@ class SearchMethod(Method):
         max_edits: deepest search.
         beam_width: candidates kept between depths.
         on_distribution_only: accept only levels the env's generator could have produced.
+        frozen_kinds: edit kinds the search may not make (e.g. ``("move_cheese",)`` to ask what
+            else must change before an agent goes for the cheese where it is).
     """
 
     name: ClassVar[str] = "search"
     max_edits: int = 3
     beam_width: int = 16
     on_distribution_only: bool = False
+    frozen_kinds: tuple[str, ...] = ()
 
     def _propose(self, query: Query, budget: Budget) -> MazeState | None:
         domain = cast("LevelDomain[MazeState]", query.domain)  # search needs atomic edits
@@ -48,6 +51,8 @@ class SearchMethod(Method):
             children: list[MazeState] = []
             for parent in frontier:
                 for edit in domain.edits(parent):
+                    if edit.kind in self.frozen_kinds:
+                        continue
                     try:
                         child = edit.apply(parent)
                     except InvalidEditError:

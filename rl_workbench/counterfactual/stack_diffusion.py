@@ -119,7 +119,7 @@ class StackDiffusionMethod(Method):
                 logits = query.agent.action_logits(obs)
                 values = query.agent.value(obs) if query.target.needs_value else None
                 budget.agent_calls += 1
-                objective = query.target.score(logits, values, query.original_action).sum()
+                objective = query.steer.score(logits, values, query.original_action).sum()
                 (grad,) = torch.autograd.grad(objective, x0_hat)
                 # Guide the clean estimate itself, then take the DDIM step from it (eps made
                 # consistent with the guided x0). Shifting eps as for mazes fails here: DDIM
@@ -155,7 +155,7 @@ class StackDiffusionMethod(Method):
         logits = query.agent.action_logits(obs)
         values = query.agent.value(obs) if query.target.needs_value else None
         budget.agent_calls += 1
-        score = query.target.score(logits, values, query.original_action).sum()
+        score = query.steer.score(logits, values, query.original_action).sum()
         (grad,) = torch.autograd.grad(score, x)
         s = grad.abs().sum(dim=1, keepdim=True)  # [1, 1, P, P]
         # Objects are a few pixels wide: let a salient pixel pull in its neighbours.

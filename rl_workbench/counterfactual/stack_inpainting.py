@@ -160,7 +160,7 @@ def _gradient(
     logits = query.agent.action_logits(obs)
     values = query.agent.value(obs) if query.target.needs_value else None
     budget.agent_calls += len(stacks)
-    score = query.target.score(logits, values, query.original_action).sum()
+    score = query.steer.score(logits, values, query.original_action).sum()
     (grad,) = torch.autograd.grad(score, windows)
     scale = grad.flatten(1).abs().amax(dim=1).clamp_min(1e-12)
     return grad / scale[:, None, None, None]
@@ -172,7 +172,7 @@ def _saliency(query: Query, budget: Budget) -> torch.Tensor:
     logits = query.agent.action_logits(x[None])
     values = query.agent.value(x[None]) if query.target.needs_value else None
     budget.agent_calls += 1
-    score = query.target.score(logits, values, query.original_action).sum()
+    score = query.steer.score(logits, values, query.original_action).sum()
     (grad,) = torch.autograd.grad(score, x)
     s = grad.abs().sum(dim=-1)[None, None]
     return F.avg_pool2d(s, kernel_size=5, stride=1, padding=2)[0, 0]

@@ -9,8 +9,9 @@ domain instead of branching on state types or family strings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, Protocol, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import gymnasium as gym
 import numpy as np
@@ -129,4 +130,85 @@ class LevelDomain(Domain[S], Protocol[S]):
 
     def decode_level_like(self, x: torch.Tensor, like: S) -> S:
         """The nearest legal level to a level tensor, keeping ``like``'s size and mouse."""
+        ...
+
+
+@dataclass(frozen=True)
+class Demonstrations:
+    """States with a solver's action and return, for an imitation warm start before RL.
+
+    Attributes:
+        observations: [N, *obs_shape], exactly what the agent would see in each state.
+        actions: int64 [N], the solver's (optimal) action.
+        returns: float32 [N], the discounted return the solver earns from each state.
+    """
+
+    observations: np.ndarray
+    actions: np.ndarray
+    returns: np.ndarray
+
+
+@runtime_checkable
+class Demonstrator(Protocol):
+    """A domain that can solve its own levels exactly (mazes: shortest paths), so training can
+    start from imitation instead of from random play."""
+
+    def demonstrations(
+        self, env: gym.Env, n: int, rng: np.random.Generator, gamma: float
+    ) -> Demonstrations:
+        """``n`` states of levels ``env`` (made by ``make_env``) draws, each with the solver's
+        action and its discounted return under ``gamma``; all randomness from ``rng``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Rollouts:
+    """Where each of a batch of rollouts went.
+
+    Attributes:
+        first: per state, the landmarks reached at the first step any was reached (empty: none
+            before the end).
+        closest: per state, the fewest moves between any place the agent stood and the goal
+            landmark (0 when reached; -1 when unreachable).
+        steps: per state, the agent steps taken.
+        agent_calls: states the agent was run on, all rollouts together.
+    """
+
+    first: list[frozenset[str]]
+    closest: np.ndarray
+    steps: np.ndarray
+    agent_calls: int
+
+    def reached(self, goal: str) -> np.ndarray:
+        """bool [B]: whether each rollout reached ``goal`` first."""
+        return np.array([goal in f for f in self.first], dtype=bool)
+
+
+@runtime_checkable
+class BehaviourDomain(Protocol):
+    """A domain with landmarks an agent can go to, so targets can be about behaviour
+    (``reach:cheese``) and be judged by playing the state out."""
+
+    landmarks: ClassVar[tuple[str, ...]]
+
+    def roll_out(
+        self,
+        states: Sequence[Any],
+        probs: Callable[[torch.Tensor], torch.Tensor],
+        goal: str,
+        *,
+        greedy: bool = True,
+        rng: np.random.Generator | None = None,
+    ) -> Rollouts:
+        """Play each state out with ``probs(observations) -> [B, A]`` (greedy or sampled) until
+        a landmark is reached or the episode would end."""
+        ...
+
+    def first_move_toward(self, state: Any, goal: str) -> int | None:
+        """The action that starts the shortest way to ``goal`` (None: unreachable or absent),
+        the stand-in gradient methods are steered by."""
+        ...
+
+    def has_landmark(self, state: Any, goal: str) -> bool:
+        """Whether ``goal`` exists on ``state`` (a level may have no sign)."""
         ...

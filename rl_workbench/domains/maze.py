@@ -13,7 +13,7 @@ the agent reach the level tensor whatever it sees.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -24,8 +24,10 @@ import torch
 from rl_workbench.envs.maze import (
     CHANNELS,
     COLORS,
+    MOVES,
     MazeEnv,
     MazeState,
+    bfs_distances,
     fits_variant,
     render_picture,
     rgb_observation,
@@ -35,6 +37,9 @@ from rl_workbench.envs.maze.generation import passages, spanning_tree_walls
 from rl_workbench.envs.maze.render import RGB_OBS_SIZE
 from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.types import Cell, ObsMode, SignMode
+
+from .base import Demonstrations, Rollouts
+from .maze_behaviour import LANDMARKS, first_move_toward, landmark_cell, roll_out
 
 EditKind = Literal["move_cheese", "toggle_wall", "move_sign", "move_mouse"]
 
@@ -94,6 +99,7 @@ class MazeDomain:
     sample_steps: ClassVar[int] = 8
     sampling: ClassVar[str] = "episode seed+i after 0-7 of the agent's own steps."
     dataset_arrays: ClassVar[tuple[str, ...]] = ("walls", "maze_size", "mouse", "cheese", "sign")
+    landmarks: ClassVar[tuple[str, ...]] = LANDMARKS
 
     world_size: int
     sizes: tuple[int, ...]
@@ -310,6 +316,66 @@ class MazeDomain:
             states.append(self.state_from_env(env, obs))
         return states
 
+    def demonstrations(
+        self, env: gym.Env, n: int, rng: np.random.Generator, gamma: float
+    ) -> Demonstrations:
+        """``n`` solved states: levels drawn by ``env``'s own generator, the mouse at the level's
+        start or (7 in 8) on a uniformly drawn free cell, since an agent in training wanders
+        everywhere; the action is the one move along the unique shortest path to the cheese, the
+        return ``10 * gamma ** (d - 1)`` for a cheese ``d`` moves away (the env's only reward)."""
+        base = env.unwrapped
+        if not isinstance(base, MazeEnv):
+            raise InvalidArgumentError(f"Maze demonstrations need a maze env, got {type(base)}.")
+        observations: list[np.ndarray] = []
+        actions: list[int] = []
+        returns: list[float] = []
+        per_level = 8
+        while len(actions) < n:
+            env.reset(seed=int(rng.integers(2**31)))
+            level = base.get_state()
+            dist = bfs_distances(level.walls, level.cheese)
+            free = [c for c in level.free_cells() if c != level.cheese]
+            mice = [level.start] + [
+                free[int(i)] for i in rng.integers(len(free), size=per_level - 1)
+            ]
+            for mouse in mice[: n - len(actions)]:
+                d = int(dist[mouse])
+                observations.append(base.observation(level.replace(mouse=mouse)))
+                actions.append(_downhill_move(dist, mouse))
+                returns.append(10.0 * gamma ** (d - 1))
+        return Demonstrations(
+            observations=np.stack(observations),
+            actions=np.asarray(actions, dtype=np.int64),
+            returns=np.asarray(returns, dtype=np.float32),
+        )
+
+    # -- behaviour ------------------------------------------------------------------------------
+    def roll_out(
+        self,
+        states: Sequence[MazeState],
+        probs: Callable[[torch.Tensor], torch.Tensor],
+        goal: str,
+        *,
+        greedy: bool = True,
+        rng: np.random.Generator | None = None,
+    ) -> Rollouts:
+        """Play each level out as the agent sees it (see :mod:`.maze_behaviour`)."""
+        return roll_out(
+            states,
+            lambda levels: probs(torch.stack([self.encode(lv) for lv in levels])),
+            goal,
+            greedy=greedy,
+            rng=rng,
+        )
+
+    def first_move_toward(self, state: MazeState, goal: str) -> int | None:
+        """The first move of a shortest path from the mouse to ``goal``."""
+        return first_move_toward(state, goal)
+
+    def has_landmark(self, state: MazeState, goal: str) -> bool:
+        """Every level has a cheese and a corner; only some have a sign."""
+        return landmark_cell(state, goal) is not None
+
     def state_from_env(self, env: gym.Env, obs: np.ndarray) -> MazeState:
         """The env's current level (restorable), whatever observation it emitted."""
         return env.unwrapped.get_state()  # type: ignore[attr-defined, no-any-return]
@@ -406,6 +472,16 @@ class MazeDomain:
     def render(self, state: MazeState, cell_px: int = 24) -> np.ndarray:
         """uint8 [W*cell_px, W*cell_px, 3] picture for people."""
         return render_picture(state, cell_px)
+
+
+def _downhill_move(dist: np.ndarray, cell: Cell) -> int:
+    """The action that steps from ``cell`` to a neighbour one move nearer (``dist`` from BFS)."""
+    n = dist.shape[0]
+    for action, (dr, dc) in enumerate(MOVES):
+        r, c = cell[0] + dr, cell[1] + dc
+        if 0 <= r < n and 0 <= c < n and 0 <= dist[r, c] == dist[cell] - 1:
+            return action
+    raise InvalidArgumentError(f"No move from {cell} leads nearer the target; is it reachable?")
 
 
 def _pixel_cells(world_size: int) -> np.ndarray:

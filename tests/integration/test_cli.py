@@ -177,13 +177,16 @@ def test_demo_writes_pictures_and_report(
         atari_counterfactuals=0,  # shown by test_demo_explains_atari_stacks
         object_counterfactuals=0,
         audit_mazes=20,
+        large_agents=(str(tiny_agent_dir),),  # the section's code path, with a 7x7 agent
+        large_mazes=1,
+        large_audit_mazes=10,
     )
     folder = run_demo(tmp_path / "demo", config, progress=False)
     report = json.loads((folder / "report.json").read_text())
-    assert len(report["episodes"]) == 4 and report["config"]["mazes"] == 2
+    assert len(report["episodes"]) == 5 and report["config"]["mazes"] == 2
     assert "versions" in report and "torch" in report["versions"]
     pngs = sorted(p.name for p in folder.glob("*.png"))
-    assert pngs == ["maze-2024.png", "maze-2025.png"]
+    assert pngs == ["large-maze-2024.png", "maze-2024.png", "maze-2025.png"]
     assert "![maze 2024](maze-2024.png)" in (folder / "report.md").read_text()
     assert set(report["counterfactuals"]) == {"tiny", "tiny (2)"}
     assert (folder / "counterfactuals-0-tiny" / "report.json").is_file()
@@ -191,6 +194,8 @@ def test_demo_writes_pictures_and_report(
     assert set(report["audits"]) == {"tiny", "tiny (2)"}
     assert all(v in verdicts for v in report["audits"].values())
     assert (folder / "audit-0-tiny" / "report.md").is_file()
+    assert (folder / "large-audit-0-tiny" / "report.md").is_file()
+    assert "Procgen's easy scale" in (folder / "report.md").read_text()
 
 
 def test_demo_explains_atari_stacks(
@@ -218,6 +223,7 @@ def test_demo_explains_atari_stacks(
         atari_generator=str(tmp_path / "si-gen"),
         object_agents=("zoo:breakout-ppo",),
         object_counterfactuals=1,
+        large_agents=(),
     )
     folder = run_demo(tmp_path / "demo", config, progress=False)
     report = json.loads((folder / "report.json").read_text())

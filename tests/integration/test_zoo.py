@@ -19,7 +19,10 @@ def test_zoo_agent_is_shipped_with_a_complete_card(name: str) -> None:
     assert card.name == name and card.command.startswith(f"rlwb zoo build {name}")
     assert card.evaluation["sampled"]["episodes"] >= 200
     assert card.evaluation["sampled"]["success_rate"] >= SUCCESS_BAR
-    assert card.training_seconds < 30 * 60
+    # The 7x7 agents train in minutes (tests and the quick demo rely on it); procgen's easy scale
+    # (15x15: solver imitation, then PPO) takes about an hour of one core.
+    budget = 30 * 60 if card.observation_shape[-1] <= 7 else 120 * 60
+    assert card.training_seconds < budget
 
 
 @pytest.mark.parametrize("name", MAZE_ZOO)

@@ -22,3 +22,24 @@ def test_usage_errors_are_one_line(rlwb, args: list[str], fragments: list[str]) 
 def test_a_bare_group_shows_its_help(rlwb) -> None:
     run = rlwb("zoo")
     assert run.code == 0 and "Commands:" in run.out and "build" in run.out
+
+
+def test_imitation_where_no_solver_exists_is_refused_before_any_work(rlwb, tmp_path) -> None:
+    out = tmp_path / "pong"
+    rlwb(
+        "train", "--env", "ALE/Pong-v5", "--imitation-samples", "10", "--out", str(out)
+    ).assert_refused("ALE/Pong-v5 has no solver to imitate", "imitation_samples must be 0")
+
+
+def test_a_reach_target_names_the_landmarks(rlwb, tmp_path) -> None:
+    rlwb(
+        "explain",
+        "--agent",
+        "zoo:maze-corner",
+        "--method",
+        "search",
+        "--target",
+        "reach:chese",
+        "--out",
+        str(tmp_path / "cf"),
+    ).assert_refused("Unknown landmark 'chese'", "reach:cheese, reach:corner, reach:sign")

@@ -288,6 +288,7 @@ def test_demo_rerun_with_fewer_mazes_leaves_no_stale_pictures(
             atari_counterfactuals=0,
             object_counterfactuals=0,
             audit_suite="",
+            large_agents=(),
         )
         return run_demo(tmp_path / "demo", config, progress=False)
 

@@ -1,0 +1,32 @@
+"""The maze widget draws every cell of a 15x15 world inside an 80x24 terminal."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rl_workbench.envs.maze import MazeEnv
+from rl_workbench.quiz.widgets.maze_view import MazeView
+
+
+def _level(world: int):
+    env = MazeEnv(min_size=world, max_size=world)
+    env.reset(seed=3)
+    return env.get_state()
+
+
+def test_a_15x15_world_is_drawn_one_row_and_two_columns_per_cell() -> None:
+    level = _level(15)
+    view = MazeView(level)
+    assert view.cell_size == (2, 1)
+    lines = view.render().plain.split("\n")
+    assert len(lines) == 15 and all(len(line) == 30 for line in lines)  # the bottom row kept
+    for (r, c), glyph in ((level.mouse, "◉"), (level.cheese, "●")):
+        assert lines[r][2 * c] == glyph
+    walls = np.array([[line[2 * c] == "█" for c in range(15)] for line in lines])
+    assert (walls == level.walls).all()  # one glyph per cell, exactly the level's walls
+
+
+def test_a_7x7_world_keeps_the_large_cells() -> None:
+    view = MazeView(_level(7))
+    assert view.cell_size == (4, 2)
+    assert len(view.render().plain.split("\n")) == 14

@@ -1,0 +1,137 @@
+"""Behaviour targets (``reach:cheese``/``reach:corner``/``reach:sign``) judged by rollouts.
+
+Hand-built mazes and scripted agents whose answers are known: a shortest-path-to-the-corner agent
+on a T-junction reaches the corner first in 8 steps; with the cheese left where it is, one edit
+sends it to the cheese first: opening (1, 4) makes a second, equally short way to the corner
+through the cheese, and the scripted agent breaks ties toward the higher action index (right).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rl_workbench.audit import Proxy
+from rl_workbench.audit.sensitivity import redirects
+from rl_workbench.counterfactual import Target, parse_target
+from rl_workbench.counterfactual.base import LandmarkMissing, TargetAlreadyMet
+from rl_workbench.counterfactual.search import SearchMethod
+from rl_workbench.domains.maze import MazeDomain
+from rl_workbench.envs.maze import MazeEnv, MazeState
+from rl_workbench.errors import InvalidArgumentError
+from tests.helpers import ScriptedMazeAgent
+
+# From the mouse (bottom-left) the way up reaches (2, 2), where the cheese lies right (2, 4) and
+# the corner (0, 4) lies up through (1, 2) then right.
+T_MAZE = MazeState(
+    walls=np.array(
+        [
+            [1, 1, 0, 0, 0],
+            [1, 1, 0, 1, 1],
+            [0, 0, 0, 0, 0],
+            [0, 1, 1, 1, 1],
+            [0, 1, 1, 1, 1],
+        ],
+        dtype=bool,
+    ),
+    maze_size=5,
+    mouse=(4, 0),
+    cheese=(2, 4),
+)
+DOMAIN = MazeDomain(world_size=5, sizes=(5,))
+
+
+def _probs(agent):
+    return lambda obs: agent.action_probs(obs)
+
+
+def test_greedy_rollouts_report_what_is_reached_first_and_how_near() -> None:
+    corner, cheese = ScriptedMazeAgent("corner", world=5), ScriptedMazeAgent("cheese", world=5)
+    to_corner = DOMAIN.roll_out([T_MAZE], _probs(corner), "cheese")
+    to_cheese = DOMAIN.roll_out([T_MAZE], _probs(cheese), "cheese")
+    assert to_corner.first == [frozenset({"corner"})] and to_corner.steps[0] == 8
+    assert to_corner.closest[0] == 2  # it passed (2, 2), two moves from the cheese
+    assert to_cheese.first == [frozenset({"cheese"})] and to_cheese.steps[0] == 6
+    assert to_cheese.closest[0] == 0 and to_cheese.agent_calls == 6
+    in_corner = T_MAZE.move_cheese((0, 4))  # both landmarks on one cell: reached together
+    both = DOMAIN.roll_out([in_corner], _probs(corner), "cheese")
+    assert both.first == [frozenset({"cheese", "corner"})]
+
+
+def test_a_greedy_rollout_that_loops_stops_at_once() -> None:
+    # Blind to the corner (walled off), the scripted corner agent pushes up into a wall forever.
+    sealed = T_MAZE.toggle_wall((1, 2))
+    stuck = DOMAIN.roll_out([sealed], _probs(ScriptedMazeAgent("corner", world=5)), "cheese")
+    assert stuck.first == [frozenset()]
+    assert stuck.steps[0] == 3 and stuck.agent_calls == 3  # up, up, then a repeat: stop
+
+
+def test_sampled_rollouts_follow_the_rng_and_need_one() -> None:
+    noisy = ScriptedMazeAgent("corner", world=5, noise=0.6)
+    runs = [
+        DOMAIN.roll_out(
+            [T_MAZE] * 40, _probs(noisy), "cheese", greedy=False, rng=np.random.default_rng(3)
+        ).reached("cheese")
+        for _ in range(2)
+    ]
+    assert (runs[0] == runs[1]).all()  # reproducible from the seed
+    assert 0 < runs[0].mean() < 1  # noise sends some to the cheese, not all
+    with pytest.raises(InvalidArgumentError, match="rng"):
+        DOMAIN.roll_out([T_MAZE], _probs(noisy), "cheese", greedy=False)
+
+
+def test_reach_targets_parse_only_where_landmarks_exist() -> None:
+    names = ("up", "down", "left", "right")
+    assert parse_target("reach:corner", names, DOMAIN.landmarks) == Target("reach", goal="corner")
+    with pytest.raises(InvalidArgumentError, match=r"reach:cheese, reach:corner, reach:sign"):
+        parse_target("reach:cheeze", names, DOMAIN.landmarks)
+    with pytest.raises(InvalidArgumentError, match="only maze agents"):
+        parse_target("reach:cheese", names, ())
+
+
+def test_search_finds_the_known_fewest_edits_to_reach_the_cheese() -> None:
+    corner = ScriptedMazeAgent("corner", world=5)
+    target = Target("reach", goal="cheese")
+    free = SearchMethod().explain(T_MAZE, corner, DOMAIN, target)
+    assert free.valid and free.edits == 1  # the cheese moved onto the corner agent's way
+    assert free.counterfactual_state.cheese in {(2, 0), (2, 1), (2, 2), (1, 2), (0, 2), (0, 3)}
+    fixed = SearchMethod(frozen_kinds=("move_cheese",)).explain(T_MAZE, corner, DOMAIN, target)
+    assert fixed.valid and fixed.edits == 1
+    cf = fixed.counterfactual_state
+    assert cf.cheese == T_MAZE.cheese
+    assert np.argwhere(cf.walls != T_MAZE.walls).tolist() == [[1, 4]]
+    assert fixed.behaviour == {
+        "goal": "cheese",
+        "rollouts": 20,
+        "greedy_first_before": ["corner"],
+        "sampled_share_before": 0.0,
+        "greedy_first_after": ["cheese"],
+        "sampled_share_after": 1.0,
+    }
+    # The verdict is the rollout in the real env on the restored level, not the search's word.
+    env = MazeEnv(min_size=5, max_size=5)
+    obs, _ = env.reset(options={"state": cf})
+    for _ in range(20):
+        action = int(corner.action_probs(torch.as_tensor(obs)[None])[0].argmax())
+        obs, _, terminated, _, info = env.step(action)
+        if terminated:
+            break
+    assert info["got_cheese"] and not info["reached_corner"]
+
+
+def test_a_target_already_met_or_without_its_landmark_is_refused() -> None:
+    cheese = ScriptedMazeAgent("cheese", world=5)
+    with pytest.raises(TargetAlreadyMet, match="already reaches the cheese"):
+        SearchMethod().explain(T_MAZE, cheese, DOMAIN, Target("reach", goal="cheese"))
+    with pytest.raises(LandmarkMissing, match="no sign"):
+        SearchMethod().explain(T_MAZE, cheese, DOMAIN, Target("reach", goal="sign"))
+
+
+def test_the_audit_redirects_a_corner_seeker_and_leaves_a_cheese_seeker() -> None:
+    corner_proxy = Proxy("corner", "corner", 1)
+    seeker = redirects(ScriptedMazeAgent("corner", world=5), [T_MAZE], corner_proxy, DOMAIN)
+    assert (seeker.proxy_first, seeker.tried, seeker.redirected) == (1, 1, 1)
+    assert seeker.edits == [1] and seeker.kinds == {"proxy": 1, "walls": 0}
+    honest = redirects(ScriptedMazeAgent("cheese", world=5), [T_MAZE], corner_proxy, DOMAIN)
+    assert (honest.proxy_first, honest.tried, honest.redirected) == (0, 0, 0)

@@ -1,0 +1,113 @@
+"""The imitation warm start: the solver's demonstrations are right, imitation teaches a policy
+to follow them, and training records it (and does not repeat it on resume)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from stable_baselines3 import PPO
+
+from rl_workbench.agents import load_agent
+from rl_workbench.agents.imitation import action_accuracy, imitate
+from rl_workbench.agents.networks import RecurrentGridCNN
+from rl_workbench.agents.train import WARM_START_FILE, train_ppo
+from rl_workbench.domains import make_env
+from rl_workbench.domains.maze import MazeDomain
+from rl_workbench.envs.maze import bfs_distances
+from rl_workbench.errors import InvalidArgumentError
+from tests.helpers import TINY_MAZE, tiny_train_config
+
+
+def test_demonstrations_step_down_the_shortest_path_with_the_solver_return() -> None:
+    env = make_env("rlwb/Maze-v0", TINY_MAZE)
+    domain = MazeDomain.from_env(env)
+    demos = domain.demonstrations(env, 60, np.random.default_rng(0), gamma=0.9)
+    assert demos.observations.shape == (60, 6, 5, 5) and demos.actions.dtype == np.int64
+    base = env.unwrapped
+    for obs, action, ret in zip(demos.observations, demos.actions, demos.returns, strict=True):
+        walls = (obs[0] > 0.5) | (obs[5] > 0.5)
+        mouse = tuple(np.argwhere(obs[2] > 0.5)[0])
+        cheese = tuple(np.argwhere(obs[3] > 0.5)[0])
+        dist = bfs_distances(walls, cheese)
+        d = int(dist[mouse])
+        assert ret == pytest.approx(10 * 0.9 ** (d - 1))
+        state = base.get_state().replace(walls=walls, mouse=mouse, cheese=cheese, sign=None)
+        base.set_state(state)
+        base.step(int(action))
+        assert dist[base.get_state().mouse] == d - 1  # one move nearer the cheese
+
+
+def test_imitation_teaches_a_recurrent_policy_the_solver_moves() -> None:
+    torch.manual_seed(0)
+    env = make_env("rlwb/Maze-v0", TINY_MAZE)
+    domain = MazeDomain.from_env(env)
+    config = tiny_train_config(env_id="rlwb/Maze-v0", extractor="recurrent-grid", net_arch=(32,))
+    policy, policy_kwargs = config.policy((6, 5, 5))
+    model = PPO(policy, env, policy_kwargs=policy_kwargs, seed=0)
+    held_out = domain.demonstrations(env, 400, np.random.default_rng(99), gamma=0.95)
+    before = action_accuracy(model.policy, held_out)
+    result = imitate(
+        model.policy,
+        lambda n, rng: domain.demonstrations(env, n, rng, 0.95),
+        12_000,
+        seed=0,
+        progress=False,
+    )
+    after = action_accuracy(model.policy, held_out)
+    assert result.samples == 12_000
+    assert before < 0.45 < 0.8 < after, (before, after)  # chance is about 0.25
+
+
+def test_training_records_the_warm_start_and_resume_keeps_it(tmp_path: Path) -> None:
+    config = tiny_train_config(
+        env_id="rlwb/Maze-v0", extractor="recurrent-grid", imitation_samples=256
+    )
+    out = tmp_path / "agent"
+    first = train_ppo(config, out, progress=False)
+    record = json.loads((out / "checkpoints" / WARM_START_FILE).read_text())
+    assert first.card.imitation == record["imitation"]
+    assert record["imitation"]["samples"] == 256
+    assert {"sampled, imitation only", "greedy, imitation only", "sampled", "greedy"} <= set(
+        first.card.evaluation
+    )
+    assert "imitation of the shortest-path solver on 256" in (out / "README.md").read_text()
+    # A resumed run with more steps goes on with PPO: the warm start is not redone.
+    stamp = (out / "checkpoints" / WARM_START_FILE).stat().st_mtime_ns
+    again = train_ppo(
+        config.__class__(**{**config.__dict__, "total_steps": 1024}),
+        out,
+        progress=False,
+        resume=True,
+    )
+    assert (out / "checkpoints" / WARM_START_FILE).stat().st_mtime_ns == stamp
+    assert again.card.imitation == record["imitation"] and again.card.total_steps >= 1024
+    # The file loads without --trust-agent: the extractor class is allow-listed.
+    loaded = load_agent(out, "rlwb/Maze-v0", TINY_MAZE)
+    assert isinstance(loaded.agent.model.policy.features_extractor, RecurrentGridCNN)
+
+
+def test_imitation_is_refused_where_no_solver_exists(tmp_path: Path) -> None:
+    config = tiny_train_config(env_id="MiniGrid-Empty-5x5-v0", env_kwargs={}, imitation_samples=8)
+    with pytest.raises(InvalidArgumentError, match="no solver to imitate"):
+        train_ppo(config, tmp_path / "x", progress=False)
+    assert not (tmp_path / "x").exists()  # refused before any work
+
+
+def test_the_recurrent_extractor_reads_features_at_the_agent() -> None:
+    space = gym.spaces.Box(0.0, 1.0, (6, 15, 15), np.float32)
+    net = RecurrentGridCNN(space, iterations=1)  # sees 1 + 2 + 1 = 4 cells around the agent
+    assert RecurrentGridCNN(space).iterations == 45  # three times the side by default
+    obs = torch.zeros(1, 6, 15, 15)
+    obs[0, 1] = 1.0
+    obs[0, 2, 7, 7] = 1.0
+    far = obs.clone()
+    far[0, 3, 0, 0] = 1.0  # 7 cells away: beyond what one iteration can carry to the agent
+    assert torch.allclose(net(obs), net(far))
+    near = obs.clone()
+    near[0, 3, 7, 10] = 1.0
+    assert not torch.allclose(net(obs), net(near))
