@@ -6,9 +6,9 @@ search optimum on the same pair (pairs where both are valid); "reachable" pairs 
 search finds any legal flip within its depth, and validity is reported over all pairs and over
 the reachable ones. Single wall toggles always leave the perfect-maze distribution, so the
 unrestricted search optimum is often an off-distribution level; the second ratio divides by the
-fewest edits of an on-distribution-only search (beam 64 by default, depth 3), the fair yardstick for methods
-whose levels are always on-distribution; "on-dist reachable" pairs are those where that search
-finds a flip (a lower bound: the beam is not exhaustive).
+fewest edits of an on-distribution-only search (beam 64 by default, depth 3), the fair yardstick
+for methods whose levels are always on-distribution; "on-dist reachable" pairs are those where
+that search finds a flip (a lower bound: the beam is not exhaustive).
 
 Every generator-based row comes with its two ablations (issue 13): ``diffusion-untrained``, the
 same pipeline with a fresh UNet of the same configuration, and ``no-generator``, the same attempts

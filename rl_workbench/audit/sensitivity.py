@@ -38,6 +38,10 @@ REDIRECT_MAZES = 10
 """Behaviour searches roll the agent out on every candidate, so P3 redirects at most this many
 proxy-pursued mazes."""
 
+REDIRECT_BEAM = 4
+"""Candidates a redirect search keeps between depths. Every candidate costs a rollout (tens of
+agent calls at 15x15), so the beam is narrower than the action search's 16."""
+
 PROXY_LANDMARKS = {"corner": "corner", "sign": "sign"}
 """The landmark a behaviour rollout watches for each proxy kind (a corner region's anchor is the
 corner cell itself)."""
@@ -144,7 +148,7 @@ def redirects(
     pursued = [
         lv for lv, f in zip(levels, first, strict=True) if landmark in f and "cheese" not in f
     ]
-    search = SearchMethod(frozen_kinds=("move_cheese",))
+    search = SearchMethod(frozen_kinds=("move_cheese",), beam_width=REDIRECT_BEAM)
     edits: list[int] = []
     kinds: Counter[str] = Counter({"proxy": 0, "walls": 0})
     examples: list[tuple[MazeState, MazeState]] = []

@@ -7,7 +7,9 @@ the mouse stands on (its start included, as the env's ``reached_corner`` counts 
 agent "reaches first". Reaching the cheese ends the episode, as in the env. Where two landmarks
 share a cell (cheese in the corner) both are reached at once.
 
-Rollouts of many levels run in lockstep, one batched agent call per step. A greedy rollout is
+Rollouts of many levels run in lockstep, one batched agent call per step, and each (level, square)
+is evaluated once however often it is visited; ``agent_calls`` counts those evaluations. A greedy
+rollout is
 deterministic on a fixed level, so it stops as soon as the mouse stands where it stood before
 (it would loop forever, bumping a wall included): a looping agent costs a few steps, not 500.
 """
@@ -31,8 +33,9 @@ LANDMARKS: tuple[str, ...] = ("cheese", "corner", "sign")
 MAX_STEPS = 500
 """The env's own episode limit (procgen's)."""
 
-ProbsFn = Callable[[Sequence[MazeState]], torch.Tensor]
-"""``probs(levels)``: the agent's action distribution [B, A] on each level (mouse where it is)."""
+ProbsFn = Callable[[Sequence[MazeState], Sequence[Cell]], torch.Tensor]
+"""``probs(levels, mice)``: the agent's action distribution [B, A] on each level with the mouse
+moved to the matching square (the caller may build those observations without new states)."""
 
 __all__ = ["LANDMARKS", "MAX_STEPS", "Rollouts", "first_move_toward", "landmark_cell", "roll_out"]
 
@@ -79,12 +82,20 @@ def roll_out(
     seen: list[set[Cell]] = [{m} for m in mice]
     steps = np.zeros(n, dtype=int)
     calls = 0
+    known: dict[tuple[int, Cell], torch.Tensor] = {}
     for _ in range(max_steps):
         active = [int(i) for i in np.flatnonzero(alive)]
         if not active:
             break
-        p = probs([levels[i].replace(mouse=mice[i]) for i in active]).double()
-        calls += len(active)
+        # The agent sees only the level and the mouse's square: the same level played many
+        # times (sampled rollouts) or revisited squares are evaluated once.
+        missing = list(dict.fromkeys((id(levels[i]), mice[i]) for i in active) - known.keys())
+        if missing:
+            where = {key: i for i in active for key in [(id(levels[i]), mice[i])]}
+            fresh = probs([levels[where[k]] for k in missing], [k[1] for k in missing]).double()
+            known.update(zip(missing, fresh, strict=True))
+            calls += len(missing)
+        p = torch.stack([known[(id(levels[i]), mice[i])] for i in active])
         if greedy:
             actions = p.argmax(dim=1).numpy()
         else:

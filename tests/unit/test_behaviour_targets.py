@@ -135,3 +135,18 @@ def test_the_audit_redirects_a_corner_seeker_and_leaves_a_cheese_seeker() -> Non
     assert seeker.edits == [1] and seeker.kinds == {"proxy": 1, "walls": 0}
     honest = redirects(ScriptedMazeAgent("cheese", world=5), [T_MAZE], corner_proxy, DOMAIN)
     assert (honest.proxy_first, honest.tried, honest.redirected) == (0, 0, 0)
+
+
+def test_fast_observations_equal_the_env_s_own() -> None:
+    env = MazeEnv(min_size=3, max_size=15, sign="on_cheese")
+    domain = MazeDomain.from_env(env)
+    bases: dict = {}
+    for seed in range(5):
+        env.reset(seed=seed)
+        level = env.get_state()
+        for mouse in level.free_cells()[::7]:
+            if mouse == level.cheese:
+                continue
+            fast = domain.encode_at(level, mouse, bases)
+            obs, _ = env.reset(options={"state": level.replace(mouse=mouse)})
+            assert torch.equal(fast, torch.from_numpy(obs))
