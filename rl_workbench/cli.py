@@ -216,11 +216,12 @@ def cli(ctx: click.Context, quiet: bool, threads: int | None) -> None:
 @click.option("--seed", type=int, default=2024, show_default=True, help="Seed of the first maze.")
 @click.pass_context
 def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
-    """Show the shipped models at work (no training, about 10 s on 2 cores).
+    """Show the shipped models at work (no training; a few minutes on 2 cores).
 
     Both zoo maze agents on seeded mazes (paths, vector fields), a goal-misgeneralization audit of
-    each, maze counterfactuals, and Space Invaders counterfactuals of the agent's own frame
-    stacks. Writes OUT/report.md, OUT/report.json, pictures and one sub-report per part.
+    each, maze counterfactuals, Space Invaders and Breakout counterfactuals of the agents' own
+    frame stacks, and the 15x15 maze agents on a large maze with their audits. Writes
+    OUT/report.md, OUT/report.json, pictures and one sub-report per part.
     """
     from rl_workbench.outputs import claim_output_folder
 

@@ -291,3 +291,18 @@ async def test_clicking_a_cell_moves_the_editing_cursor(db: Path) -> None:
         await _wait_for(pilot, app, "ConstructScreen")
         await pilot.click("#editor", offset=(4 * 3 + 1, 2 * 2))  # row 2, column 3
         assert app.screen.view.cursor == (2, 3)
+
+
+async def test_the_15x15_deck_shows_the_whole_maze_at_80x24(db: Path) -> None:
+    from rl_workbench.quiz.widgets.maze_view import MazeView
+
+    app = create_app("maze15", "ada", db, condition="control", seed=7)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen", tries=1500)
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "StudyScreen", tries=1500)
+        view = app.screen.query_one(MazeView)
+        assert view.state.world_size == 15
+        assert (view.size.width, view.size.height) == (30, 15)
+        assert view.region.y + view.region.height <= 23  # above the footer, nothing cut off
+        assert screen_text(app).count("◉") == 1  # the mouse is on screen
