@@ -133,6 +133,18 @@ RECIPES: dict[str, ZooRecipe] = {
             extra_evaluations=_MAZE15_ONLY_LARGEST,
         ),
         ZooRecipe(
+            name="maze15-sign",
+            description=(
+                "procgen's easy scale (mazes 3-15 in a 15x15 world) with a green sign always on "
+                "the cheese (rlwb/MazeSign-v0): cheese or sign? Imitation of the shortest-path "
+                "solver, then PPO."
+            ),
+            config=TrainConfig(
+                env_id="rlwb/MazeSign-v0", env_kwargs={"max_size": 15}, **_MAZE15_TRAINING
+            ),
+            extra_evaluations=_MAZE15_ONLY_LARGEST,
+        ),
+        ZooRecipe(
             name="spaceinvaders-ppo",
             description=(
                 "PPO on Space Invaders through stable-baselines3's standard Atari pipeline "
