@@ -191,3 +191,26 @@ class ScriptedMazeAgent:
                 return torch.tensor(np.array(out), dtype=torch.float32)
 
         return _Scripted()
+
+
+# A T-junction: from the mouse (bottom-left) the way up leads to (2, 2), where the path to the
+# cheese turns right and the path to the top-right corner turns up.
+def t_maze():
+    """The shared T-junction level (built on call: tests import helpers before rl_workbench)."""
+    from rl_workbench.envs.maze import MazeState
+
+    return MazeState(
+        walls=np.array(
+            [
+                [1, 1, 0, 0, 0],
+                [1, 1, 0, 1, 1],
+                [0, 0, 0, 0, 0],
+                [0, 1, 1, 1, 1],
+                [0, 1, 1, 1, 1],
+            ],
+            dtype=bool,
+        ),
+        maze_size=5,
+        mouse=(4, 0),
+        cheese=(2, 4),
+    )

@@ -20,29 +20,15 @@ from rl_workbench.audit.run import measure
 from rl_workbench.audit.sensitivity import edit_kind
 from rl_workbench.audit.suite import SCENARIOS_DIR
 from rl_workbench.audit.verdict import decide
-from rl_workbench.envs.maze import MazeEnv, MazeState
-from tests.helpers import ScriptedMazeAgent
+from rl_workbench.envs.maze import MazeEnv
+from tests.helpers import ScriptedMazeAgent, t_maze
 
 CORNER = Proxy("corner", "corner", 1)
 SIGN = Proxy("sign", "sign")
 
 # A T-junction: from the mouse (bottom-left) the way up leads to (2, 2), where the path to the
 # cheese turns right and the path to the top-right corner turns up.
-T_MAZE = MazeState(
-    walls=np.array(
-        [
-            [1, 1, 0, 0, 0],
-            [1, 1, 0, 1, 1],
-            [0, 0, 0, 0, 0],
-            [0, 1, 1, 1, 1],
-            [0, 1, 1, 1, 1],
-        ],
-        dtype=bool,
-    ),
-    maze_size=5,
-    mouse=(4, 0),
-    cheese=(2, 4),
-)
+T_MAZE = t_maze()
 
 
 # -- suites ---------------------------------------------------------------------------------------

@@ -18,27 +18,13 @@ from rl_workbench.counterfactual import Target, parse_target
 from rl_workbench.counterfactual.base import LandmarkMissing, TargetAlreadyMet
 from rl_workbench.counterfactual.search import SearchMethod
 from rl_workbench.domains.maze import MazeDomain
-from rl_workbench.envs.maze import MazeEnv, MazeState
+from rl_workbench.envs.maze import MazeEnv
 from rl_workbench.errors import InvalidArgumentError
-from tests.helpers import ScriptedMazeAgent
+from tests.helpers import ScriptedMazeAgent, t_maze
 
 # From the mouse (bottom-left) the way up reaches (2, 2), where the cheese lies right (2, 4) and
 # the corner (0, 4) lies up through (1, 2) then right.
-T_MAZE = MazeState(
-    walls=np.array(
-        [
-            [1, 1, 0, 0, 0],
-            [1, 1, 0, 1, 1],
-            [0, 0, 0, 0, 0],
-            [0, 1, 1, 1, 1],
-            [0, 1, 1, 1, 1],
-        ],
-        dtype=bool,
-    ),
-    maze_size=5,
-    mouse=(4, 0),
-    cheese=(2, 4),
-)
+T_MAZE = t_maze()
 DOMAIN = MazeDomain(world_size=5, sizes=(5,))
 
 
