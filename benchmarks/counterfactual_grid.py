@@ -11,9 +11,12 @@ for methods whose levels are always on-distribution; "on-dist reachable" pairs a
 that search finds a flip (a lower bound: the beam is not exhaustive).
 
 Every generator-based row comes with its two ablations (issue 13): ``diffusion-untrained``, the
-same pipeline with a fresh UNet of the same configuration, and ``no-generator``, the same attempts
-and guided steps on the level tensor with no model (projection and minimality alone). Agent calls
-(observations the agent evaluated, gradient steps included) are counted for every row.
+same pipeline with a fresh UNet of the same configuration, and ``guided-projection``, the same
+attempts and guided steps on the lattice with no model (projection and minimality alone; before
+it was a method of its own, tables called this row ``no-generator``). Agent calls
+(observations the agent evaluated, gradient steps included) are counted for every row; the last
+column says how often a diffusion row's denoised sample was already a perfect maze (its parent
+links a tree), i.e. how often the projection had nothing to repair.
 """
 
 from __future__ import annotations
@@ -71,9 +74,10 @@ def main() -> None:
         "| agent | method | validity | validity (reachable) | validity (on-dist reachable) | "
         "median edits | "
         "median edit optimality | ... vs on-distribution optimum | on-distribution | "
-        "median s | median generator calls | median agent calls |"
+        "median s | median generator calls | median agent calls | mean agent calls | "
+        "denoised samples already a perfect maze |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for ref in args.agents:
         loaded = load_agent(ref, args.env, load_agent(ref).env_kwargs)
         domain = domain_for(loaded.env_id, loaded.env_kwargs)
@@ -81,13 +85,13 @@ def main() -> None:
         states = sample_states(loaded, args.pairs, args.seed)
         pool = sample_states(loaded, 2000, args.seed + 10_000_000)
         results = {}
+        raw_trees: dict[str, str] = {}
         others = [m for m in METHOD_NAMES if m != "search" and m in domain.methods]
-        ablations = (["diffusion-untrained"] if generator is not None else []) + ["no-generator"]
+        # guided-projection (in ``others``) is diffusion's no-generator ablation.
+        ablations = ["diffusion-untrained"] if generator is not None else []
         for name in ("search", "search-ondist", *others, *ablations):
             if name == "search-ondist":
                 method = SearchMethod(on_distribution_only=True, beam_width=args.ondist_beam)
-            elif name == "no-generator":
-                method = LevelDiffusionMethod(generator=None)
             elif name == "diffusion-untrained":
                 torch.manual_seed(0)  # a fresh init of the same UNet configuration
                 unet = type(generator.unet).from_config(generator.unet.config)
@@ -105,6 +109,8 @@ def main() -> None:
                 except InvalidArgumentError:
                     out.append(None)  # target = original: excluded for every method alike
             results[name] = out
+            if isinstance(method, LevelDiffusionMethod) and method.decoded:
+                raw_trees[name] = f"{method.raw_trees / method.decoded:.1%} of {method.decoded}"
         reachable = [r is not None and r.valid for r in results["search"]]
         reachable_on = [r is not None and r.valid for r in results["search-ondist"]]
         for name, out in results.items():
@@ -132,7 +138,9 @@ def main() -> None:
                 f"{_med(ratio, 2)} | {_med(ondist, 2)} | "
                 f"{np.mean(on_dist):.1%} | {_med([r.seconds for r, _, _ in kept], 3)} | "
                 f"{_med([r.generator_calls for r, _, _ in kept])} | "
-                f"{_med([r.agent_calls for r, _, _ in kept], 0)} |"
+                f"{_med([r.agent_calls for r, _, _ in kept], 0)} | "
+                f"{np.mean([r.agent_calls for r, _, _ in kept]):.0f} | "
+                f"{raw_trees.get(name, 'n/a')} |"
             )
 
 

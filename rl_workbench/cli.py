@@ -397,7 +397,7 @@ def zoo_build(
 
     Agents: maze-corner, maze-uniform (7x7, minutes), maze15-corner, maze15-uniform, maze15-sign
     (procgen's easy scale; solver imitation then PPO, about an hour each on one core),
-    spaceinvaders-ppo, breakout-ppo. Generators: maze-generator,
+    spaceinvaders-ppo, breakout-ppo. Generators: maze-generator and maze15-generator (minutes),
     spaceinvaders-generator (whole stacks; also fits the latent method's autoencoder; on 2 CPU
     cores it takes over an hour), spaceinvaders-inpainter and breakout-inpainter (what
     diffusion edits those games with; about 40 min each on one core).
@@ -515,7 +515,7 @@ def _widths(text: str | None) -> tuple[int, ...] | None:
     "--widths",
     default=None,
     metavar="W1,W2,...",
-    help="UNet channels per resolution, multiples of 8 [default: 32,64,64 for mazes, "
+    help="UNet channels per resolution, multiples of 8 [default: 64,128,128 for mazes, "
     "16,32,64,64 for Atari, 32,64,64 with --inpainting].",
 )
 @click.option(
@@ -523,6 +523,12 @@ def _widths(text: str | None) -> tuple[int, ...] | None:
     is_flag=True,
     help="Atari: fit a mask-conditioned inpainting model of 32x32 stack windows (what "
     "`explain --method diffusion` edits regions with) instead of a model of whole stacks.",
+)
+@click.option(
+    "--cosine-decay",
+    is_flag=True,
+    help="Anneal the step size to zero over --steps (the zoo's maze generators use it: their "
+    "samples are read exactly, and the small last steps make them precise).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -549,6 +555,7 @@ def fit_generator_command(
     resume: bool,
     checkpoint_every: int,
     inpainting: bool,
+    cosine_decay: bool,
 ) -> None:
     """Fit a diffusion model (diffusers UNet2DModel + DDIM) on a dataset's states.
 
@@ -568,6 +575,7 @@ def fit_generator_command(
         seed=seed,
         checkpoint_every=checkpoint_every,
         inpainting=inpainting,
+        cosine_decay=cosine_decay,
     )
     generator = fit_generator(data, out, config, progress=_progress(ctx), resume=resume)
     click.echo(f"Generator written to {out}{generator.quality_note()}")
@@ -638,10 +646,15 @@ def fit_autoencoder_command(
 @agent_options
 @click.option(
     "--method",
-    type=click.Choice(["diffusion", "latent", "objects", "search", "nearest", "pixel"]),
+    type=click.Choice(
+        ["diffusion", "guided-projection", "latent", "objects", "search", "nearest", "pixel"]
+    ),
     default="diffusion",
     show_default=True,
-    help="diffusion: guided edits by a diffusers generator; latent (Atari): search in an "
+    help="diffusion: guided edits by a diffusers generator; guided-projection (mazes): the "
+    "same guided steps with no generator, projected onto a perfect maze (on mazes it does as "
+    "well or better than diffusion: the generator does not do the work there; see README); "
+    "latent (Atari): search in an "
     "autoencoder's latent space; objects (Space Invaders, Breakout): fewest edits of game "
     "objects through the emulator's RAM, drawn by the game itself; search (mazes): exhaustive "
     "edits; nearest: closest real state; pixel: gradient attack on the input.",
@@ -673,7 +686,8 @@ def fit_autoencoder_command(
     "--generator",
     "generator_ref",
     default=None,
-    help="Generator folder for diffusion and latent [default: zoo:maze-generator for mazes; "
+    help="Generator folder for diffusion and latent [default: zoo:maze-generator for 7x7 mazes, "
+    "zoo:maze15-generator for 15x15 ones; "
     "for Space Invaders zoo:spaceinvaders-inpainter (diffusion) and zoo:spaceinvaders-generator "
     "(latent); for Breakout zoo:breakout-inpainter (diffusion); other games need one made with "
     "collect + fit-generator --inpainting (+ fit-autoencoder for latent)].",

@@ -238,7 +238,9 @@ def _counterfactuals(
         "",
         "The smallest legal change to a level that makes the agent act otherwise (diffusion "
         "method, target: any other action), judged on the decoded level. Levels come from the "
-        "test distribution (cheese anywhere) for both agents.",
+        "test distribution (cheese anywhere) for both agents. On mazes the generator is not "
+        "what makes these: `--method guided-projection`, the same steps with no generator, "
+        "flips as many states or more (README, BENCHMARKS.md).",
         "",
     )
     summaries = {}

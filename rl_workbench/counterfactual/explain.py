@@ -69,8 +69,9 @@ def require_supported(env_id: str, method: str, env_kwargs: dict[str, Any] | Non
     allowed = domain_for(env_id, env_kwargs).methods
     if method not in allowed:
         raise InvalidArgumentError(
-            f"--method {method} is not available for {env_id}: edit search is defined for grid "
-            f"levels only, latent search and object edits for Atari games. Use one of "
+            f"--method {method} is not available for {env_id}: edit search and guided "
+            "projection are defined for grid levels only, latent search and object edits for "
+            f"Atari games. Use one of "
             f"{', '.join(allowed)}."
         )
     if method == "objects":

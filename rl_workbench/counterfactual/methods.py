@@ -17,7 +17,15 @@ if TYPE_CHECKING:
         MazeGenerator,
     )
 
-METHOD_NAMES = ("diffusion", "latent", "objects", "search", "nearest", "pixel")
+METHOD_NAMES = (
+    "diffusion",
+    "guided-projection",
+    "latent",
+    "objects",
+    "search",
+    "nearest",
+    "pixel",
+)
 """Every method, in the order reports list them."""
 
 
@@ -49,6 +57,10 @@ def make_method(
         from .diffusion import make_diffusion
 
         return make_diffusion(generator)  # the generator's family picks the algorithm
+    if name == "guided-projection":
+        from .level_diffusion import GuidedProjectionMethod
+
+        return GuidedProjectionMethod()
     if name == "objects":
         from .objects import ObjectsMethod
 

@@ -95,7 +95,13 @@ class MazeDomain:
     """
 
     family: ClassVar[str] = "maze"
-    methods: ClassVar[tuple[str, ...]] = ("diffusion", "search", "nearest", "pixel")
+    methods: ClassVar[tuple[str, ...]] = (
+        "diffusion",
+        "guided-projection",
+        "search",
+        "nearest",
+        "pixel",
+    )
     sample_steps: ClassVar[int] = 8
     sampling: ClassVar[str] = "episode seed+i after 0-7 of the agent's own steps."
     dataset_arrays: ClassVar[tuple[str, ...]] = ("walls", "maze_size", "mouse", "cheese", "sign")
@@ -127,8 +133,10 @@ class MazeDomain:
 
     @property
     def default_generator(self) -> str | None:
-        """Every maze agent defaults to the shipped level generator (its world size is checked)."""
-        return "zoo:maze-generator"
+        """The shipped level generator of this world size (a 15x15 world's is
+        ``maze15-generator``); any other size gets the 7x7 one, whose world size is then refused
+        by the method with a pointer to ``rlwb fit-generator``."""
+        return {15: "zoo:maze15-generator"}.get(self.world_size, "zoo:maze-generator")
 
     @property
     def default_autoencoder(self) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -39,12 +40,15 @@ from .folder import (
     write_checkpoint,
 )
 from .maze_generator import GeneratorSpec, MazeGenerator
+from .maze_lattice import lattice_side
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint"
 DEFAULT_WIDTHS: dict[str, tuple[int, ...]] = {
-    "maze": (32, 64, 64),
+    # The spanning-tree lattice is small (8x8 for a 15x15 world): width is cheap there and a
+    # tree of 64 rooms needs it (BENCHMARKS.md, "A generator that models mazes").
+    "maze": (64, 128, 128),
     # 84x84 stacks: a narrow first level keeps a CPU step near one second at batch 16; the
     # fourth level gives the receptive field a whole frame needs.
     "atari": (16, 32, 64, 64),
@@ -75,6 +79,10 @@ class FitConfig:
         unique: train on distinct levels only (datasets repeat a level along an episode).
         inpainting: Atari only: fit a mask-conditioned inpainting model of stack windows
             (``atari_inpainter.py``) instead of a model of whole stacks.
+        cosine_decay: anneal the step size to zero over ``steps`` (a function of the step, so a
+            resumed fit continues the same schedule). The maze generators use it: their
+            samples are read exactly (one wrong depth breaks a maze), and the last, small steps
+            are what make the outputs precise.
     """
 
     steps: int = 3000
@@ -85,6 +93,7 @@ class FitConfig:
     checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     unique: bool = True
     inpainting: bool = False
+    cosine_decay: bool = False
 
     def __post_init__(self) -> None:
         if self.steps < 1 or (self.batch_size is not None and self.batch_size < 1):
@@ -139,6 +148,7 @@ def fit_generator(
         "seed": config.seed,
         "unique": config.unique,
         **({"inpainting": True} if config.inpainting else {}),
+        **({"cosine_decay": True} if config.cosine_decay else {}),
     }
     out = Path(out)
     ckpt = out / CHECKPOINT
@@ -171,6 +181,11 @@ def fit_generator(
     )
     losses: list[float] = []
     for step in range(start_step, config.steps):
+        if config.cosine_decay:
+            for group in optimizer.param_groups:
+                group["lr"] = (
+                    config.learning_rate * 0.5 * (1 + math.cos(math.pi * step / config.steps))
+                )
         idx = rng.integers(0, len(states), batch_size)
         loss = generator.training_loss([states[int(i)] for i in idx], rng)
         optimizer.zero_grad(set_to_none=True)
@@ -214,7 +229,7 @@ def _maze_spec(data: str | Path, dataset: Dataset) -> GeneratorSpec:
         sizes=env.sizes,
         cheese_region=env.cheese_region,
         sign_mode=env.sign_mode,
-        padded_size=padded_side(env.world_size),
+        padded_size=padded_side(lattice_side(env.world_size)),
         env_id=dataset.manifest["env_id"],
     )
 

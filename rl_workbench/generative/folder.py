@@ -50,8 +50,14 @@ def make_unet(
     )
 
 
-def make_scheduler(num_train_timesteps: int = 1000) -> DDIMScheduler:
-    return DDIMScheduler(num_train_timesteps=num_train_timesteps, clip_sample=True)
+def make_scheduler(
+    num_train_timesteps: int = 1000, prediction_type: str = "epsilon"
+) -> DDIMScheduler:
+    """DDIM over DDPM's linear schedule; ``prediction_type`` is what the UNet outputs: the added
+    noise (``"epsilon"``) or the clean sample itself (``"sample"``)."""
+    return DDIMScheduler(
+        num_train_timesteps=num_train_timesteps, clip_sample=True, prediction_type=prediction_type
+    )
 
 
 def save_folder(
@@ -139,19 +145,43 @@ def load_weights(
     return unet, scheduler
 
 
+Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""``(x_t, t) -> output``: a UNet's forward with any condition already bound."""
+
+
+def _as_denoiser(unet: UNet2DModel | Denoiser) -> Denoiser:
+    if isinstance(unet, UNet2DModel):
+        return lambda x, t: unet(x, t).sample
+    return unet
+
+
 def noise_prediction_loss(
-    unet: UNet2DModel, scheduler: DDIMScheduler, x0: torch.Tensor
+    unet: UNet2DModel | Denoiser, scheduler: DDIMScheduler, x0: torch.Tensor
 ) -> torch.Tensor:
-    """DDPM's simple loss (Ho et al. 2020, eq. 14): predict the noise added at a random step."""
+    """DDPM's simple loss (Ho et al. 2020, eq. 14): predict the noise added at a random step, or
+    the clean sample when the scheduler's ``prediction_type`` is ``"sample"``."""
     noise = torch.randn_like(x0)
     t = torch.randint(0, scheduler.config.num_train_timesteps, (x0.shape[0],))
     x_t = scheduler.add_noise(x0, noise, t)
-    return torch.nn.functional.mse_loss(unet(x_t, t).sample, noise)
+    target = x0 if scheduler.config.prediction_type == "sample" else noise
+    return torch.nn.functional.mse_loss(_as_denoiser(unet)(x_t, t), target)
+
+
+def predicted_noise(
+    unet: UNet2DModel | Denoiser, scheduler: DDIMScheduler, x: torch.Tensor, t: torch.Tensor
+) -> torch.Tensor:
+    """The noise a UNet implies at ``x_t``, whichever quantity it was trained to output, so
+    guidance can work in one parameterisation (``eps = (x_t - sqrt(a) x0) / sqrt(1 - a)``)."""
+    out = _as_denoiser(unet)(x, t)
+    if scheduler.config.prediction_type != "sample":
+        return out
+    alpha = scheduler.alphas_cumprod[t]
+    return (x - alpha.sqrt() * out) / (1 - alpha).sqrt()
 
 
 @torch.no_grad()
 def denoise_from_noise(
-    unet: UNet2DModel,
+    unet: UNet2DModel | Denoiser,
     scheduler: DDIMScheduler,
     shape: tuple[int, ...],
     steps: int,
@@ -160,8 +190,9 @@ def denoise_from_noise(
     """DDIM sampling from pure noise: model-space samples of ``shape``."""
     x = torch.randn(shape, generator=generator)
     scheduler.set_timesteps(steps)
+    denoiser = _as_denoiser(unet)
     for t in scheduler.timesteps:
-        x = scheduler.step(unet(x, t).sample, t, x).prev_sample
+        x = scheduler.step(denoiser(x, t), t, x).prev_sample
     return x
 
 

@@ -1,7 +1,8 @@
 """The shipped generators and how they are rebuilt: collect states with a zoo agent, then fit.
 
 ``rlwb zoo build maze-generator`` collects 60,000 states of ``zoo:maze-uniform`` playing
-``rlwb/Maze-v0`` and fits a 3-level UNet on the distinct levels among them.
+``rlwb/Maze-v0`` and fits a 3-level UNet on the spanning-tree lattices of the distinct levels
+among them; ``maze15-generator`` does the same at procgen's easy scale with ``zoo:maze15-uniform``.
 ``rlwb zoo build spaceinvaders-generator`` collects 30,000 stacks of ``zoo:spaceinvaders-ppo``
 and fits a 4-level UNet and the latent method's autoencoder on them.
 ``rlwb zoo build spaceinvaders-inpainter`` (and ``breakout-inpainter``, with ``zoo:breakout-ppo``)
@@ -21,6 +22,7 @@ from typing import Any
 
 from rl_workbench.errors import AgentLoadError
 
+from . import maze_lattice
 from .atari_generator import AtariGenerator
 from .atari_inpainter import AtariInpainter
 from .fit import FitConfig, fit_generator, load_generator_folder
@@ -62,6 +64,8 @@ INPAINTER_FIT = FitConfig(
 )
 """Every Atari inpainter's fit: about 35 min on one CPU core."""
 
+MAZE15_STEPS = 16_000
+
 GENERATOR_RECIPES = {
     # Cheese anywhere, so the generator covers every cheese position; corner levels are a subset.
     "maze-generator": GeneratorRecipe(
@@ -69,7 +73,23 @@ GENERATOR_RECIPES = {
         "zoo:maze-uniform",
         "rlwb/Maze-v0",
         60_000,
-        FitConfig(steps=6000, batch_size=64, seed=0),
+        FitConfig(
+            steps=16_000, batch_size=64, block_out_channels=(32, 64, 64), seed=0, cosine_decay=True
+        ),
+    ),
+    # procgen's easy scale: 64 rooms to link into one tree, so a wider UNet and a longer fit.
+    "maze15-generator": GeneratorRecipe(
+        "maze15-generator",
+        "zoo:maze15-uniform",
+        None,
+        40_000,
+        FitConfig(
+            steps=MAZE15_STEPS,
+            batch_size=64,
+            block_out_channels=(64, 128, 128),
+            seed=0,
+            cosine_decay=True,
+        ),
     ),
     "spaceinvaders-generator": GeneratorRecipe(
         "spaceinvaders-generator",
@@ -135,40 +155,52 @@ def build_zoo_generator(
     return generator
 
 
-def write_card(generator: MazeGenerator, folder: Path) -> None:
-    """The generator's model card: how it was made and how good its samples are."""
-    recipe = GENERATOR_RECIPES["maze-generator"]
+def write_card(generator: MazeGenerator, folder: Path, recipe: GeneratorRecipe) -> None:
+    """The generator's model card: how it was made and how good its raw samples are."""
     fit = json.loads((folder / "fit.json").read_text())
     quality = generator.sample_quality(n=500, steps=20, seed=0)
     (folder / "quality.json").write_text(json.dumps(quality, indent=2) + "\n")
     params = sum(p.numel() for p in generator.unet.parameters())
+    world, side = generator.spec.world_size, generator.spec.padded_size
     lines = [
-        "# Model card: maze-generator",
+        f"# Model card: {recipe.name}",
         "",
         "A diffusers `UNet2DModel` (no attention, block widths "
         f"{fit['config']['block_out_channels']}, {params:,} parameters) with a DDIM scheduler, "
-        "modelling maze levels as the agents see them (6 one-hot channels, padded to "
-        f"{generator.spec.padded_size}x{generator.spec.padded_size}).",
+        f"modelling {world}x{world} maze levels as spanning trees on procgen's room lattice "
+        f"(`rl_workbench/generative/maze_lattice.py`: each room's parent link toward the start "
+        f"room, its depth in that tree modulo {maze_lattice.PERIOD} as an angle, and where the "
+        f"objects sit; {maze_lattice.CHANNELS} "
+        f"channels on a {side}x{side} lattice), given the maze's room block. The UNet outputs "
+        "the clean lattice (`prediction_type=sample`).",
         "",
         "| field | value |",
         "|---|---|",
-        "| rebuild with | `rlwb zoo build maze-generator` |",
+        f"| rebuild with | `rlwb zoo build {recipe.name}` |",
         f"| training levels | {fit['training_levels']:,} distinct levels among "
         f"{recipe.collect_states:,} states of `{recipe.source_agent}` on "
         f"`{generator.spec.env_id}` (collect seed 0) |",
         f"| fit | {fit['config']['steps']:,} steps, batch {fit['config']['batch_size']}, "
         f"lr {fit['config']['learning_rate']}, seed {fit['config']['seed']} |",
-        f"| fit time | {fit['seconds'] / 60:.1f} min |",
-        f"| final noise loss | {fit['final_loss']:.4f} |",
-        f"| samples on-distribution before repair | {quality['raw_on_distribution']:.1%} "
+        f"| fit time | {fit['seconds'] / 60:.1f} min (one CPU core) |",
+        f"| final loss | {fit['final_loss']:.4f} |",
+        f"| raw samples that are perfect mazes | {quality['raw_perfect_maze']:.1%} "
         f"(500 samples from noise, {quality['steps']} DDIM steps, seed 0) |",
+        f"| ... whose parent links form a tree over the conditioned size | "
+        f"{quality['raw_links_tree_given_size']:.1%} |",
+        f"| raw samples that are whole on-distribution levels | "
+        f"{quality['raw_on_distribution']:.1%} |",
         f"| samples on-distribution after decode | {quality['decoded_on_distribution']:.1%} |",
         f"| distinct raw samples | {quality['distinct_fraction']:.1%} |",
         "",
-        '"Before repair" reads each sample cell by cell (strongest terrain channel; mouse, '
-        "cheese and sign at their maxima) and asks whether the level generator could have made "
-        "it: a perfect maze on procgen's lattice with mouse and cheese on distinct free cells. "
-        "`decode` then projects every sample onto the nearest such level.",
+        '"Raw" reads each sample literally (`maze_lattice.read_raw`): the maze size drawn as the '
+        "level generator draws it (the model's condition), each room's passage to the "
+        "neighbour its parent channels rate highest among its neighbours in the maze (the "
+        "start room is the root), each object at its strongest free cell. Nothing is repaired: "
+        "two rooms naming each other or a loop of rooms stay in the reading and make it no "
+        "perfect maze. A whole on-distribution level also needs the objects where the variant "
+        "puts them (mouse and cheese on distinct cells). `decode` projects every sample onto "
+        "the nearest legal level.",
         "",
     ]
     (folder / "README.md").write_text("\n".join(lines))
@@ -285,7 +317,7 @@ def write_atari_card(
 
 
 CARD_WRITERS: dict[str, Callable[[Any, Path, Path, GeneratorRecipe], None]] = {
-    "maze": lambda generator, folder, _data, _recipe: write_card(generator, folder),
+    "maze": lambda generator, folder, _data, recipe: write_card(generator, folder, recipe),
     "atari": lambda generator, folder, data, recipe: write_atari_card(
         generator, folder, data, recipe
     ),

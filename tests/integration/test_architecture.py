@@ -42,6 +42,8 @@ CONCRETE = ("AtariState", "MazeState", "AtariDomain", "MazeDomain", "AtariGenera
 FAMILY_MODULES = {
     # Each family's own pieces, registered in a per-family table of the layer that owns them.
     "generative/maze_generator.py",
+    "generative/maze_lattice.py",  # the maze generator's spanning-tree representation
+    "counterfactual/level_diffusion.py",  # maze diffusion and guided projection on that lattice
     "generative/atari_generator.py",
     "generative/atari_autoencoder.py",
     "generative/zoo.py",  # the shipped generators' recipes and cards

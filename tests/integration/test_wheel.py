@@ -114,6 +114,7 @@ _QUIZ_CHECK = textwrap.dedent(
     print("deck", resolve_deck("spaceinvaders").path)
     for name in (
         "maze-generator",
+        "maze15-generator",
         "spaceinvaders-generator",
         "spaceinvaders-inpainter",
         "breakout-inpainter",

@@ -157,3 +157,20 @@ def test_diffusion_decodes_with_the_agents_own_variant(tiny_generator_dir) -> No
         result = method.explain(env.get_state(), agent, domain, Target("any"), seed=seed)
         cf = result.counterfactual_state
         assert cf is not None and cf.sign == cf.cheese and result.on_distribution
+
+
+def test_maze_diffusion_keeps_the_fewest_edits_its_proposals_allow(setup) -> None:
+    """The compass agent heads for the cheese, so one cheese move flips it: the minimality pass,
+    scoring candidates in tiers of edit count, must return a one-edit level, never a larger one
+    it also found."""
+    from rl_workbench.counterfactual.level_diffusion import LevelDiffusionMethod
+
+    _, domain, states = setup
+    agent = CheeseCompassAgent(world=5)
+    method = LevelDiffusionMethod(generator=None)
+    edits = []
+    for i, state in enumerate(states):
+        result = method.explain(state, agent, domain, Target("any"), seed=i)
+        if result.valid:
+            edits.append(result.edits)
+    assert len(edits) >= 4 and set(edits) == {1}

@@ -58,7 +58,7 @@ def test_damaged_folders_give_one_clear_error(
         match = "is damaged"
     elif damage == "wrong_format":
         (folder / "generator.json").write_text(json.dumps({"format": "other", "version": 1}))
-        match = "expected 'rlwb-maze-generator'"
+        match = "expected 'rlwb-maze-lattice-generator'"
     elif damage == "no_weights":
         weights.unlink()
         match = "cannot be read"
