@@ -26,7 +26,15 @@ def test_a_15x15_world_is_drawn_one_row_and_two_columns_per_cell() -> None:
     assert (walls == level.walls).all()  # one glyph per cell, exactly the level's walls
 
 
-def test_a_7x7_world_keeps_the_large_cells() -> None:
-    view = MazeView(_level(7))
-    assert view.cell_size == (4, 2)
-    assert len(view.render().plain.split("\n")) == 14
+def test_a_7x7_world_keeps_the_large_cells_and_every_free_square() -> None:
+    for seed in range(6):
+        env = MazeEnv(min_size=7, max_size=7)
+        env.reset(seed=seed)
+        level = env.get_state()
+        view = MazeView(level)
+        assert view.cell_size == (4, 2)
+        lines = view.render().plain.split("\n")
+        # Both text lines of every row, the bottom row's free squares included (they are spaces).
+        assert len(lines) == 14 and all(len(line) == 28 for line in lines)
+        walls = np.array([[lines[2 * r + 1][4 * c] == "█" for c in range(7)] for r in range(7)])
+        assert (walls == level.walls).all()

@@ -88,10 +88,9 @@ class MazeView(Widget):
                             glyph = _mark("·", cell_w) if line == 0 else glyph
                     text.append(glyph, style=style)
                 text.append("\n")
-        if cell_h == CELL_H:
-            text.rstrip()
-        else:  # a compact maze's last row ends in free squares that are spaces: keep them
-            text.right_crop(1)
+        # Only the final newline goes: the bottom row's free squares are spaces, and stripping
+        # trailing whitespace drew open passages there as missing (issue 14).
+        text.right_crop(1)
         return text
 
     def on_click(self, event: events.Click) -> None:
