@@ -93,13 +93,21 @@ def calibration_table(
     correct: Sequence[bool],
     bins: Distribution = (0.25, 0.5, 0.75, 1.0),
 ) -> list[dict[str, Any]]:
-    """Rows (bin upper edge, answers, mean stated confidence, fraction correct)."""
+    """Rows (bin upper edge, answers, mean stated confidence, fraction correct).
+
+    Every answer lands in exactly one bin: the first whose upper edge it does not exceed, with a
+    small tolerance so a confidence of 0.75 reached by adding 0.05 steps (0.7500000000000001,
+    as the picker does) counts in (0.50, 0.75] and only there (issue 14: it was counted in two
+    bins).
+    """
     c = np.asarray(confidences, dtype=float)
     ok = np.asarray(correct, dtype=bool)
+    edges = np.asarray(bins, dtype=float)
+    which = np.minimum(np.searchsorted(edges, c - 1e-9, side="left"), len(edges) - 1)
     rows = []
     low = 0.0
-    for high in bins:
-        in_bin = (c > low) & (c <= high + 1e-12) if low > 0 else (c <= high + 1e-12)
+    for k, high in enumerate(bins):
+        in_bin = which == k
         n = int(in_bin.sum())
         rows.append(
             {

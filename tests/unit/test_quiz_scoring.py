@@ -57,6 +57,14 @@ def test_calibration_table_bins_answers() -> None:
     assert by_bin["(0.75, 1.00]"]["mean_confidence"] == pytest.approx(0.95)
 
 
+def test_calibration_table_counts_each_answer_once_even_on_an_edge() -> None:
+    stated = [0.25, 0.5, 0.75, sum([0.05] * 15), 1.0, 0.7, 0.3, 0.9]  # the sum is 0.75000...01
+    rows = calibration_table(stated, [True] * 8)
+    assert sum(r["answers"] for r in rows) == 8
+    by_bin = {r["bin"]: r["answers"] for r in rows}
+    assert by_bin == {"(0.00, 0.25]": 1, "(0.25, 0.50]": 2, "(0.50, 0.75]": 3, "(0.75, 1.00]": 2}
+
+
 def test_bootstrap_intervals_cover_the_mean_and_the_difference() -> None:
     mean, low, high = bootstrap_mean([0.0, 1.0] * 50)
     assert mean == 0.5 and low < 0.5 < high and high - low < 0.25
