@@ -389,6 +389,10 @@ class QuizSession:
             "spot_correct": _mean(
                 [r["score"]["agent_correct"] and r["score"]["object_correct"] for r in spot]
             ),
+            # Shown apart: naming the flawed agent and saying what it ignores are two answers,
+            # and "0%" for a correctly named agent read as a wrong one (issue 14).
+            "spot_agent_correct": _mean([r["score"]["agent_correct"] for r in spot]),
+            "spot_object_correct": _mean([r["score"]["object_correct"] for r in spot]),
             "calibration": calibration_table(
                 [r["score"]["stated_confidence"] for r in predict],
                 [r["score"]["top_choice_correct"] for r in predict],

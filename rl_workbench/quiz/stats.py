@@ -56,6 +56,8 @@ def summarise(store: AnswerStore) -> dict[str, Any]:
         "spot_correct": bootstrap_mean(
             [float(r["score"]["agent_correct"] and r["score"]["object_correct"]) for r in spot]
         ),
+        "spot_agent_correct": bootstrap_mean([float(r["score"]["agent_correct"]) for r in spot]),
+        "spot_object_correct": bootstrap_mean([float(r["score"]["object_correct"]) for r in spot]),
     }
 
 
@@ -83,8 +85,9 @@ def format_summary(s: dict[str, Any]) -> str:
         "",
         f"explain - control, ‖q - π‖²: {ci(s['explain_minus_control'])} (negative: explanations "
         "helped)",
-        f"construct success: {ci(s['construct_success'])}   spot the flawed agent: "
-        f"{ci(s['spot_correct'])}",
+        f"construct success: {ci(s['construct_success'])}",
+        f"spot the flawed agent: named {ci(s['spot_agent_correct'])}, what it ignores "
+        f"{ci(s['spot_object_correct'])}, both {ci(s['spot_correct'])}",
     ]
     return "\n".join(lines)
 

@@ -60,9 +60,10 @@ async def test_a_whole_session_is_scored_and_stored(db: Path) -> None:
             assert "Agent A" in screen_text(app) or "Agent B" in screen_text(app)
             await pilot.press("enter")
         await _wait_for(pilot, app, "SpotQuestionScreen")
-        await pilot.press(app.session.flawed_label.lower(), "1", "enter")
+        # The right agent, the wrong object: the two answers are scored and shown apart.
+        await pilot.press(app.session.flawed_label.lower(), "2", "enter")
         await _wait_for(pilot, app, "ResultsScreen")
-        assert "Spot the flawed agent: 100%" in screen_text(app)
+        assert "Spot the flawed agent: named 100%, what it ignores 0%" in screen_text(app)
     rows = AnswerStore(db).rows("ada")
     assert [r["kind"] for r in rows] == [
         "study", "predict", "predict", "construct", "spot", "spot", "spot-question",

@@ -25,8 +25,9 @@ def results_text(r: dict[str, Any]) -> str:
         "",
         f"Predictions: {r['predict_answers']}, mean ‖q - π‖² {_fmt(r['mean_squared_distance'])} "
         f"(0 is perfect), top choice = agent's {_fmt(r['accuracy'], True)}",
-        f"Construct: success {_fmt(r['construct_success'], True)}   "
-        f"Spot the flawed agent: {_fmt(r['spot_correct'], True)}",
+        f"Construct: success {_fmt(r['construct_success'], True)}",
+        f"Spot the flawed agent: named {_fmt(r['spot_agent_correct'], True)}, "
+        f"what it ignores {_fmt(r['spot_object_correct'], True)}",
         "",
         "[b]Calibration[/b]  stated confidence vs how often your top choice was the agent's",
         f"{'confidence':<14}{'answers':>8}{'mean stated':>13}{'correct':>9}",
