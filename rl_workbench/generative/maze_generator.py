@@ -203,16 +203,7 @@ class MazeGenerator:
         perfect = [r is not None and is_perfect_maze(r) for r in raw]
         world = self.spec.world_size
         trees = [
-            is_perfect_maze(
-                MazeState(
-                    walls=maze_lattice.walls_from_parents(
-                        maze_lattice.read_parents(t.numpy(), size), size, world
-                    ),
-                    maze_size=size,
-                    mouse=(0, 0),
-                    cheese=(0, 0),
-                )
-            )
+            maze_lattice.links_form_tree(t.numpy(), size, world)
             for t, size in zip(x, sizes, strict=True)
         ]
         on_dist = [r is not None and self.domain.is_on_distribution(r) for r in raw]

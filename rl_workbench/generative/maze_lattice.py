@@ -176,6 +176,13 @@ def walls_from_parents(parent: np.ndarray, maze_size: int, world_size: int) -> n
     return walls
 
 
+def links_form_tree(a: np.ndarray, maze_size: int, world_size: int) -> bool:
+    """Whether a sample's parent links, read over the rooms of ``maze_size``, are a perfect maze
+    (whatever its in-maze channel says)."""
+    walls = walls_from_parents(read_parents(a, maze_size), maze_size, world_size)
+    return is_perfect_maze(MazeState(walls=walls, maze_size=maze_size, mouse=(0, 0), cheese=(0, 0)))
+
+
 def read_raw(
     x: np.ndarray | torch.Tensor, world_size: int, sizes: tuple[int, ...], signs: bool
 ) -> MazeState | None:
@@ -183,9 +190,8 @@ def read_raw(
 
     The maze size from the in-maze channel (it must be one of ``sizes`` exactly), each room's
     passage to its strongest parent (:func:`read_parents`), and each object at its strongest free
-    cell. Whether the
-    result is a *perfect* maze is left to the caller (:func:`is_perfect_maze`): that is the
-    question a generator is judged by.
+    cell. Whether the result is a *perfect* maze is left to the caller (:func:`is_perfect_maze`):
+    that is the question a generator is judged by.
     """
     a = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
     size = read_size(a, sizes)
@@ -271,11 +277,10 @@ def decode_like(x: torch.Tensor, like: MazeState, domain: MazeDomain) -> tuple[M
     (cheese region, sign on the cheese or away) at the cells the sample rates highest.
     """
     level = level_tensor(x[None].detach(), like)[0]
-    parent = read_parents(x.detach().numpy(), like.maze_size)
-    walls = walls_from_parents(parent, like.maze_size, like.world_size)
-    tree = MazeState(walls=walls, maze_size=like.maze_size, mouse=like.mouse, cheese=like.mouse)
-    raw_tree = is_perfect_maze(tree)
+    a = x.detach().numpy()
+    raw_tree = links_form_tree(a, like.maze_size, like.world_size)
     if raw_tree:
+        walls = walls_from_parents(read_parents(a, like.maze_size), like.maze_size, like.world_size)
         free = torch.from_numpy(~walls).to(level.dtype)
         level[FREE_CHANNEL] = free
         level[WALL_CHANNEL] = (1 - free) * torch.from_numpy(like.maze_mask()).to(level.dtype)
