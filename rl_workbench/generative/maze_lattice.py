@@ -216,6 +216,30 @@ def read_raw(
     )
 
 
+def snap_tree_codes(x0: torch.Tensor, block: torch.Tensor) -> torch.Tensor:
+    """A clean-lattice estimate with each room's tree channels rounded to the nearest code.
+
+    Diffusion-LM's clamping trick (Li et al. 2022, sec. 4.2): at every sampling step the
+    estimate of the clean sample is mapped to the nearest point the encoding can take (in-maze
+    to +-1, the parent to a one-hot of its strongest direction, the depth to the unit circle;
+    outside the room ``block`` every tree channel is -1), so the sampler stops averaging two
+    parents a room cannot have at once. It knows the code book of one room, nothing about
+    trees: a cycle or a parent pointing out of the maze passes through unchanged. Object
+    channels are left as estimated.
+    """
+    out = x0.clone()
+    inside = block[:, :1] > 0
+    out[:, IN_MAZE] = torch.where(x0[:, IN_MAZE] > 0, 1.0, -1.0)
+    parent = x0[:, PARENT]
+    one_hot = torch.nn.functional.one_hot(parent.argmax(1), parent.shape[1])
+    one_hot = one_hot.permute(0, 3, 1, 2).to(x0.dtype) * 2 - 1
+    out[:, PARENT] = torch.where(inside, one_hot, -1.0)
+    depth = x0[:, DEPTH]
+    unit = depth / depth.norm(dim=1, keepdim=True).clamp_min(1e-6)
+    out[:, DEPTH] = torch.where(inside, unit, -1.0)
+    return out
+
+
 def level_tensor(x: torch.Tensor, like: MazeState) -> torch.Tensor:
     """[B, 6, W, W] level channels in [0, 1] from lattice samples [B, CHANNELS, L, L],
     differentiably, with ``like``'s maze size and mouse (what counterfactuals keep).

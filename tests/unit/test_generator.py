@@ -82,3 +82,25 @@ def test_mismatched_generator_is_refused(tiny_generator_dir: Path, tmp_path: Pat
 def test_fit_needs_a_maze_dataset(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"no manifest\.json"):
         fit_generator(tmp_path / "nothing", tmp_path / "gen", FitConfig(steps=1), progress=False)
+
+
+def test_a_self_conditioned_fit_saves_loads_and_samples(
+    tiny_dataset_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "gen"
+    config = FitConfig(steps=6, batch_size=4, block_out_channels=(8, 8), self_conditioning=True)
+    gen = fit_generator(tiny_dataset_dir, out, config, progress=False)
+    assert isinstance(gen, MazeGenerator)
+    again = MazeGenerator.from_pretrained(out)
+    assert again.spec.self_conditioning
+    assert again.unet.config.in_channels == 2 * 17 + 1
+    a = gen.sample(3, steps=4, generator=torch.Generator().manual_seed(2))
+    assert a == again.sample(3, steps=4, generator=torch.Generator().manual_seed(2))
+    # the previous estimate is an input: the same x_t with another one gives another estimate
+    x = torch.randn(1, 17, again.spec.padded_size, again.spec.padded_size)
+    block = again.room_block([5])
+    t = torch.tensor([500])
+    with torch.no_grad():
+        plain = again.denoise(x, t, block)
+        other = again.denoise(x, t, block, torch.ones_like(x))
+    assert not torch.allclose(plain, other)

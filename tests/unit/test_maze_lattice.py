@@ -73,3 +73,20 @@ def test_the_agents_gradient_reaches_the_parent_links() -> None:
     drawn = ml.level_tensor(x, level)
     drawn[:, 1].sum().backward()  # "more open floor" pulls on the links
     assert x.grad is not None and x.grad[0, ml.PARENT].abs().sum() > 0
+
+
+def test_snapping_keeps_encoded_levels_and_rounds_each_room_to_one_parent() -> None:
+    levels = _levels(15, 6)
+    x = ml.to_model_space(levels, 8)
+    block = x[:, ml.IN_MAZE : ml.IN_MAZE + 1]
+    assert torch.allclose(ml.snap_tree_codes(x, block), x, atol=1e-6)  # codes are fixed points
+    noisy = x + 0.6 * torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    snapped = ml.snap_tree_codes(noisy, block)
+    inside = block[:, 0] > 0
+    parents = snapped[:, ml.PARENT]
+    assert bool(((parents > 0).sum(1)[inside] == 1).all())  # exactly one parent per room
+    assert bool((parents.permute(0, 2, 3, 1)[~inside] == -1).all())  # no parent outside
+    radius = snapped[:, ml.DEPTH].norm(dim=1)[inside]
+    assert torch.allclose(radius, torch.ones_like(radius), atol=1e-5)
+    # objects are left as estimated: the snapping knows one room's code book, nothing more
+    assert torch.equal(snapped[:, ml.CHEESE.start :], noisy[:, ml.CHEESE.start :])
