@@ -172,7 +172,14 @@ def write_card(generator: MazeGenerator, folder: Path, recipe: GeneratorRecipe) 
         f"room, its depth in that tree modulo {maze_lattice.PERIOD} as an angle, and where the "
         f"objects sit; {maze_lattice.CHANNELS} "
         f"channels on a {side}x{side} lattice), given the maze's room block. The UNet outputs "
-        "the clean lattice (`prediction_type=sample`).",
+        "the clean lattice (`prediction_type=sample`)"
+        + (
+            " and also takes its own previous estimate (self-conditioning, Analog Bits)"
+            if generator.spec.self_conditioning
+            else ""
+        )
+        + ". Sampling rounds each room's tree channels of the clean estimate to their nearest "
+        "code at every DDIM step (Diffusion-LM's clamping trick; it knows nothing about trees).",
         "",
         "| field | value |",
         "|---|---|",
