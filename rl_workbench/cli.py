@@ -373,13 +373,15 @@ def zoo_path(name: str) -> None:
     "--steps",
     type=click.IntRange(1),
     default=None,
-    help="Override the recipe's step count (the card records it).",
+    help="Override the recipe's step count: environment steps for an agent, fit steps for a "
+    "generator (the card records it).",
 )
 @click.option(
     "--resume/--fresh",
     default=True,
     show_default=True,
-    help="Continue from the folder's last checkpoint when it exists.",
+    help="Continue from the folder's last checkpoint when it exists (a generator build also "
+    "keeps its collected states there until it ends).",
 )
 @DEVICE
 @VEC_ENV
@@ -411,7 +413,7 @@ def zoo_build(
     if name in ZOO_GENERATORS:
         from rl_workbench.generative.zoo import GENERATOR_ZOO_DIR, build_zoo_generator
 
-        build_zoo_generator(name, out, progress=_progress(ctx))
+        build_zoo_generator(name, out, steps=steps, resume=resume, progress=_progress(ctx))
         click.echo(f"{name} written to {out or GENERATOR_ZOO_DIR / name} (see its README.md)")
         return
     from rl_workbench.agents.zoo import build_zoo_agent

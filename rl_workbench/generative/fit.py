@@ -155,7 +155,9 @@ def fit_generator(
         "seed": config.seed,
         "unique": config.unique,
         **({"inpainting": True} if config.inpainting else {}),
-        **({"cosine_decay": True} if config.cosine_decay else {}),
+        # the annealed step size is a function of the step and the total: resuming under
+        # another total would change the schedule mid-fit
+        **({"cosine_decay": True, "steps": config.steps} if config.cosine_decay else {}),
         **({"self_conditioning": True} if config.self_conditioning else {}),
     }
     out = Path(out)

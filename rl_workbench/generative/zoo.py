@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,29 +128,52 @@ def load_generator(ref: str | Path) -> MazeGenerator | AtariGenerator | AtariInp
     return load_generator_folder(resolve_generator(ref))
 
 
+TRAINING_STATES = "training-states"
+"""The recipe's collected states, kept in the output folder while a build runs so an interrupted
+build resumes without collecting again; removed with the checkpoints at the end."""
+
+
 def build_zoo_generator(
-    name: str = "maze-generator", out: Path | None = None, *, progress: bool = True
+    name: str = "maze-generator",
+    out: Path | None = None,
+    *,
+    steps: int | None = None,
+    resume: bool = True,
+    progress: bool = True,
 ) -> MazeGenerator | AtariGenerator | AtariInpainter:
-    """Collect states with the recipe's zoo agent, fit the generator (and autoencoder), card it."""
+    """Collect states with the recipe's zoo agent, fit the generator (and autoencoder), card it.
+
+    ``steps`` overrides the recipe's fit steps (the card records what ran). With ``resume`` a
+    build that was interrupted continues: the collected states and the fit's checkpoint stay in
+    the folder until the build ends (the collection is seeded, so a fresh one is the same).
+    """
     from rl_workbench.agents import load_agent
-    from rl_workbench.data import CollectConfig, collect
+    from rl_workbench.data import CollectConfig, Dataset, collect
+    from rl_workbench.errors import DatasetError
 
     recipe = GENERATOR_RECIPES[name]
+    fit_config = recipe.fit if steps is None else replace(recipe.fit, steps=steps)
     folder = Path(out) if out is not None else GENERATOR_ZOO_DIR / name
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "states"
+    data = folder / TRAINING_STATES
+    try:
+        whole = resume and Dataset.open(data).n_states == recipe.collect_states
+    except DatasetError:
+        whole = False
+    if not whole:
+        shutil.rmtree(data, ignore_errors=True)
         collect(
             load_agent(recipe.source_agent, recipe.env_id),
             data,
             CollectConfig(n_states=recipe.collect_states, seed=0),
             progress=progress,
         )
-        generator = fit_generator(data, folder, recipe.fit, progress=progress, resume=False)
-        if recipe.autoencoder is not None:
-            fit_autoencoder(data, folder, recipe.autoencoder, progress=progress, resume=False)
-        shutil.rmtree(folder / "checkpoint", ignore_errors=True)
-        card_kind = getattr(generator, "edit_algorithm", generator.family)
-        CARD_WRITERS[card_kind](generator, folder, data, recipe)
+    generator = fit_generator(data, folder, fit_config, progress=progress, resume=resume)
+    if recipe.autoencoder is not None:
+        fit_autoencoder(data, folder, recipe.autoencoder, progress=progress, resume=resume)
+    card_kind = getattr(generator, "edit_algorithm", generator.family)
+    CARD_WRITERS[card_kind](generator, folder, data, recipe)
+    for leftover in ("checkpoint", "vae-checkpoint", TRAINING_STATES):
+        shutil.rmtree(folder / leftover, ignore_errors=True)
     return generator
 
 

@@ -97,3 +97,48 @@ def test_space_invaders_generators_are_shipped_and_explain_the_zoo_agent(tmp_pat
     assert summary["n"] == 2 and len(report["items"]) == 2
     # Edits stay local: one box of at most 14x14 of the 84x84 frames.
     assert summary["sparsity"] >= 1 - 14 * 14 / 84**2
+
+
+def test_a_generator_build_honours_steps_and_resumes_from_its_collected_states(
+    tmp_path, monkeypatch
+) -> None:
+    """`rlwb zoo build NAME --steps N` fits N steps; an interrupted build keeps its collected
+    states and continues from them; nothing of the build's scaffolding is left in the folder."""
+    import json
+
+    from rl_workbench.agents import load_agent
+    from rl_workbench.data import CollectConfig, Dataset, collect
+    from rl_workbench.generative import FitConfig
+    from rl_workbench.generative import zoo as generator_zoo
+    from rl_workbench.generative.folder import dataset_identity
+
+    tiny = generator_zoo.GeneratorRecipe(
+        "tiny-generator",
+        "zoo:maze-uniform",
+        "rlwb/Maze-v0",
+        120,
+        FitConfig(steps=50, batch_size=4, block_out_channels=(8, 8), checkpoint_every=2),
+    )
+    monkeypatch.setitem(generator_zoo.GENERATOR_RECIPES, "tiny-generator", tiny)
+    out = tmp_path / "gen"
+    # what an interrupted build leaves: its states (here from another seed, to tell them apart)
+    collect(
+        load_agent("zoo:maze-uniform", "rlwb/Maze-v0"),
+        out / generator_zoo.TRAINING_STATES,
+        CollectConfig(n_states=120, seed=7),
+        progress=False,
+    )
+    kept = Dataset.open(out / generator_zoo.TRAINING_STATES).manifest
+    generator_zoo.build_zoo_generator("tiny-generator", out, steps=3, progress=False)
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["config"]["steps"] == 3  # the override, not the recipe's 50
+    assert fit["dataset_identity"] == dataset_identity(kept)  # reused, not collected again
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "fit.json",
+        "generator.json",
+        "quality.json",
+        "scheduler",
+        "unet",
+    ]
+    assert "3 steps" in (out / "README.md").read_text()
