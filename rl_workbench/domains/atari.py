@@ -10,6 +10,7 @@ counterfactuals and quizzes see exactly what the agent saw.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -396,6 +397,10 @@ class AtariDomain:
     def distance(self, a: AtariState, b: AtariState) -> float:
         """Changed values (L0), the quantity sparsity is defined from."""
         return float(np.count_nonzero(a.obs != b.obs))
+
+    def content_digest(self, state: AtariState) -> str:
+        """The stack's exact pixels."""
+        return hashlib.sha256(state.obs.tobytes() + repr(state.obs.shape).encode()).hexdigest()[:24]
 
     def state_to_json(self, state: AtariState) -> None:
         return None

@@ -72,6 +72,11 @@ class Domain(Protocol[S]):
         ``inf`` when they cannot be compared (e.g. mazes of different sizes)."""
         ...
 
+    def content_digest(self, state: S) -> str:
+        """Equal for two states a person would take for the same situation, however they were
+        drawn (the quiz never shows a participant one twice)."""
+        ...
+
     def state_to_json(self, state: S) -> Any:
         """A JSON form of the state, or None where states are saved as arrays instead."""
         ...

@@ -94,9 +94,7 @@ class QuizApp(App[None]):
         self.session = session
         total = len(session.slots)
         done = session.answered_count
-        self.switch_screen(
-            WelcomeScreen(self.deck.name, self.deck.description, session.condition, done, total)
-        )
+        self.switch_screen(WelcomeScreen(self.deck.name, self.deck.description, done, total))
 
     def action_start(self) -> None:
         self.advance()
@@ -172,10 +170,13 @@ class QuizApp(App[None]):
         self._report_store(before)
         self.advance()
 
-    def submit_predict(self, item: Item, q: list[float], *, advance: bool) -> dict[str, Any]:
+    def submit_predict(
+        self, item: Item, q: list[float], chosen: int | None, *, advance: bool
+    ) -> dict[str, Any]:
+        """Score and store a prediction (raises NoChoiceError, storing nothing, without one)."""
         assert self.session is not None
         before = len(self.session.pending)
-        score = self.session.answer_predict(item, q)
+        score = self.session.answer_predict(item, q, chosen)
         self._report_store(before)
         if advance:
             self.advance()

@@ -1,9 +1,10 @@
 """Quiz decks: declarative YAML files naming the environment, the agent(s), and the phases.
 
-A deck fixes everything a lab needs to compare people: which agent, which states (drawn from
-seeds, so every person of a deck sees the same items), which phases in which order, whether
-feedback is shown, and the study conditions assigned at random per session. Every field is
-checked, and a mistake names the file, the line and the field.
+A deck fixes everything a lab needs to compare people: which agent, the seed items are drawn
+from (per participant, never a level twice; :mod:`rl_workbench.quiz.design`), which phases in
+which order, whether feedback is shown, and the study conditions (one per participant, assigned
+in balanced blocks). Every field is checked, and a mistake names the file, the line and the
+field.
 """
 
 from __future__ import annotations
@@ -212,5 +213,6 @@ def _check_agent(r: YamlReader, node: Any, fieldname: str) -> None:
 
 
 def item_seed(deck: Deck, phase_index: int, item_index: int) -> int:
-    """The env seed of an item: disjoint across phases, so a studied state is never tested."""
+    """A deck-wide env seed of an item (the same for everyone), for callers that build items
+    outside a participant's session; sessions use :func:`rl_workbench.quiz.design.item_seed`."""
     return deck.seed * 1_000_000 + phase_index * 10_000 + item_index

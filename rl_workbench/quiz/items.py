@@ -1,10 +1,10 @@
 """Quiz items: the states people see, the agent's distribution on them, and what they are asked.
 
-Items are built from the deck's seeds on demand (in a worker, off the UI thread): a maze level
-with the mouse placed on a seeded free square, or a Space Invaders stack met in play. Study items
-in the ``explain`` condition carry a counterfactual from the engine (search for mazes: the fewest
-edits; diffusion for Atari frame stacks); in the ``control`` condition the same states come with
-the agent's action only.
+Items are built on demand (in a worker, off the UI thread) from seeds the session derives per
+participant (:mod:`rl_workbench.quiz.design`): a maze level with the mouse placed on a seeded free
+square, or a Space Invaders stack met in play. Study items in the ``explain`` condition carry a
+counterfactual from the engine (search for mazes: the fewest edits; diffusion for Atari frame
+stacks); in the ``control`` condition the same kind of states come with the agent's action only.
 """
 
 from __future__ import annotations
@@ -173,6 +173,16 @@ def draw_state(deck: Deck, agents: QuizAgents, seed: int) -> Any:
     return STATE_DRAWERS[agents.domain.family](deck, agents, seed)
 
 
+MAX_DRAWS = 60
+"""Draws tried for one item before giving up: a state the participant has seen, a study state
+with no explanation the person could have built, or a construct level that asks nothing is
+drawn again with the next seed."""
+
+
+class ItemDrawError(RuntimeError):
+    """No acceptable state within :data:`MAX_DRAWS` draws (a deck whose levels are too few)."""
+
+
 def build_item(
     deck: Deck,
     agents: QuizAgents,
@@ -181,15 +191,54 @@ def build_item(
     within: int,
     condition: str,
     flawed_label: str,
+    *,
+    seed_of: Callable[[int], int] | None = None,
+    seen: set[str] | None = None,
 ) -> Item:
-    """The ``within``-th item of phase ``phase`` for a session in ``condition``."""
+    """The ``within``-th item of phase ``phase`` for a session in ``condition``.
+
+    ``seed_of(attempt)`` gives the env seed of each draw (default: the deck's shared seeds,
+    :func:`rl_workbench.quiz.deck.item_seed`); a state whose content digest is in ``seen`` is
+    drawn again, and an accepted one is added to it. Study states are kept only when an
+    explanation exists that the person could have built (legal, on-distribution), in either
+    condition, so both arms study the same number of examples and the choice of states does not
+    depend on the arm.
+
+    Raises:
+        ItemDrawError: no acceptable state within :data:`MAX_DRAWS` draws.
+    """
     p = deck.phases[phase]
-    seed = item_seed(deck, phase, within)
+    if seed_of is None:
+        base = item_seed(deck, phase, within)
+        seed_of = lambda attempt: base + attempt * 100_003  # noqa: E731
     if p.kind == "spot" and within == p.items:  # the closing question of a spot phase
-        return Item(index, phase, "spot-question", seed)
-    state = draw_state(deck, agents, seed)
+        return Item(index, phase, "spot-question", seed_of(0))
+    for attempt in range(MAX_DRAWS):
+        seed = seed_of(attempt)
+        state = draw_state(deck, agents, seed)
+        digest = agents.domain.content_digest(state)
+        if seen is not None and digest in seen:
+            continue
+        item = _item_on(deck, agents, Item(index, phase, p.kind, seed, state), flawed_label)
+        if item is None:
+            continue
+        if p.kind == "study" and condition != "explain":
+            item.counterfactual = item.counterfactual_probs = None
+        if seen is not None:
+            seen.add(digest)
+        return item
+    raise ItemDrawError(
+        f"No fresh {p.kind} state for item {index + 1} in {MAX_DRAWS} draws: the deck's "
+        "environment has too few distinct levels for this many items per participant. Use "
+        "fewer items or larger mazes."
+    )
+
+
+def _item_on(deck: Deck, agents: QuizAgents, item: Item, flawed_label: str) -> Item | None:
+    """Fill in what the item asks on its state, or None when the state does not serve."""
+    p = deck.phases[item.phase]
+    state, seed = item.state, item.seed
     agent: Agent = agents.main.agent
-    item = Item(index, phase, p.kind, seed, state)
     if p.kind == "spot":
         assert agents.flawed is not None
         rng = np.random.default_rng(seed)
@@ -197,22 +246,22 @@ def build_item(
         if item.agent_label == flawed_label:
             agent = agents.flawed
     item.probs = probs_of(agent, state, agents.domain)
-    if p.kind == "study" and condition == "explain":
+    if p.kind == "study":
         result = _explain(deck, agents, state, seed)
-        if result is not None and result.valid:
-            item.counterfactual = result.counterfactual_state
-            item.counterfactual_probs = result.probs_after
+        if result is None or not result.valid:
+            return None
+        if agents.domain.is_on_distribution(result.counterfactual_state) is False:
+            return None  # not a level the person could have built
+        item.counterfactual = result.counterfactual_state
+        item.counterfactual_probs = result.probs_after
     if p.kind == "construct":
         names = agents.action_names
         if p.target == "corner":  # "make it head for the top-right instead of the cheese"
+            item.target = _first_move(state, state.corner)
             # A level where the agent already heads for the corner (or stands on it) asks
             # nothing: draw again.
-            for retry in range(1, 50):
-                item.target = _first_move(state, state.corner)
-                if state.mouse != state.corner and int(np.argmax(item.probs)) != item.target:
-                    break
-                state = draw_state(deck, agents, seed + retry * 100_003)
-                item.state, item.probs = state, probs_of(agent, state, agents.domain)
+            if state.mouse == state.corner or int(np.argmax(item.probs)) == item.target:
+                return None
             item.goal = "head for the top-right corner"
         else:
             item.target = names.index(p.target) if p.target in names else 0

@@ -3,8 +3,8 @@
 A person's answer is a distribution q over actions (picking an action with a confidence c puts c
 on it and spreads 1 - c evenly over the rest). It is scored against the agent's distribution π,
 never against a "right" move: ``‖q - π‖²`` is the part of the expected Brier score a person
-controls (0 is perfect, even for a random agent), and top-choice accuracy asks whether argmax q
-is argmax π. See REFERENCES.md, "Quizzing people".
+controls (0 is perfect, even for a random agent), and top-choice accuracy asks whether the
+action the person chose is argmax π. See REFERENCES.md, "Quizzing people".
 """
 
 from __future__ import annotations
@@ -36,32 +36,69 @@ def squared_distance(q: Distribution, pi: Distribution) -> float:
     return float(((q_arr - pi_arr) ** 2).sum())
 
 
-def top_choice_correct(q: Distribution, pi: Distribution) -> bool:
-    """Whether the person's most likely action is the agent's most likely one."""
-    return int(np.argmax(q)) == int(np.argmax(pi))
+def top_choice_correct(choice: int, pi: Distribution) -> bool:
+    """Whether the action the person chose is the agent's most likely one."""
+    return int(choice) == int(np.argmax(pi))
 
 
 @dataclass(frozen=True)
 class PredictScore:
-    """One prediction's scores."""
+    """One prediction's scores.
 
+    Attributes:
+        chosen_action: the action the person picked (their answer to "what will it do?").
+        stated_confidence: the probability they put on it.
+        squared_distance: ‖q - π‖² of their whole distribution.
+        top_choice_correct: whether ``chosen_action`` is the agent's most likely action.
+    """
+
+    chosen_action: int
+    stated_confidence: float
     squared_distance: float
     top_choice_correct: bool
-    stated_confidence: float
 
-    def to_dict(self) -> dict[str, float | bool]:
+    def to_dict(self) -> dict[str, float | bool | int]:
         return {
+            "chosen_action": self.chosen_action,
+            "stated_confidence": self.stated_confidence,
             "squared_distance": self.squared_distance,
             "top_choice_correct": self.top_choice_correct,
-            "stated_confidence": self.stated_confidence,
         }
 
 
-def score_prediction(q: Distribution, pi: Distribution) -> PredictScore:
+class NoChoiceError(ValueError):
+    """A prediction without a chosen action, or with more probability on another action."""
+
+
+def score_prediction(q: Distribution, pi: Distribution, chosen: int | None) -> PredictScore:
+    """Score a prediction: the person's q and the action they chose.
+
+    Why the choice is passed, not read from q: a q left at the picker's start is uniform, and
+    its argmax (action 0) had been scored as the person's choice (issue 14). The chosen action
+    must carry the most probability in q (ties allowed), so the two never disagree.
+
+    Raises:
+        NoChoiceError: ``chosen`` is None, or q puts more on another action.
+        ValueError: q is not a distribution over the agent's actions.
+    """
     q_arr = np.asarray(q, dtype=float)
     if q_arr.shape != np.asarray(pi).shape or abs(q_arr.sum() - 1) > 1e-6 or (q_arr < 0).any():
         raise ValueError("a prediction must be a distribution over the agent's actions")
-    return PredictScore(squared_distance(q, pi), top_choice_correct(q, pi), float(q_arr.max()))
+    if chosen is None:
+        raise NoChoiceError("Pick the action you expect first.")
+    if not 0 <= chosen < q_arr.size:
+        raise ValueError(f"the chosen action must be in 0..{q_arr.size - 1}, got {chosen}")
+    if q_arr[chosen] < q_arr.max() - 1e-9:
+        raise NoChoiceError(
+            "Your answer puts more probability on another action than on the one you picked: "
+            "pick that one, or move probability to yours."
+        )
+    return PredictScore(
+        int(chosen),
+        float(q_arr[chosen]),
+        squared_distance(q, pi),
+        top_choice_correct(chosen, pi),
+    )
 
 
 @dataclass(frozen=True)
@@ -119,35 +156,3 @@ def calibration_table(
         )
         low = high
     return rows
-
-
-def bootstrap_mean(
-    values: Distribution, *, reps: int = 2000, seed: int = 0, level: float = 0.95
-) -> tuple[float | None, float | None, float | None]:
-    """(mean, low, high): the percentile bootstrap interval of a mean."""
-    x = np.asarray(values, dtype=float)
-    if x.size == 0:
-        return None, None, None
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, (reps, x.size))].mean(axis=1)
-    alpha = (1 - level) / 2
-    return float(x.mean()), float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
-
-
-def bootstrap_difference(
-    a: Distribution, b: Distribution, *, reps: int = 2000, seed: int = 0, level: float = 0.95
-) -> tuple[float | None, float | None, float | None]:
-    """(mean(a) - mean(b), low, high), resampling each group independently."""
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if x.size == 0 or y.size == 0:
-        return None, None, None
-    rng = np.random.default_rng(seed)
-    diffs = x[rng.integers(0, x.size, (reps, x.size))].mean(axis=1) - y[
-        rng.integers(0, y.size, (reps, y.size))
-    ].mean(axis=1)
-    alpha = (1 - level) / 2
-    return (
-        float(x.mean() - y.mean()),
-        float(np.quantile(diffs, alpha)),
-        float(np.quantile(diffs, 1 - alpha)),
-    )

@@ -6,7 +6,9 @@ a crash could lose. When the store refuses a write (locked by another program, a
 read-only), the answer is kept in :attr:`QuizSession.pending`, retried with every later answer
 and on :meth:`QuizSession.close`, and written to a JSON file if it still cannot be stored: an
 answer is never dropped, and never reported as stored when it is not. The condition (explain or
-control) is drawn at random when a session starts and kept when it resumes.
+control) belongs to the participant: drawn by block randomisation the first time they take the
+deck and kept for every later session (:mod:`rl_workbench.quiz.design`); items are drawn per
+participant and never repeat a level they have seen.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 import secrets
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from rl_workbench.counterfactual.result import count_edits
 from rl_workbench.envs.maze import MazeState, is_perfect_maze
 
 from .deck import Deck
+from .design import condition_for, item_seed
 from .items import SPOT_OBJECTS, Item, QuizAgents, build_item, probs_of
 from .scoring import ConstructScore, calibration_table, score_prediction
 from .store import AnswerStore, Session, SessionLock, StoreError, default_db_path
@@ -53,6 +56,9 @@ class PendingAnswer:
     shown_at: float
     answered_at: float
     """When the person answered (Unix seconds), kept so a late write records the real time."""
+    columns: dict[str, Any] = field(default_factory=dict)
+    """The store's answer columns (chosen action, stated confidence, content digest,
+    explanation shown); empty in files kept by versions before them."""
 
 
 @dataclass(frozen=True)
@@ -98,13 +104,20 @@ class QuizSession:
         self.store = store
         self.agents = agents
         seed = secrets.randbelow(2**31) if seed is None else seed
-        rng = np.random.default_rng(seed)
-        chosen = condition or deck.conditions[int(rng.integers(len(deck.conditions)))]
         self._lock = lock if lock is not None else store.lock_session(user, deck.name)
         try:
-            self.session: Session = store.open_session(user, deck.name, deck.digest, chosen, seed)
+            assigned = store.assign_condition(
+                user,
+                deck.name,
+                lambda position: condition_for(position, deck.conditions, deck.name, deck.seed),
+                fixed=condition,
+            )
+            self.session: Session = store.open_session(user, deck.name, deck.digest, assigned, seed)
             self._recover_unsaved()
             answered = store.answered(self.session.id)
+            self.ordinal = store.session_ordinal(self.session)
+            """Sessions of this person and deck before this one: part of every item's seed."""
+            self._seen: set[str] = store.seen_digests(user, deck.name)
         except BaseException:
             self._lock.release()
             raise
@@ -141,9 +154,14 @@ class QuizSession:
         """Build (or reuse) item ``index``; call from a worker, it runs the agent."""
         if index not in self._items:
             slot = self.slots[index]
+            deck, user, ordinal = self.deck, self.user, self.ordinal
             self._items[index] = build_item(
-                self.deck, self.agents, index, slot.phase, slot.within, self.condition,
+                deck, self.agents, index, slot.phase, slot.within, self.condition,
                 self.flawed_label,
+                seed_of=lambda attempt: item_seed(
+                    deck.seed, user, ordinal, slot.phase, slot.within, attempt
+                ),
+                seen=self._seen,
             )  # fmt: skip
         return self._items[index]
 
@@ -156,13 +174,25 @@ class QuizSession:
 
     # -- answers ---------------------------------------------------------------------------------
     def answer_view(self, item: Item) -> dict[str, Any]:
-        """Study and spot items are viewed, not scored; the view (and its time) is kept."""
-        return self._record(item, {"viewed": True}, {})
+        """Study and spot items are viewed, not scored; the view (and its time) is kept, with
+        whether an explanation was on screen."""
+        shown = item.counterfactual is not None
+        return self._record(
+            item, {"viewed": True}, {}, {"explanation_shown": int(shown)} if item.kind == "study"
+            else {},
+        )  # fmt: skip
 
-    def answer_predict(self, item: Item, q: list[float]) -> dict[str, Any]:
+    def answer_predict(self, item: Item, q: list[float], chosen: int | None) -> dict[str, Any]:
+        """Score a prediction by the action the person chose (raises NoChoiceError, keeping
+        nothing, when there is none)."""
         assert item.probs is not None
-        score = score_prediction(q, item.probs).to_dict()
-        return self._record(item, {"q": [float(v) for v in q]}, score)
+        score = score_prediction(q, item.probs, chosen).to_dict()
+        answer = {"q": [float(v) for v in q], "chosen_action": score["chosen_action"]}
+        columns = {
+            "chosen_action": score["chosen_action"],
+            "stated_confidence": score["stated_confidence"],
+        }
+        return self._record(item, answer, score, columns)
 
     def check_construct(self, item: Item, level: MazeState) -> str | None:
         """Why an edited level is refused (None: it is legal and within the budget)."""
@@ -202,9 +232,18 @@ class QuizSession:
             raise ValueError(f"blind_to must be one of {', '.join(SPOT_OBJECTS)}")
         return self._record(item, {"flawed": flawed, "blind_to": blind_to}, score)
 
-    def _record(self, item: Item, answer: dict[str, Any], score: dict[str, Any]) -> dict[str, Any]:
+    def _record(
+        self,
+        item: Item,
+        answer: dict[str, Any],
+        score: dict[str, Any],
+        columns: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Keep the answer, then try to store it (and any earlier one the store refused)."""
         phase = self.deck.phases[item.phase]
+        columns = dict(columns or {})
+        if item.state is not None:
+            columns["state_digest"] = self.agents.domain.content_digest(item.state)
         self.pending.append(
             PendingAnswer(
                 item_index=item.index,
@@ -216,6 +255,7 @@ class QuizSession:
                 score=score,
                 shown_at=self._shown_at.get(item.index, time.time()),
                 answered_at=time.time(),
+                columns=columns,
             )
         )
         self._answered.add(item.index)
@@ -233,7 +273,7 @@ class QuizSession:
                 p = self.pending[0]
                 self.store.record(
                     self.session.id, p.item_index, p.phase, p.kind, p.item, p.answer,
-                    p.agent_probs, p.score, p.shown_at, p.answered_at,
+                    p.agent_probs, p.score, p.shown_at, p.answered_at, columns=p.columns,
                 )  # fmt: skip
                 self.pending.pop(0)
         except StoreError as exc:
@@ -334,6 +374,7 @@ class QuizSession:
                         self.store.record(
                             session_id, p.item_index, p.phase, p.kind, p.item, p.answer,
                             p.agent_probs, p.score, p.shown_at, p.answered_at, keep_existing=True,
+                            columns=p.columns,
                         )  # fmt: skip
                         recovered += 1
                     path.unlink()

@@ -1,93 +1,241 @@
-"""``rlwb quiz stats``: what a lab reports from the answer store.
+"""``rlwb quiz stats``: what a lab reports from the answer store, with the person as the unit.
 
-Per condition and per person: mean ‖q - π‖² and top-choice accuracy on predict items with
-bootstrap 95% intervals, construct success, spot accuracy; the explain-versus-control difference
-of the prediction score with its interval (negative: explanations helped, lower distance is
-better); and every answer as CSV for anything else.
+Why person-level: a person's answers are not independent draws (one person answering 8 items is
+one observation of how well that person predicts the agent), so resampling answers gave one
+person per arm a confident interval (issue 14: -0.168 [-0.188, -0.147]). Every figure here is a
+mean over participants of each participant's mean, its 95% interval a cluster bootstrap over
+participants (Field & Welsh 2007; with equal weights per person it resamples person means), and
+explain - control has a permutation test that shuffles participants between arms. With fewer than
+two participants in an arm no interval or test is given: "n/a", never a false precision. The CSV
+has one flat column per field.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import os
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rl_workbench.errors import InvalidArgumentError
 
-from .scoring import bootstrap_difference, bootstrap_mean
 from .store import AnswerStore
+
+Estimate = tuple[float | None, float | None, float | None]
+"""(estimate, low, high); None where there is nothing (or too little) to estimate from."""
+
+MIN_PEOPLE_FOR_INTERVAL = 2
+"""Participants an arm needs before an interval or a test is reported."""
+
+
+def person_means(
+    rows: Sequence[dict[str, Any]], value: Callable[[dict[str, Any]], float | None]
+) -> dict[str, float]:
+    """Each participant's mean of ``value`` over their rows (rows where it is None are skipped;
+    a participant with none is absent)."""
+    by_person: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        v = value(r)
+        if v is not None:
+            by_person[r["user"]].append(float(v))
+    return {user: float(np.mean(vs)) for user, vs in by_person.items()}
+
+
+def cluster_bootstrap_mean(
+    means: Sequence[float], *, reps: int = 4000, seed: int = 0, level: float = 0.95
+) -> Estimate:
+    """The mean over participants and its percentile interval, resampling participants."""
+    x = np.asarray(means, dtype=float)
+    if x.size == 0:
+        return None, None, None
+    if x.size < MIN_PEOPLE_FOR_INTERVAL:
+        return float(x.mean()), None, None
+    rng = np.random.default_rng(seed)
+    boot = x[rng.integers(0, x.size, (reps, x.size))].mean(axis=1)
+    alpha = (1 - level) / 2
+    return float(x.mean()), float(np.quantile(boot, alpha)), float(np.quantile(boot, 1 - alpha))
+
+
+def cluster_bootstrap_difference(
+    a: Sequence[float], b: Sequence[float], *, reps: int = 4000, seed: int = 0, level: float = 0.95
+) -> Estimate:
+    """mean(a) - mean(b) over participants, resampling participants within each arm."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.size == 0 or y.size == 0:
+        return None, None, None
+    diff = float(x.mean() - y.mean())
+    if min(x.size, y.size) < MIN_PEOPLE_FOR_INTERVAL:
+        return diff, None, None
+    rng = np.random.default_rng(seed)
+    boot = x[rng.integers(0, x.size, (reps, x.size))].mean(axis=1) - y[
+        rng.integers(0, y.size, (reps, y.size))
+    ].mean(axis=1)
+    alpha = (1 - level) / 2
+    return diff, float(np.quantile(boot, alpha)), float(np.quantile(boot, 1 - alpha))
+
+
+def permutation_p_value(
+    a: Sequence[float], b: Sequence[float], *, reps: int = 10_000, seed: int = 0
+) -> float | None:
+    """Two-sided p-value of mean(a) - mean(b) under shuffling participants between the arms
+    ((1 + extreme) / (1 + reps), never 0); None with fewer than two participants in an arm."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if min(x.size, y.size) < MIN_PEOPLE_FOR_INTERVAL:
+        return None
+    pooled = np.concatenate([x, y])
+    observed = abs(x.mean() - y.mean())
+    rng = np.random.default_rng(seed)
+    keys = rng.random((reps, pooled.size))
+    order = np.argsort(keys, axis=1)
+    shuffled = pooled[order]
+    diffs = np.abs(shuffled[:, : x.size].mean(axis=1) - shuffled[:, x.size :].mean(axis=1))
+    extreme = int((diffs >= observed - 1e-12).sum())
+    return (1 + extreme) / (1 + reps)
+
+
+def _predict_correct(r: dict[str, Any]) -> float | None:
+    """Whether the chosen action is the agent's top one; None where no choice is on record (a
+    version-1 answer whose q named no single action)."""
+    chosen = r.get("chosen_action")
+    if chosen is None or r["agent_probs"] is None:
+        return None
+    return float(int(chosen) == int(np.argmax(r["agent_probs"])))
 
 
 def summarise(store: AnswerStore) -> dict[str, Any]:
+    """Person-level figures per condition and per participant, and explain - control."""
     rows = store.rows()
     predict = [r for r in rows if r["kind"] == "predict"]
-
-    def block(subset: list[dict[str, Any]]) -> dict[str, Any]:
-        dist = [r["score"]["squared_distance"] for r in subset]
-        acc = [float(r["score"]["top_choice_correct"]) for r in subset]
-        return {
-            "answers": len(subset),
-            "people": len({r["user"] for r in subset}),
-            "squared_distance": bootstrap_mean(dist),
-            "accuracy": bootstrap_mean(acc),
-        }
-
-    by_condition = {
-        c: block([r for r in predict if r["condition"] == c])
-        for c in sorted({r["condition"] for r in predict})
-    }
-    by_person = {
-        u: block([r for r in predict if r["user"] == u])
-        for u in sorted({r["user"] for r in predict})
-    }
-    explain = [r["score"]["squared_distance"] for r in predict if r["condition"] == "explain"]
-    control = [r["score"]["squared_distance"] for r in predict if r["condition"] == "control"]
     construct = [r for r in rows if r["kind"] == "construct"]
     spot = [r for r in rows if r["kind"] == "spot-question"]
+    study = [r for r in rows if r["kind"] == "study"]
+    conditions = sorted({r["condition"] for r in rows})
+
+    def distance(r: dict[str, Any]) -> float:
+        return float(r["score"]["squared_distance"])
+
+    def arm(condition: str) -> dict[str, Any]:
+        mine = [r for r in rows if r["condition"] == condition]
+        p = [r for r in predict if r["condition"] == condition]
+        views = [r for r in study if r["condition"] == condition]
+        shown = [r for r in views if r.get("explanation_shown")]
+        return {
+            "people": len({r["user"] for r in mine}),
+            "answers": len(p),
+            "squared_distance": cluster_bootstrap_mean(list(person_means(p, distance).values())),
+            "accuracy": cluster_bootstrap_mean(list(person_means(p, _predict_correct).values())),
+            "study_items": len(views),
+            "explanations_shown": len(shown),
+            "explanations_unknown": sum(r.get("explanation_shown") is None for r in views),
+        }
+
+    by_condition = {c: arm(c) for c in conditions}
+    by_person = {}
+    for user in sorted({r["user"] for r in predict}):
+        mine = [r for r in predict if r["user"] == user]
+        accuracy = [v for v in map(_predict_correct, mine) if v is not None]
+        by_person[user] = {
+            "conditions": sorted({r["condition"] for r in mine}),
+            "answers": len(mine),
+            "squared_distance": float(np.mean([distance(r) for r in mine])),
+            "accuracy": float(np.mean(accuracy)) if accuracy else None,
+        }
+    explain = list(
+        person_means([r for r in predict if r["condition"] == "explain"], distance).values()
+    )
+    control = list(
+        person_means([r for r in predict if r["condition"] == "control"], distance).values()
+    )
+
+    def people_mean(
+        subset: list[dict[str, Any]], key: Callable[[dict[str, Any]], float]
+    ) -> Estimate:
+        return cluster_bootstrap_mean(list(person_means(subset, key).values()))
+
+    arms_of: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        arms_of[r["user"]].add(r["condition"])
+    in_both = sorted(u for u, arms in arms_of.items() if len(arms) > 1)
     return {
         "answers": len(rows),
         "sessions": len({r["session"] for r in rows}),
+        "people": len({r["user"] for r in rows}),
+        "in_both_arms": in_both,
         "by_condition": by_condition,
         "by_person": by_person,
-        "explain_minus_control": bootstrap_difference(explain, control),
-        "construct_success": bootstrap_mean([float(r["score"]["success"]) for r in construct]),
-        "spot_correct": bootstrap_mean(
-            [float(r["score"]["agent_correct"] and r["score"]["object_correct"]) for r in spot]
+        "explain_minus_control": cluster_bootstrap_difference(explain, control),
+        "explain_minus_control_p": permutation_p_value(explain, control),
+        "construct_success": people_mean(construct, lambda r: float(r["score"]["success"])),
+        "spot_correct": people_mean(
+            spot, lambda r: float(r["score"]["agent_correct"] and r["score"]["object_correct"])
         ),
-        "spot_agent_correct": bootstrap_mean([float(r["score"]["agent_correct"]) for r in spot]),
-        "spot_object_correct": bootstrap_mean([float(r["score"]["object_correct"]) for r in spot]),
+        "spot_agent_correct": people_mean(spot, lambda r: float(r["score"]["agent_correct"])),
+        "spot_object_correct": people_mean(spot, lambda r: float(r["score"]["object_correct"])),
     }
 
 
-def format_summary(s: dict[str, Any]) -> str:
-    def ci(triple: tuple[float | None, float | None, float | None]) -> str:
-        mean, low, high = triple
-        return "n/a" if mean is None else f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+def _ci(triple: Estimate, pct: bool = False) -> str:
+    mean, low, high = triple
+    if mean is None:
+        return "n/a"
+    fmt = (lambda v: f"{v:.0%}") if pct else (lambda v: f"{v:.3f}")
+    if low is None or high is None:
+        return f"{fmt(mean)} [n/a: < {MIN_PEOPLE_FOR_INTERVAL} people]"
+    return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
 
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    arms = s["by_condition"]
     lines = [
-        f"{s['answers']} answers in {s['sessions']} sessions",
-        "",
-        f"{'condition':<12}{'people':>7}{'answers':>9}  {'‖q - π‖² [95% CI]':<26}accuracy [95% CI]",
+        "participants per arm: "
+        + (", ".join(f"{name} {b['people']}" for name, b in arms.items()) or "none"),
+        f"{_count(s['people'], 'participant')}, {_count(s['sessions'], 'session')}, "
+        f"{_count(s['answers'], 'answer')}",
+        "every figure is a mean over participants, with a 95% cluster-bootstrap interval over "
+        "participants",
     ]
-    for name, b in s["by_condition"].items():
+    if s["in_both_arms"]:
         lines.append(
-            f"{name:<12}{b['people']:>7}{b['answers']:>9}  {ci(b['squared_distance']):<26}"
-            f"{ci(b['accuracy'])}"
-        )
-    lines += ["", f"{'person':<12}{'answers':>16}  {'‖q - π‖² [95% CI]':<26}accuracy [95% CI]"]
-    for name, b in s["by_person"].items():
-        lines.append(
-            f"{name:<12}{b['answers']:>16}  {ci(b['squared_distance']):<26}{ci(b['accuracy'])}"
+            f"note: {len(s['in_both_arms'])} participant(s) answered in both arms (sessions "
+            "recorded before conditions were kept per participant): " + ", ".join(s["in_both_arms"])
         )
     lines += [
         "",
-        f"explain - control, ‖q - π‖²: {ci(s['explain_minus_control'])} (negative: explanations "
-        "helped)",
-        f"construct success: {ci(s['construct_success'])}",
-        f"spot the flawed agent: named {ci(s['spot_agent_correct'])}, what it ignores "
-        f"{ci(s['spot_object_correct'])}, both {ci(s['spot_correct'])}",
+        f"{'condition':<11}{'people':>7}{'answers':>8}  {'‖q - π‖²':<30}{'accuracy':<24}"
+        "explanations shown",
+    ]
+    for name, b in arms.items():
+        shown = f"{b['explanations_shown']} of {b['study_items']} study items"
+        if b["explanations_unknown"]:
+            shown += f" ({b['explanations_unknown']} not recorded)"
+        lines.append(
+            f"{name:<11}{b['people']:>7}{b['answers']:>8}  {_ci(b['squared_distance']):<30}"
+            f"{_ci(b['accuracy'], True):<24}{shown}"
+        )
+    lines += ["", f"{'person':<16}{'arm':<10}{'answers':>8}  {'‖q - π‖²':<10}accuracy"]
+    for name, b in s["by_person"].items():
+        accuracy = "n/a" if b["accuracy"] is None else f"{b['accuracy']:.0%}"
+        lines.append(
+            f"{name:<16}{'+'.join(b['conditions']):<10}{b['answers']:>8}  "
+            f"{b['squared_distance']:<10.3f}{accuracy}"
+        )
+    p = s["explain_minus_control_p"]
+    lines += [
+        "",
+        f"explain - control, ‖q - π‖²: {_ci(s['explain_minus_control'])}, permutation p = "
+        + ("n/a" if p is None else f"{p:.3f}")
+        + " (negative: explanations helped)",
+        f"construct success: {_ci(s['construct_success'], True)}",
+        f"spot the flawed agent: named {_ci(s['spot_agent_correct'], True)}, what it ignores "
+        f"{_ci(s['spot_object_correct'], True)}, both {_ci(s['spot_correct'], True)}",
     ]
     return "\n".join(lines)
 
@@ -116,8 +264,45 @@ def check_csv_path(path: str | Path, *, force: bool = False) -> None:
         )
 
 
+BASE_COLUMNS = (
+    "session", "user", "deck", "condition", "item_index", "phase", "kind", "seconds",
+    "chosen_action", "stated_confidence", "state_digest", "explanation_shown",
+)  # fmt: skip
+"""The CSV's leading columns; the item, answer, score and agent distribution follow, flattened."""
+
+
+def flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    """One column per field: ``prefix.key`` for mappings, ``prefix.0``... for lists of numbers,
+    a grid (a level's walls) as rows of digits joined by ``/``, None as an empty cell."""
+    if isinstance(value, dict):
+        for key, v in value.items():
+            flatten(f"{prefix}.{key}", v, out)
+    elif isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+        out[prefix] = "/".join("".join(str(int(c)) for c in row) for row in value)
+    elif isinstance(value, list):
+        for k, v in enumerate(value):
+            flatten(f"{prefix}.{k}", v, out)
+    else:
+        out[prefix] = "" if value is None else value
+
+
+def flat_rows(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The CSV's columns (base first, then in order of first appearance) and its rows."""
+    flat = []
+    columns: dict[str, None] = dict.fromkeys(BASE_COLUMNS)
+    for r in rows:
+        row = {k: ("" if r.get(k) is None else r.get(k)) for k in BASE_COLUMNS}
+        extra: dict[str, Any] = {}
+        for part, name in (("item", "item"), ("answer", "answer"), ("score", "score"),
+                           ("agent_probs", "pi")):  # fmt: skip
+            flatten(name, r[part], extra)
+        columns.update(dict.fromkeys(extra))
+        flat.append({**row, **extra})
+    return list(columns), flat
+
+
 def export_csv(store: AnswerStore, path: str | Path) -> int:
-    """Every answer, one row each, nested fields as JSON; returns the row count.
+    """Every answer, one row each, one column per field; returns the row count.
 
     The file is written beside its target and moved into place, so a failed export never leaves
     half a file where a complete one was.
@@ -126,18 +311,13 @@ def export_csv(store: AnswerStore, path: str | Path) -> int:
         InvalidArgumentError: the file cannot be written.
     """
     path = Path(path)
-    rows = store.rows()
-    fields = ["session", "user", "deck", "condition", "item_index", "phase", "kind", "seconds",
-              "item", "answer", "agent_probs", "score"]  # fmt: skip
+    columns, rows = flat_rows(store.rows())
     partial = path.with_name(path.name + ".partial")
     try:
         with open(partial, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields)
+            writer = csv.DictWriter(f, fieldnames=columns, restval="")
             writer.writeheader()
-            for r in rows:
-                writer.writerow(
-                    {k: json.dumps(r[k]) if isinstance(r[k], dict | list) else r[k] for k in fields}
-                )
+            writer.writerows(rows)
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)

@@ -17,7 +17,7 @@ import socket
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,12 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 (issue 14): the chosen action and stated confidence of a prediction as columns (a uniform
+q's argmax had been scored as the person's choice), each item's content digest and whether a
+study item showed an explanation, and the participants table (one condition per participant and
+deck, kept across sessions). Version-1 files are migrated when opened for writing and read as
+they are when opened read-only."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -58,9 +63,35 @@ CREATE TABLE IF NOT EXISTS answers (
     score TEXT NOT NULL,
     shown_at REAL NOT NULL,
     answered_at REAL NOT NULL,
+    chosen_action INTEGER,
+    stated_confidence REAL,
+    state_digest TEXT,
+    explanation_shown INTEGER,
     UNIQUE (session_id, item_index)
 );
+CREATE TABLE IF NOT EXISTS participants (
+    deck TEXT NOT NULL,
+    user TEXT NOT NULL,
+    condition TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    assigned_at REAL NOT NULL,
+    PRIMARY KEY (deck, user)
+);
 """
+V2_ANSWER_COLUMNS = (
+    ("chosen_action", "INTEGER"),
+    ("stated_confidence", "REAL"),
+    ("state_digest", "TEXT"),
+    ("explanation_shown", "INTEGER"),
+)
+
+
+def chosen_from_q(q: list[float]) -> tuple[int | None, float | None]:
+    """A version-1 prediction's choice: the argmax of q where it is unique, else unknown (a q
+    left uniform, or a tie, never said which action the person meant)."""
+    top = max(q)
+    winners = [i for i, v in enumerate(q) if abs(v - top) < 1e-9]
+    return (winners[0], float(top)) if len(winners) == 1 else (None, None)
 
 
 class StoreError(RLWorkbenchError):
@@ -295,6 +326,9 @@ class AnswerStore:
             version = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if version is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif version[0] == "1":
+                self._migrate_from_v1()
+                version = (str(SCHEMA_VERSION),)
         except sqlite3.OperationalError as exc:
             if _is_locked(exc):
                 raise StoreError(
@@ -364,8 +398,47 @@ class AnswerStore:
             "PATH."
         )
 
+    def _migrate_from_v1(self) -> None:
+        """Add version 2's columns and table to a version-1 file, in one transaction.
+
+        Kept answers get a chosen action only where q's argmax was unique (:func:`chosen_from_q`);
+        each participant keeps the condition of their first session (version 1 drew one per
+        session, so a returning person could hold both; their later sessions stay as recorded).
+        """
+        with self._writing("The upgrade to quiz schema 2"):
+            self._db.execute("BEGIN IMMEDIATE")
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(answers)")}
+            for name, kind in V2_ANSWER_COLUMNS:
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE answers ADD COLUMN {name} {kind}")
+            rows = self._db.execute(
+                "SELECT id, answer FROM answers WHERE kind='predict'"
+            ).fetchall()
+            for answer_id, answer in rows:
+                q = json.loads(answer).get("q")
+                if q:
+                    chosen, confidence = chosen_from_q(q)
+                    self._db.execute(
+                        "UPDATE answers SET chosen_action=?, stated_confidence=? WHERE id=?",
+                        (chosen, confidence, answer_id),
+                    )
+            firsts = self._db.execute(
+                "SELECT deck, user, condition, started_at FROM sessions s WHERE id = (SELECT "
+                "MIN(id) FROM sessions t WHERE t.deck = s.deck AND t.user = s.user) ORDER BY id"
+            ).fetchall()
+            positions: dict[str, int] = {}
+            for deck, user, condition, started in firsts:
+                position = positions.get(deck, 0)
+                positions[deck] = position + 1
+                self._db.execute(
+                    "INSERT OR IGNORE INTO participants VALUES (?, ?, ?, ?, ?)",
+                    (deck, user, condition, position, started),
+                )
+            self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+
     def _check_schema(self, version: tuple[str] | None) -> None:
-        if version is not None and int(version[0]) != SCHEMA_VERSION:
+        readable = {str(SCHEMA_VERSION)} | ({"1"} if self.read_only else set())
+        if version is not None and version[0] not in readable:
             self._db.close()
             raise StoreError(
                 f"{self.path} has quiz schema {version[0]}; this version reads "
@@ -415,6 +488,51 @@ class AnswerStore:
             )
         return Session(int(cur.lastrowid or 0), user, deck, deck_hash, condition, seed, False)
 
+    def assign_condition(
+        self,
+        user: str,
+        deck: str,
+        draw: Callable[[int], str],
+        fixed: str | None = None,
+    ) -> str:
+        """The participant's condition for ``deck``: the one already assigned, else ``fixed``,
+        else ``draw(position)`` with the participant's place among the deck's participants so far
+        (:func:`rl_workbench.quiz.design.condition_for`). One write transaction, so two people
+        starting at once never take the same place."""
+        with self._writing("The participant's condition"):
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute(
+                "SELECT condition FROM participants WHERE deck=? AND user=?", (deck, user)
+            ).fetchone()
+            if row is not None:
+                return str(row[0])
+            (position,) = self._db.execute(
+                "SELECT COUNT(*) FROM participants WHERE deck=?", (deck,)
+            ).fetchone()
+            condition = fixed or draw(int(position))
+            self._db.execute(
+                "INSERT INTO participants VALUES (?, ?, ?, ?, ?)",
+                (deck, user, condition, int(position), time.time()),
+            )
+        return condition
+
+    def session_ordinal(self, session: Session) -> int:
+        """How many sessions of the same person and deck came before this one (0 for the first)."""
+        (n,) = self._db.execute(
+            "SELECT COUNT(*) FROM sessions WHERE user=? AND deck=? AND id<?",
+            (session.user, session.deck, session.id),
+        ).fetchone()
+        return int(n)
+
+    def seen_digests(self, user: str, deck: str) -> set[str]:
+        """The content digests of every item this person has answered in this deck."""
+        rows = self._db.execute(
+            "SELECT a.state_digest FROM answers a JOIN sessions s ON s.id = a.session_id "
+            "WHERE s.user=? AND s.deck=? AND a.state_digest IS NOT NULL",
+            (user, deck),
+        ).fetchall()
+        return {r[0] for r in rows}
+
     def finish_session(self, session_id: int) -> None:
         with self._writing("The end of the session"):
             self._db.execute(
@@ -447,21 +565,29 @@ class AnswerStore:
         answered_at: float | None = None,
         *,
         keep_existing: bool = False,
+        columns: dict[str, Any] | None = None,
     ) -> None:
         """Commit one answer (its own transaction: durable before the next item is shown).
 
         ``answered_at`` defaults to now; an answer written late (after the database refused it)
         passes the time it was given. ``keep_existing`` leaves an answer already stored for the
-        item as it is (recovering kept answers never overwrites a newer one).
+        item as it is (recovering kept answers never overwrites a newer one). ``columns`` fills
+        version 2's answer columns (``chosen_action``, ``stated_confidence``, ``state_digest``,
+        ``explanation_shown``); missing ones stay NULL.
 
         Raises:
             StoreWriteError: the database did not take it (locked, read-only, disk full...).
         """
+        extra = columns or {}
+        unknown = set(extra) - {name for name, _ in V2_ANSWER_COLUMNS}
+        if unknown:
+            raise ValueError(f"unknown answer columns: {sorted(unknown)}")
         with self._writing(f"The answer to item {item_index + 1}"):
             self._db.execute(
                 f"INSERT OR {'IGNORE' if keep_existing else 'REPLACE'} INTO answers (session_id, "
-                "item_index, phase, kind, item, "
-                "answer, agent_probs, score, shown_at, answered_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "item_index, phase, kind, item, answer, agent_probs, score, shown_at, "
+                "answered_at, chosen_action, stated_confidence, state_digest, explanation_shown) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     session_id,
                     item_index,
@@ -473,40 +599,52 @@ class AnswerStore:
                     json.dumps(score),
                     shown_at,
                     time.time() if answered_at is None else answered_at,
+                    *(extra.get(name) for name, _ in V2_ANSWER_COLUMNS),
                 ),
             )
 
     def rows(self, user: str | None = None) -> list[dict[str, Any]]:
-        """Every answer joined with its session, oldest first (for stats and export)."""
-        query = (
-            "SELECT s.id, s.user, s.deck, s.condition, a.item_index, a.phase, a.kind, a.item, "
-            "a.answer, a.agent_probs, a.score, a.shown_at, a.answered_at FROM answers a "
-            "JOIN sessions s ON s.id = a.session_id"
-        )
-        args: tuple[Any, ...] = ()
-        if user is not None:
-            query += " WHERE s.user=?"
-            args = (user,)
+        """Every answer joined with its session, oldest first (for stats and export).
+
+        A version-1 file opened read-only has no version-2 columns: its predictions' choices are
+        read from q as the migration would (:func:`chosen_from_q`), the rest are None.
+        """
         try:
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(answers)")}
+            extra = [name for name, _ in V2_ANSWER_COLUMNS]
+            picked = ", ".join(f"a.{n}" if n in have else f"NULL AS {n}" for n in extra)
+            query = (
+                "SELECT s.id, s.user, s.deck, s.condition, a.item_index, a.phase, a.kind, a.item, "
+                f"a.answer, a.agent_probs, a.score, a.shown_at, a.answered_at, {picked} "
+                "FROM answers a JOIN sessions s ON s.id = a.session_id"
+            )
+            args: tuple[Any, ...] = ()
+            if user is not None:
+                query += " WHERE s.user=?"
+                args = (user,)
             found = self._db.execute(query + " ORDER BY a.answered_at", args).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path} cannot be read ({exc}).") from None
         out = []
         for r in found:
-            out.append(
-                {
-                    "session": r[0],
-                    "user": r[1],
-                    "deck": r[2],
-                    "condition": r[3],
-                    "item_index": r[4],
-                    "phase": r[5],
-                    "kind": r[6],
-                    "item": json.loads(r[7]),
-                    "answer": json.loads(r[8]),
-                    "agent_probs": None if r[9] is None else json.loads(r[9]),
-                    "score": json.loads(r[10]),
-                    "seconds": r[12] - r[11],
-                }
-            )
+            row = {
+                "session": r[0],
+                "user": r[1],
+                "deck": r[2],
+                "condition": r[3],
+                "item_index": r[4],
+                "phase": r[5],
+                "kind": r[6],
+                "item": json.loads(r[7]),
+                "answer": json.loads(r[8]),
+                "agent_probs": None if r[9] is None else json.loads(r[9]),
+                "score": json.loads(r[10]),
+                "seconds": r[12] - r[11],
+                **dict(zip(extra, r[13:], strict=True)),
+            }
+            if "chosen_action" not in have and row["kind"] == "predict" and row["answer"].get("q"):
+                row["chosen_action"], row["stated_confidence"] = chosen_from_q(row["answer"]["q"])
+            if row["explanation_shown"] is not None:
+                row["explanation_shown"] = bool(row["explanation_shown"])
+            out.append(row)
         return out

@@ -109,10 +109,37 @@ async def test_control_condition_studies_actions_only(db: Path) -> None:
     app = _app(db, condition="control")
     async with app.run_test(size=(80, 24)) as pilot:
         await _wait_for(pilot, app, "WelcomeScreen")
-        assert "control" in screen_text(app)
+        welcome = screen_text(app).lower()
+        assert "control" not in welcome and "condition" not in welcome  # the arm stays hidden
         await pilot.press("enter")
         await _wait_for(pilot, app, "StudyScreen")
         assert "Changed (red)" not in screen_text(app) and "The agent:" in screen_text(app)
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "PredictScreen")
+    assert AnswerStore(db).rows("ada")[0]["explanation_shown"] is False
+
+
+async def test_enter_without_a_pick_stores_nothing_and_says_why(db: Path) -> None:
+    """The picker starts with no action chosen: a stray Enter cannot submit a uniform q scored as
+    a choice of the first action; a pick of RIGHT at the starting 25% is stored as RIGHT."""
+    app = _app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "StudyScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "PredictScreen")
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert "Pick the action you expect first" in screen_text(app)
+        assert type(app.screen).__name__ == "PredictScreen"
+        await pilot.press("plus")  # "more sure" of nothing: refused the same way
+        assert [r["kind"] for r in AnswerStore(db).rows("ada")] == ["study"]
+        await pilot.press("4", "enter")
+        await pilot.pause(0.05)
+    predict = AnswerStore(db).rows("ada")[1]
+    assert predict["chosen_action"] == 3 and predict["stated_confidence"] == pytest.approx(0.25)
+    assert predict["answer"]["q"] == pytest.approx([0.25] * 4)
 
 
 async def test_an_interrupted_session_resumes_where_it_stopped(db: Path) -> None:
@@ -123,13 +150,14 @@ async def test_an_interrupted_session_resumes_where_it_stopped(db: Path) -> None
         await _wait_for(pilot, app, "StudyScreen")
         await pilot.press("enter")
         await _wait_for(pilot, app, "PredictScreen")
-        await pilot.press("enter", "enter")
+        await pilot.press("2", "enter", "enter")
         await _wait_for(pilot, app, "PredictScreen")  # the second predict item
         await pilot.press("q")
-    again = _app(db, condition="control")  # the stored condition wins
+    again = _app(db, condition="control")  # the participant's assigned condition wins
     async with again.run_test(size=(80, 24)) as pilot:
         await _wait_for(pilot, again, "WelcomeScreen")
-        assert "Resuming: 2 of 7 items" in screen_text(again) and "explain" in screen_text(again)
+        assert "Resuming: 2 of 7 items" in screen_text(again)
+        assert again.session is not None and again.session.condition == "explain"
         await pilot.press("enter")
         await _wait_for(pilot, again, "PredictScreen")
         assert again.screen.item.index == 2
@@ -252,13 +280,14 @@ def test_stats_per_condition_with_intervals_and_csv(db: Path, tmp_path: Path) ->
         for index in (1, 2):  # the two predict items
             item = session.item(index)
             q = item.probs if condition == "explain" else np.full(4, 0.25)
-            session.answer_predict(item, list(q))
+            session.answer_predict(item, list(q), int(np.argmax(q)))
     out = tmp_path / "answers.csv"
     result = CliRunner().invoke(cli, ["quiz", "stats", "--db", str(db), "--csv", str(out)])
     assert result.exit_code == 0, result.output
-    assert "explain" in result.output and "control" in result.output
+    assert result.output.splitlines()[0] == "participants per arm: control 1, explain 1"
     # ann answered with the agent's own distribution: distance 0 exactly.
-    assert "ann                        2  0.000 [0.000, 0.000]" in result.output
+    ann = next(line for line in result.output.splitlines() if line.startswith("ann "))
+    assert ann.split()[:4] == ["ann", "explain", "2", "0.000"]
     assert "explain - control" in result.output
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 4 and {r["condition"] for r in rows} == {"explain", "control"}

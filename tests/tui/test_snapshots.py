@@ -25,7 +25,8 @@ def _steps_to(screen: str, keys: tuple[str, ...] = ()):
         route = {
             "StudyScreen": [],
             "PredictScreen": ["enter"],
-            "ConstructScreen": ["enter", "enter", "enter", "enter", "enter"],
+            # study; two predict items, each a pick, submit, and Enter past the feedback
+            "ConstructScreen": ["enter", "1", "enter", "enter", "1", "enter", "enter"],
         }
         for key in route.get(screen, []):
             await pilot.pause(0.1)

@@ -14,8 +14,7 @@ import pytest
 
 from rl_workbench.quiz.scoring import (
     ConstructScore,
-    bootstrap_difference,
-    bootstrap_mean,
+    NoChoiceError,
     calibration_table,
     confidence_distribution,
     score_prediction,
@@ -27,19 +26,38 @@ def test_prediction_scores_match_hand_computed_values() -> None:
     pi = [0.7, 0.2, 0.1, 0.0]
     q = confidence_distribution(0, 0.7, 4)  # [0.7, 0.1, 0.1, 0.1]
     np.testing.assert_allclose(q, [0.7, 0.1, 0.1, 0.1])
-    score = score_prediction(q, pi)
+    score = score_prediction(q, pi, 0)
     # (0)^2 + (0.1)^2 + (0)^2 + (0.1)^2 = 0.02
     assert score.squared_distance == pytest.approx(0.02)
     assert score.top_choice_correct and score.stated_confidence == pytest.approx(0.7)
-    wrong = score_prediction(confidence_distribution(3, 1.0, 4), pi)
+    wrong = score_prediction(confidence_distribution(3, 1.0, 4), pi, 3)
     # 0.49 + 0.04 + 0.01 + 1.0 = 1.54
     assert wrong.squared_distance == pytest.approx(1.54) and not wrong.top_choice_correct
-    assert score_prediction(pi, pi).squared_distance == 0.0  # perfect, even when unsure
+    assert score_prediction(pi, pi, 0).squared_distance == 0.0  # perfect, even when unsure
+
+
+def test_a_uniform_answer_is_scored_by_the_action_chosen_not_by_argmax() -> None:
+    """Choosing RIGHT at 25% (q uniform over 4 actions) predicts RIGHT: it used to score as
+    action 0 (UP), the uniform q's argmax (issue 14)."""
+    pi = [0.1, 0.1, 0.1, 0.7]
+    uniform = [0.25] * 4
+    right = score_prediction(uniform, pi, 3)
+    assert right.chosen_action == 3 and right.top_choice_correct
+    assert right.stated_confidence == pytest.approx(0.25)
+    assert not score_prediction(uniform, pi, 0).top_choice_correct
+
+
+def test_a_prediction_without_a_choice_or_against_its_own_q_is_refused() -> None:
+    with pytest.raises(NoChoiceError, match="Pick the action"):
+        score_prediction([0.25] * 4, [0.25] * 4, None)
+    with pytest.raises(NoChoiceError, match="more probability on another action"):
+        score_prediction([0.1, 0.6, 0.2, 0.1], [0.25] * 4, 2)
+    assert score_prediction([0.4, 0.4, 0.1, 0.1], [0.25] * 4, 1).chosen_action == 1  # a tie
 
 
 def test_bad_predictions_are_refused() -> None:
     with pytest.raises(ValueError):
-        score_prediction([0.5, 0.6, 0.0, 0.0], [0.25] * 4)
+        score_prediction([0.5, 0.6, 0.0, 0.0], [0.25] * 4, 1)
     with pytest.raises(ValueError):
         confidence_distribution(0, 0.1, 4)  # below 1/4: not a top choice
 
@@ -63,14 +81,6 @@ def test_calibration_table_counts_each_answer_once_even_on_an_edge() -> None:
     assert sum(r["answers"] for r in rows) == 8
     by_bin = {r["bin"]: r["answers"] for r in rows}
     assert by_bin == {"(0.00, 0.25]": 1, "(0.25, 0.50]": 2, "(0.50, 0.75]": 3, "(0.75, 1.00]": 2}
-
-
-def test_bootstrap_intervals_cover_the_mean_and_the_difference() -> None:
-    mean, low, high = bootstrap_mean([0.0, 1.0] * 50)
-    assert mean == 0.5 and low < 0.5 < high and high - low < 0.25
-    diff, low, high = bootstrap_difference([1.0] * 30, [0.0, 1.0] * 15)
-    assert diff == 0.5 and 0.3 < low < 0.5 <= high
-    assert bootstrap_mean([]) == (None, None, None)
 
 
 def test_store_keeps_every_answer_and_resumes(tmp_path: Path) -> None:

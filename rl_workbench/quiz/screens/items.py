@@ -18,6 +18,7 @@ from rl_workbench.envs.maze import MazeState
 from rl_workbench.errors import InvalidEditError
 
 from ..items import SPOT_OBJECTS, Item
+from ..scoring import NoChoiceError
 from ..widgets import FrameView, MazeView, ProbabilityPicker, TitleBar
 
 
@@ -49,6 +50,9 @@ def state_widget(state: Any, *, stride: int = 3, like: Any = None) -> Widget:
     Atari stack (every third pixel: 28 columns by 14 rows, so two fit side by side in an 80x24
     terminal). ``like`` is the original a counterfactual is compared with."""
     return STATE_WIDGETS[family_of_state(state)](state, stride=stride, like=like)
+
+
+NO_PICK = "Pick the action you expect first (a number key or ↑↓), then say how sure you are."
 
 
 def _top(probs: np.ndarray | None, names: tuple[str, ...]) -> str:
@@ -137,35 +141,49 @@ class PredictScreen(ItemScreen):
 
     def action_move(self, step: int) -> None:
         if not self.answered:
-            self.picker.select(self.picker.selected + step)
+            self.picker.move(step)
+            self._hint("")
 
     def action_pick(self, index: int) -> None:
         if not self.answered and index < len(self.names):
             self.picker.select(index)
+            self._hint("")
 
     def action_more(self) -> None:
-        if not self.answered:
-            self.picker.more()
+        if not self.answered and not self.picker.more():
+            self._hint(NO_PICK)
 
     def action_less(self) -> None:
-        if not self.answered:
-            self.picker.less()
+        if not self.answered and not self.picker.less():
+            self._hint(NO_PICK)
 
     def action_spread(self) -> None:
         if not self.answered:
             self.picker.toggle_spread()
 
+    def _hint(self, text: str) -> None:
+        self.query_one("#feedback", Static).update(text)
+
     def action_submit(self) -> None:
         if self.answered:  # feedback was on screen: move on
             self.app.advance()  # type: ignore[attr-defined]
             return
+        if self.picker.chosen is None:
+            self._hint(NO_PICK)
+            return
+        try:
+            score = self.app.submit_predict(  # type: ignore[attr-defined]
+                self.item, list(self.picker.q), self.picker.chosen, advance=not self.feedback
+            )
+        except NoChoiceError as exc:  # nothing picked, or q favours another action
+            self._hint(f"[b]{exc}[/b]")
+            return
         self.answered = True
-        score = self.app.submit_predict(self.item, list(self.picker.q), advance=not self.feedback)  # type: ignore[attr-defined]
         if self.feedback and score is not None:
             self.picker.revealed = tuple(float(p) for p in self.item.probs)  # type: ignore[union-attr]
             verdict = "yes" if score["top_choice_correct"] else "no"
-            self.query_one("#feedback", Static).update(
-                f"The agent: {_top(self.item.probs, self.names)}. Your top choice right: "
+            self._hint(
+                f"The agent: {_top(self.item.probs, self.names)}. Your choice right: "
                 f"{verdict}; ‖q - π‖² = {score['squared_distance']:.3f}. Enter to go on."
             )
 

@@ -21,7 +21,7 @@ def _fmt(value: float | None, pct: bool = False) -> str:
 
 def results_text(r: dict[str, Any]) -> str:
     lines = [
-        f"[b]Session results[/b] (condition: {r['condition']})",
+        "[b]Session results[/b]",
         "",
         f"Predictions: {r['predict_answers']}, mean ‖q - π‖² {_fmt(r['mean_squared_distance'])} "
         f"(0 is perfect), top choice = agent's {_fmt(r['accuracy'], True)}",

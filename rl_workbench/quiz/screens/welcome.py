@@ -26,11 +26,12 @@ class LoadingScreen(Screen[None]):
 class WelcomeScreen(Screen[None]):
     BINDINGS = [Binding("enter", "app.start", "Start")]
 
-    def __init__(self, title: str, description: str, condition: str, resumed: int, total: int):
+    def __init__(self, title: str, description: str, resumed: int, total: int):
+        """The deck's title and description, and how far the person is. The study condition is
+        never shown: knowing one's arm changes how one studies (issue 14)."""
         super().__init__()
         self.body = (
             f"[b]{title}[/b]\n\n{description.strip()}\n\n"
-            f"Study condition for this session: [b]{condition}[/b] (assigned at random).\n"
             + (
                 f"Resuming: {resumed} of {total} items already answered.\n"
                 if resumed

@@ -2,6 +2,8 @@
 
 Two ways to answer, both proper: pick the action you expect and set how sure you are (the rest
 is spread evenly), or spread probability yourself, moving mass to and from the selected action.
+Nothing is picked at the start, so an answer always names an action the person chose (a q left
+uniform had been scored as a choice of the first action; issue 14).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class ProbabilityPicker(Widget):
 
     DEFAULT_CSS = "ProbabilityPicker { width: 44; height: auto; }"
 
-    selected: reactive[int] = reactive(0)
+    selected: reactive[int | None] = reactive(None)
     q: reactive[tuple[float, ...]] = reactive(())
     spread: reactive[bool] = reactive(False)
     revealed: reactive[tuple[float, ...] | None] = reactive(None)
@@ -35,28 +37,43 @@ class ProbabilityPicker(Widget):
         )
 
     # -- editing ---------------------------------------------------------------------------------
+    @property
+    def chosen(self) -> int | None:
+        """The action the person picked, or None before any pick."""
+        return self.selected
+
     def select(self, index: int) -> None:
         self.selected = index % len(self.action_names)
         if not self.spread:
             self.confidence = max(self.confidence, 1 / len(self.action_names))
             self._from_confidence()
 
-    def more(self) -> None:
-        """More sure of the selected action (confidence mode) or more mass on it (spread)."""
-        self._shift(+STEP)
+    def move(self, step: int) -> None:
+        """Select the next (``step`` 1) or previous (-1) action; the first move picks an end."""
+        if self.selected is None:
+            self.select(0 if step > 0 else len(self.action_names) - 1)
+        else:
+            self.select(self.selected + step)
 
-    def less(self) -> None:
-        self._shift(-STEP)
+    def more(self) -> bool:
+        """More sure of the selected action (confidence mode) or more mass on it (spread);
+        False when nothing is picked yet."""
+        return self._shift(+STEP)
+
+    def less(self) -> bool:
+        return self._shift(-STEP)
 
     def toggle_spread(self) -> None:
         self.spread = not self.spread
 
-    def _shift(self, delta: float) -> None:
+    def _shift(self, delta: float) -> bool:
+        if self.selected is None:
+            return False
         n = len(self.action_names)
         if not self.spread:
             self.confidence = float(np.clip(self.confidence + delta, 1 / n, 1.0))
             self._from_confidence()
-            return
+            return True
         q = np.array(self.q)
         i = self.selected
         new = float(np.clip(q[i] + delta, 0.0, 1.0))
@@ -68,8 +85,10 @@ class ProbabilityPicker(Widget):
             q[others] = (1.0 - new) / (n - 1)
         q[i] = new
         self.q = tuple(float(v) for v in q / q.sum())
+        return True
 
     def _from_confidence(self) -> None:
+        assert self.selected is not None
         q = confidence_distribution(self.selected, self.confidence, len(self.action_names))
         self.q = tuple(float(v) for v in q)
 
@@ -78,6 +97,10 @@ class ProbabilityPicker(Widget):
         text = Text()
         mode = "spread" if self.spread else "sure"
         text.append(f"Your answer ({mode} mode)\n", style="bold")
+        if self.selected is None:  # the line is always there, so the bars never jump
+            text.append(f"Pick an action: 1-{len(self.action_names)} or ↑↓\n", style="italic")
+        else:
+            text.append(f"Your pick: {self.action_names[self.selected]}\n")
         width = 20
         for i, name in enumerate(self.action_names):
             marker = "▶" if i == self.selected else " "
