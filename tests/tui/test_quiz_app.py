@@ -336,3 +336,39 @@ async def test_the_15x15_deck_shows_the_whole_maze_at_80x24(db: Path) -> None:
         assert (view.size.width, view.size.height) == (30, 15)
         assert view.region.y + view.region.height <= 23  # above the footer, nothing cut off
         assert screen_text(app).count("◉") == 1  # the mouse is on screen
+
+
+def test_a_returning_participant_keeps_their_arm_and_never_sees_a_level_twice(db: Path) -> None:
+    """Two sessions of one person: the arm drawn for the first is kept for the second, whatever
+    is asked; no level (by content, the mouse aside) repeats within or across the sessions,
+    study and test included; another person gets other items."""
+    from rl_workbench.quiz.session import QuizSession
+
+    store = AnswerStore(db)
+    agents = scripted_agents()
+    digests: list[str] = []
+    arms = []
+    for _ in range(2):
+        session = QuizSession(DECK, "eve", store, agents, seed=3)
+        arms.append(session.condition)
+        while (index := session.next_index) is not None:
+            item = session.item(index)
+            if item.kind == "predict":
+                session.answer_predict(item, [0.25] * 4, 0)
+            elif item.kind == "construct":
+                session.answer_construct(item, item.state)
+            elif item.kind == "spot-question":
+                session.answer_spot(item, "A", "cheese")
+            else:
+                session.answer_view(item)
+        session.close()
+    assert arms[0] == arms[1]
+    for r in store.rows("eve"):
+        if r["state_digest"] is not None:
+            digests.append(r["state_digest"])
+    assert len(digests) == 2 * 6 and len(set(digests)) == len(digests)
+    other = QuizSession(DECK, "fay", store, agents, seed=3)
+    assert other.item(1).seed not in {
+        r["item"]["seed"] for r in store.rows("eve") if r["item_index"] == 1
+    }
+    other.close()
