@@ -105,12 +105,22 @@ class QuizApp(App[None]):
 
     # -- items ------------------------------------------------------------------------------------
     def advance(self) -> None:
-        """Show the first unanswered item, or the results when none is left."""
+        """Show the first unanswered item, or the results when none is left.
+
+        The item is usually ready (built ahead while the person answered the one before); when
+        it is not, a loading screen says which item is being prepared, and the answered screen
+        is gone, so no key can answer it twice.
+        """
         assert self.session is not None
         index = self.session.next_index
         if index is None:
             self.switch_screen(ResultsScreen(self.session.results()))
             return
+        if self.session.is_built(index):
+            self._show(self.session.item(index))
+            return
+        total = len(self.session.slots)
+        self.switch_screen(LoadingScreen(f"Preparing item {index + 1} of {total}..."))
         self._build(index)
 
     @work(thread=True, exclusive=True, group="item")
@@ -118,6 +128,14 @@ class QuizApp(App[None]):
         assert self.session is not None
         item = self.session.item(index)
         self.call_from_thread(self._show, item)
+
+    @work(thread=True, group="prefetch")
+    def _prefetch(self, index: int) -> None:
+        """Build the item after the one on screen while the person answers (the agent's and
+        the explanation's work takes from milliseconds to seconds)."""
+        session = self.session
+        if session is not None and index < len(session.slots):
+            session.item(index)
 
     def _show(self, item: Item) -> None:
         session = self.session
@@ -138,6 +156,7 @@ class QuizApp(App[None]):
         else:
             screen = StudyScreen(item, names, progress)
         self.switch_screen(screen)
+        self._prefetch(item.index + 1)
 
     # -- answers (called by the screens) ----------------------------------------------------
     def _report_store(self, pending_before: int) -> None:

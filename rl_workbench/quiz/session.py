@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -130,6 +131,7 @@ class QuizSession:
             for i in range(phase.items + (1 if phase.kind == "spot" else 0))
         ]
         self._items: dict[int, Item] = {}
+        self._building = threading.Lock()
         self._shown_at: dict[int, float] = {}
         self._answered: set[int] = set(answered)
         self._finished = False
@@ -150,8 +152,26 @@ class QuizSession:
         """Items answered so far (stored or pending), resumed ones included."""
         return len(self._answered)
 
+    def is_built(self, index: int) -> bool:
+        """Whether item ``index`` is ready to show without running the agent."""
+        return index in self._items
+
     def item(self, index: int) -> Item:
-        """Build (or reuse) item ``index``; call from a worker, it runs the agent."""
+        """Build (or reuse) item ``index``; call from a worker, it runs the agent.
+
+        Items are built one at a time and in order (the ones before ``index`` first), so the
+        states a participant has seen, which every draw avoids, are the same whether an item is
+        built ahead of time, on demand, or again after a resume.
+        """
+        with self._building:
+            for earlier in range(index):
+                if earlier not in self._answered and earlier not in self._items:
+                    self._build_item(earlier)
+            if index not in self._items:
+                self._build_item(index)
+            return self._items[index]
+
+    def _build_item(self, index: int) -> None:
         if index not in self._items:
             slot = self.slots[index]
             deck, user, ordinal = self.deck, self.user, self.ordinal
@@ -163,7 +183,6 @@ class QuizSession:
                 ),
                 seen=self._seen,
             )  # fmt: skip
-        return self._items[index]
 
     def shown(self, index: int) -> None:
         """Mark when an item appeared, so the answer's time is measured from there."""

@@ -51,7 +51,15 @@ async def test_a_whole_session_is_scored_and_stored(db: Path) -> None:
         await _wait_for(pilot, app, "PredictScreen")
         await pilot.press("1", "enter", "enter")
         await _wait_for(pilot, app, "ConstructScreen")
-        await pilot.press("enter")  # no edits: legal, scored as an attempt
+        await pilot.press("enter")  # a stray Enter never submits the untouched level
+        assert "No edits yet" in screen_text(app)
+        level = app.screen.item.state
+        app.screen.view.cursor = next(
+            c
+            for c in level.free_cells()
+            if level.in_maze(c) and c not in (level.mouse, level.cheese)
+        )
+        await pilot.press("c", "enter")  # the cheese moved: a legal attempt
         await pilot.pause(0.3)
         assert "fewest possible" in screen_text(app)
         await pilot.press("enter")
@@ -94,13 +102,17 @@ async def test_construct_refuses_illegal_levels_with_the_reason(db: Path) -> Non
         screen.view.cursor = wall
         await pilot.press("c")  # the cheese on a wall
         assert "Refused" in screen_text(app) and "wall" in screen_text(app)
-        free = next(c for c in level.free_cells() if level.in_maze(c) and c != level.mouse)
+        free = next(
+            c
+            for c in level.free_cells()
+            if level.in_maze(c) and c not in (level.mouse, level.cheese)
+        )
         screen.view.cursor = free
         await pilot.press("w")  # closing a passage breaks the perfect maze
         await pilot.press("enter")
         assert "Refused" in screen_text(app) and "legal maze" in screen_text(app)
         assert AnswerStore(db).rows("bo") == []  # nothing recorded for a refused attempt
-        await pilot.press("r", "enter")
+        await pilot.press("r", "c", "enter")  # undo the wall, move the cheese: legal
         await pilot.pause(0.3)
         assert len(AnswerStore(db).rows("bo")) == 1
 
@@ -372,3 +384,27 @@ def test_a_returning_participant_keeps_their_arm_and_never_sees_a_level_twice(db
         r["item"]["seed"] for r in store.rows("eve") if r["item_index"] == 1
     }
     other.close()
+
+
+async def test_an_answered_screen_takes_no_second_answer_and_the_next_item_is_built_ahead(
+    db: Path,
+) -> None:
+    """A second Enter on a screen already answered (while the next item loads) records nothing
+    and keeps the first answer's time; the item after the one on screen is built ahead."""
+    app = _app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "StudyScreen")
+        study = app.screen
+        for _ in range(100):  # the predict item after it is prepared while the study is read
+            await pilot.pause(0.02)
+            if app.session.is_built(1):
+                break
+        assert app.session.is_built(1)
+        await pilot.press("enter")
+        first = AnswerStore(db).rows("ada")
+        study.action_next()  # the same screen answered again, as a late key press would
+        await pilot.pause(0.05)
+        assert AnswerStore(db).rows("ada") == first and len(first) == 1
+        assert type(app.screen).__name__ == "PredictScreen"

@@ -39,8 +39,13 @@ def _steps_to(screen: str, keys: tuple[str, ...] = ()):
                     break
                 keys_for = {"PredictScreen": ("1", "enter", "enter"),
                             "SpotQuestionScreen": ("a", "1", "enter")}  # fmt: skip
-                if name == "ConstructScreen":
-                    await pilot.press("enter")
+                if name == "ConstructScreen":  # move the cheese (one legal edit), submit
+                    level = app.screen.item.state
+                    app.screen.view.cursor = next(
+                        c for c in level.free_cells()
+                        if level.in_maze(c) and c not in (level.mouse, level.cheese)
+                    )  # fmt: skip
+                    await pilot.press("c", "enter")
                     await pilot.pause(0.3)
                 await pilot.press(*keys_for.get(name, ("enter",)))
         await _wait_for(pilot, app, screen)

@@ -72,6 +72,9 @@ class ItemScreen(Screen[None]):
         self.item = item
         self.names = names
         self.progress = progress
+        self.answered = False
+        """Set once the answer is given: the screen takes no second answer (issue 14: an Enter
+        while the next item was built recorded the item again)."""
 
     def compose_header(self) -> ComposeResult:
         yield TitleBar()
@@ -102,6 +105,9 @@ class StudyScreen(ItemScreen):
         yield Footer()
 
     def action_next(self) -> None:
+        if self.answered:  # a second Enter while the next item loads records nothing
+            return
+        self.answered = True
         self.app.submit_view(self.item)  # type: ignore[attr-defined]
 
 
@@ -122,7 +128,6 @@ class PredictScreen(ItemScreen):
     def __init__(self, item: Item, names: tuple[str, ...], progress: str, feedback: bool):
         super().__init__(item, names, progress)
         self.feedback = feedback
-        self.answered = False
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -207,7 +212,7 @@ class ConstructScreen(ItemScreen):
     def __init__(self, item: Item, names: tuple[str, ...], progress: str):
         super().__init__(item, names, progress)
         self.level: MazeState = item.state
-        self.submitted = False
+        self.outcome_shown = False
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -254,7 +259,7 @@ class ConstructScreen(ItemScreen):
         self.view.cursor = message.cell
 
     def _edit(self, how: str) -> None:
-        if self.submitted:
+        if self.answered:
             return
         cell = self.view.cursor or self.level.mouse
         try:
@@ -279,19 +284,25 @@ class ConstructScreen(ItemScreen):
         self._edit("sign")
 
     def action_reset(self) -> None:
-        if not self.submitted:
+        if not self.answered:
             self.level = self.item.state
             self._refresh()
 
     def action_submit(self) -> None:
-        if self.submitted:
-            self.app.advance()  # type: ignore[attr-defined]
+        if self.answered:
+            if self.outcome_shown:  # before it, the agent is still running: Enter waits
+                self.app.advance()  # type: ignore[attr-defined]
+            return
+        if self.level == self.item.state:  # a stray Enter never submits the untouched level
+            self._refresh(
+                "No edits yet: change the maze first (c cheese, w wall, g sign), then Enter."
+            )
             return
         reason = self.app.check_construct(self.item, self.level)  # type: ignore[attr-defined]
         if reason is not None:
             self._refresh(f"[red]Refused:[/red] {reason}")
             return
-        self.submitted = True
+        self.answered = True
         self.query_one("#message", Static).update("Running the agent...")
         self.app.submit_construct(self.item, self.level)  # type: ignore[attr-defined]
 
@@ -303,6 +314,7 @@ class ConstructScreen(ItemScreen):
             f"{result}: the agent goes {went}. Edits used {score['edits']}, fewest possible "
             f"{'n/a' if fewest is None else fewest}. Enter to go on."
         )
+        self.outcome_shown = True
 
 
 class SpotQuestionScreen(ItemScreen):
@@ -347,5 +359,6 @@ class SpotQuestionScreen(ItemScreen):
         self._refresh()
 
     def action_submit(self) -> None:
-        if self.flawed and self.blind_to:
+        if self.flawed and self.blind_to and not self.answered:
+            self.answered = True
             self.app.submit_spot(self.item, self.flawed, self.blind_to)  # type: ignore[attr-defined]
