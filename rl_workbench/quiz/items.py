@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from rl_workbench.agents import Agent, LoadedAgent
-from rl_workbench.counterfactual import Target
+from rl_workbench.counterfactual import Target, make_method
 from rl_workbench.counterfactual.search import SearchMethod
 from rl_workbench.domains import make_env
 from rl_workbench.domains.base import Domain
@@ -127,7 +127,10 @@ def load_quiz_agents(deck: Deck, *, trust: bool = False) -> QuizAgents:
         base = load_agent(deck.flawed_agent, deck.env, deck.env_kwargs or None, trust=trust)
         flawed = plant_flaw(base.agent, deck.flaw)
     agents = QuizAgents(main, flawed)
-    if STUDY_METHODS[agents.domain.family] == "diffusion" and "explain" in deck.conditions:
+    # Both arms: study states are chosen among those an explanation exists for (build_item).
+    if agents.domain.family in STUDY_NEEDS_GENERATOR and any(
+        p.kind == "study" for p in deck.phases
+    ):
         from rl_workbench.counterfactual.explain import load_method_model
 
         agents.generator = load_method_model("diffusion", main, None, deck.agent)
@@ -163,9 +166,17 @@ STATE_DRAWERS: dict[str, Callable[[Deck, QuizAgents, int], Any]] = {
 }
 """How the quiz draws an item's state, by domain family."""
 
-STUDY_METHODS = {"maze": "search", "atari": "diffusion"}
+STUDY_METHODS: dict[str, Callable[[QuizAgents], Any]] = {
+    "maze": lambda agents: SearchMethod(on_distribution_only=True),
+    "atari": lambda agents: make_method("diffusion", generator=agents.generator),
+}
 """The counterfactual a study item shows in the explain condition, by domain family: the fewest
-edits for levels; the diffusion edit for frame stacks (no edit search exists for pixels)."""
+edits to a level the person could have built themselves (the construct screen's rules: a
+perfect maze, objects where the generator puts them; issue 14: 14 of 40 shown were not); the
+diffusion edit for frame stacks (no edit search exists for pixels)."""
+
+STUDY_NEEDS_GENERATOR = frozenset({"atari"})
+"""Families whose study method needs the shipped generator loaded with the agents."""
 
 
 def draw_state(deck: Deck, agents: QuizAgents, seed: int) -> Any:
@@ -269,7 +280,9 @@ def _item_on(deck: Deck, agents: QuizAgents, item: Item, flawed_label: str) -> I
                 item.target = (item.target + 1) % len(names)
             item.goal = f"go {names[item.target].upper()}"
         item.budget = p.budget
-        result = SearchMethod().explain(
+        # The optimum under the person's own rules (issue 14: 13 of 30 optima were levels
+        # they could not build): only levels the construct screen accepts count.
+        result = SearchMethod(on_distribution_only=True, max_edits=max(3, p.budget)).explain(
             state, agent, agents.domain, Target("action", action=item.target), seed=seed
         )
         item.fewest_edits = result.edits if result.valid else None
@@ -287,7 +300,5 @@ def _first_move(level: MazeState, target: tuple[int, int]) -> int:
 
 
 def _explain(deck: Deck, agents: QuizAgents, state: Any, seed: int) -> Any:
-    from rl_workbench.counterfactual import make_method
-
-    method = make_method(STUDY_METHODS[agents.domain.family], generator=agents.generator)
+    method = STUDY_METHODS[agents.domain.family](agents)
     return method.explain(state, agents.main.agent, agents.domain, Target("any"), seed=seed)

@@ -31,6 +31,7 @@ from rl_workbench.agents.flaws import BlindAgent
 from rl_workbench.counterfactual.result import count_edits
 from rl_workbench.envs.maze import MazeState, is_perfect_maze
 
+from .construct_rules import maze_problems
 from .deck import Deck
 from .design import condition_for, item_seed
 from .items import SPOT_OBJECTS, Item, QuizAgents, build_item, probs_of
@@ -218,8 +219,14 @@ class QuizSession:
         original = item.state
         if level.mouse != original.mouse:
             return "The mouse stays where it is; edit the cheese, the walls or the sign."
-        if not is_perfect_maze(level):
-            return "Not a legal maze: every free square must be reachable by exactly one path."
+        problems = maze_problems(level)
+        if problems or not is_perfect_maze(level):
+            return "Not a legal maze yet: " + " ".join(problems or ["the lattice was changed."])
+        if self.agents.domain.is_on_distribution(level) is False:
+            return (
+                "Not a level this agent's mazes can have: the cheese or the sign is where the "
+                "level generator never puts it."
+            )
         used = count_edits(original, level)
         if used > item.budget:
             return f"{used} edits is over the budget of {item.budget}."

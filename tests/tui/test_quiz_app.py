@@ -39,7 +39,8 @@ async def test_a_whole_session_is_scored_and_stored(db: Path) -> None:
         await _wait_for(pilot, app, "WelcomeScreen")
         await pilot.press("enter")
         await _wait_for(pilot, app, "StudyScreen")
-        assert "Changed (red)" in screen_text(app)  # explain condition: a counterfactual
+        shown = screen_text(app)
+        assert "After:" in shown and "Change: " in shown  # explain: the whole change, in words
         await pilot.press("enter")
         # Predict with feedback: pick "right", be 0.55 sure, see the agent's answer.
         await _wait_for(pilot, app, "PredictScreen")
@@ -84,7 +85,12 @@ async def test_a_whole_session_is_scored_and_stored(db: Path) -> None:
     assert all(r["condition"] == "explain" and r["seconds"] >= 0 for r in rows)
 
 
-async def test_construct_refuses_illegal_levels_with_the_reason(db: Path) -> None:
+async def test_construct_checks_each_edit_says_the_real_rule_and_undoes(db: Path) -> None:
+    """Pillars and rooms are refused as the edit is made, with procgen's rule; closing an open
+    passage is allowed but the status says rooms are cut off, and Enter refuses the level with
+    that reason; undo restores the level; only a legal level is recorded."""
+    from rl_workbench.quiz.construct_rules import cell_role, editable_walls
+
     deck = DECK.__class__(**{**DECK.__dict__, "phases": (DECK.phases[2],), "digest": "c"})
     app = create_app(deck, "bo", db, agents=scripted_agents(), seed=1)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -93,26 +99,32 @@ async def test_construct_refuses_illegal_levels_with_the_reason(db: Path) -> Non
         await _wait_for(pilot, app, "ConstructScreen")
         screen = app.screen
         level = screen.item.state
-        wall = next(
-            (r, c)
-            for r in range(level.world_size)
-            for c in range(level.world_size)
-            if level.walls[r, c] and level.in_maze((r, c))
-        )
+        cells = [(r, c) for r in range(level.world_size) for c in range(level.world_size)]
+        pillar = next(c for c in cells if cell_role(level, c) == "pillar")
+        screen.view.cursor = pillar
+        await pilot.press("w")
+        assert "Refused" in screen_text(app) and "pillar" in screen_text(app)
+        assert screen.level == level  # nothing changed
+        assert screen.view.editable == editable_walls(level)  # the changeable cells are marked
+        wall = next(c for c in cells if level.walls[c] and level.in_maze(c))
         screen.view.cursor = wall
         await pilot.press("c")  # the cheese on a wall
         assert "Refused" in screen_text(app) and "wall" in screen_text(app)
-        free = next(
+        opened = next(c for c in editable_walls(level) if not level.walls[c])
+        screen.view.cursor = opened
+        await pilot.press("w")  # closing an open passage cuts rooms off: allowed, but said
+        assert "cut off" in screen_text(app)
+        await pilot.press("enter")
+        assert "Refused" in screen_text(app) and "Not a legal maze yet" in screen_text(app)
+        assert AnswerStore(db).rows("bo") == []  # nothing recorded for a refused attempt
+        await pilot.press("u")
+        assert screen.level == level and "A legal maze." in screen_text(app)
+        screen.view.cursor = next(
             c
             for c in level.free_cells()
             if level.in_maze(c) and c not in (level.mouse, level.cheese)
         )
-        screen.view.cursor = free
-        await pilot.press("w")  # closing a passage breaks the perfect maze
-        await pilot.press("enter")
-        assert "Refused" in screen_text(app) and "legal maze" in screen_text(app)
-        assert AnswerStore(db).rows("bo") == []  # nothing recorded for a refused attempt
-        await pilot.press("r", "c", "enter")  # undo the wall, move the cheese: legal
+        await pilot.press("c", "enter")  # move the cheese: legal
         await pilot.pause(0.3)
         assert len(AnswerStore(db).rows("bo")) == 1
 
@@ -125,7 +137,7 @@ async def test_control_condition_studies_actions_only(db: Path) -> None:
         assert "control" not in welcome and "condition" not in welcome  # the arm stays hidden
         await pilot.press("enter")
         await _wait_for(pilot, app, "StudyScreen")
-        assert "Changed (red)" not in screen_text(app) and "The agent:" in screen_text(app)
+        assert "After:" not in screen_text(app) and "The agent:" in screen_text(app)
         await pilot.press("enter")
         await _wait_for(pilot, app, "PredictScreen")
     assert AnswerStore(db).rows("ada")[0]["explanation_shown"] is False

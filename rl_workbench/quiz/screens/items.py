@@ -17,20 +17,23 @@ from rl_workbench.domains.registry import family_of_state
 from rl_workbench.envs.maze import MazeState
 from rl_workbench.errors import InvalidEditError
 
+from ..construct_rules import (
+    change_in_words,
+    editable_walls,
+    maze_problems,
+    wall_edit_refusal,
+)
 from ..items import SPOT_OBJECTS, Item
 from ..scoring import NoChoiceError
 from ..widgets import FrameView, MazeView, ProbabilityPicker, TitleBar
+from ..widgets.maze_view import REMOVED
 
 
 def _maze_widget(state: Any, *, stride: int, like: Any) -> Widget:
-    """A maze; with ``like`` (the original), its changed walls and moved cheese marked."""
+    """A maze; with ``like`` (the original), the whole change drawn on it (see MazeView)."""
     view = MazeView(state)
     if like is not None:
-        diff = np.argwhere(like.walls != state.walls)
-        changed = frozenset((int(r), int(c)) for r, c in diff)
-        if state.cheese != like.cheese:
-            changed |= {state.cheese}
-        view.changed = changed
+        view.before = like
     return view
 
 
@@ -51,6 +54,35 @@ def state_widget(state: Any, *, stride: int = 3, like: Any = None) -> Widget:
     terminal). ``like`` is the original a counterfactual is compared with."""
     return STATE_WIDGETS[family_of_state(state)](state, stride=stride, like=like)
 
+
+def _frame_change(before: Any, after: Any) -> str:
+    changed = before.obs != after.obs
+    frames = int(changed.any(axis=(0, 1)).sum())
+    return f"{int(changed.sum())} pixels changed in {frames} of {changed.shape[-1]} frames"
+
+
+CHANGE_IN_WORDS: dict[str, Callable[[Any, Any], str]] = {
+    "maze": change_in_words,
+    "atari": _frame_change,
+}
+"""The one-line description of a counterfactual's change, by domain family."""
+
+
+CONSTRUCT_LEGEND = (
+    "◉ mouse (stays)  ● cheese  ▲ sign\n"
+    "█ always wall  ▓ closed passage\n"
+    "┄ open passage (w closes it)\n"
+    "c cheese here · w passage · g sign\n"
+    "u undo · r reset · Enter submit"
+)
+
+STUDY_LEGENDS = {
+    "maze": "◉ mouse · ● cheese (red: moved here) · ○ where it was · ▒ wall added · "
+    + REMOVED
+    + " wall removed",
+    "atari": "red: pixels that differ from the original in any frame",
+}
+"""The symbols of a before/after pair, by domain family."""
 
 NO_PICK = "Pick the action you expect first (a number key or ↑↓), then say how sure you are."
 
@@ -91,17 +123,26 @@ class StudyScreen(ItemScreen):
         yield from self.compose_header()
         item, names = self.item, self.names
         who = f"Agent {item.agent_label}" if item.agent_label else "The agent"
-        with Horizontal(id="states"):
-            with Vertical(classes="panel"):
-                yield Static(f"{who}: {_top(item.probs, names)}", classes="caption")
-                yield state_widget(item.state)
-            if item.counterfactual is not None:
+        with Vertical(id="study"):
+            with Horizontal(id="pair"):
                 with Vertical(classes="panel"):
-                    yield Static(
-                        f"Changed (red): {_top(item.counterfactual_probs, names)}",
-                        classes="caption",
-                    )
-                    yield state_widget(item.counterfactual, like=item.state)
+                    label = "Before" if item.counterfactual is not None else who
+                    yield Static(f"{label}: {_top(item.probs, names)}", classes="caption")
+                    yield state_widget(item.state)
+                if item.counterfactual is not None:
+                    with Vertical(classes="panel"):
+                        yield Static(
+                            f"After: {_top(item.counterfactual_probs, names)}",
+                            classes="caption",
+                        )
+                        yield state_widget(item.counterfactual, like=item.state)
+            if item.counterfactual is not None:
+                family = family_of_state(item.state)
+                yield Static(
+                    "Change: " + CHANGE_IN_WORDS[family](item.state, item.counterfactual),
+                    id="change",
+                )
+                yield Static(STUDY_LEGENDS[family], id="study-legend")
         yield Footer()
 
     def action_next(self) -> None:
@@ -204,14 +245,17 @@ class ConstructScreen(ItemScreen):
         Binding("left", "cursor(0,-1)", "←", show=False),
         Binding("right", "cursor(0,1)", "→", show=False),
         Binding("c", "cheese", "Cheese here"),
-        Binding("w", "wall", "Wall"),
+        Binding("w", "wall", "Passage"),
         Binding("g", "sign", "Sign here", show=False),
+        Binding("u", "undo", "Undo"),
         Binding("r", "reset", "Reset"),
     ]
 
     def __init__(self, item: Item, names: tuple[str, ...], progress: str):
         super().__init__(item, names, progress)
         self.level: MazeState = item.state
+        self.history: list[MazeState] = []
+        """Levels before each edit, for undo."""
         self.outcome_shown = False
 
     def compose(self) -> ComposeResult:
@@ -221,10 +265,12 @@ class ConstructScreen(ItemScreen):
                 yield Static(f"Make the agent {self.item.goal} here", classes="caption")
                 view = MazeView(self.level, id="editor")
                 view.cursor = self.level.mouse
+                view.editable = editable_walls(self.level)
                 yield view
             with Vertical(classes="panel"):
                 yield Static("", id="status")
                 yield Static("", id="message")
+                yield Static(CONSTRUCT_LEGEND, classes="legend")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -239,14 +285,16 @@ class ConstructScreen(ItemScreen):
 
         used = count_edits(self.item.state, self.level)
         self.view.state = self.level
-        changed = np.argwhere(self.level.walls != self.item.state.walls).tolist()
-        marks: set[tuple[int, int]] = {(int(r), int(c)) for r, c in changed}
-        if self.level.cheese != self.item.state.cheese:
-            marks.add(self.level.cheese)
-        self.view.changed = frozenset(marks)
+        self.view.before = self.item.state
+        self.view.editable = editable_walls(self.level)
+        problems = maze_problems(self.level)
+        legal = (
+            "[green]A legal maze.[/green]"
+            if not problems
+            else "[yellow]Not a legal maze yet:[/yellow] " + " ".join(problems)
+        )
         self.query_one("#status", Static).update(
-            f"Edits: {used} of {self.item.budget}\nNow the agent goes: hidden\n"
-            "c cheese · w wall · g sign · r reset"
+            f"Edits: {used} of {self.item.budget}\nNow the agent goes: hidden\n{legal}"
         )
         self.query_one("#message", Static).update(message)
 
@@ -262,16 +310,22 @@ class ConstructScreen(ItemScreen):
         if self.answered:
             return
         cell = self.view.cursor or self.level.mouse
+        if how == "wall" and (why := wall_edit_refusal(self.level, cell)) is not None:
+            self._refresh(f"[red]Refused:[/red] {why}")
+            return
         try:
             if how == "cheese":
-                self.level = self.level.move_cheese(cell)
+                edited = self.level.move_cheese(cell)
             elif how == "wall":
-                self.level = self.level.toggle_wall(cell)
+                edited = self.level.toggle_wall(cell)
             else:
-                self.level = self.level.move_sign(cell)
+                edited = self.level.move_sign(cell)
         except InvalidEditError as exc:
             self._refresh(f"[red]Refused:[/red] {exc}")
             return
+        if edited != self.level:
+            self.history.append(self.level)
+            self.level = edited
         self._refresh()
 
     def action_cheese(self) -> None:
@@ -283,8 +337,14 @@ class ConstructScreen(ItemScreen):
     def action_sign(self) -> None:
         self._edit("sign")
 
+    def action_undo(self) -> None:
+        if not self.answered and self.history:
+            self.level = self.history.pop()
+            self._refresh()
+
     def action_reset(self) -> None:
-        if not self.answered:
+        if not self.answered and self.level != self.item.state:
+            self.history.append(self.level)  # a reset can itself be undone
             self.level = self.item.state
             self._refresh()
 
@@ -295,7 +355,7 @@ class ConstructScreen(ItemScreen):
             return
         if self.level == self.item.state:  # a stray Enter never submits the untouched level
             self._refresh(
-                "No edits yet: change the maze first (c cheese, w wall, g sign), then Enter."
+                "No edits yet: change the maze first (c cheese, w passage, g sign), then Enter."
             )
             return
         reason = self.app.check_construct(self.item, self.level)  # type: ignore[attr-defined]

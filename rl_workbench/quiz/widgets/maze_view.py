@@ -11,6 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from rl_workbench.envs.maze import MazeState
+from rl_workbench.types import Cell
 
 CELL_W, CELL_H = 4, 2
 COMPACT_W, COMPACT_H = 2, 1
@@ -18,10 +19,14 @@ COMPACT_ABOVE = 9
 """Worlds wider than this are drawn with compact cells."""
 WALL, FREE, OUT = "#3b4252", "#e9e2cc", "#1c1f26"
 MOUSE, CHEESE, SIGN, CHANGED, CURSOR = "#7a4a2a", "#e0a800", "#2e9e4f", "#d0503c", "#5e81ac"
+EDITABLE, OPENED = "#a39e8f", "#9fd49f"
+REMOVED = "\u2573"
+"""BOX DRAWINGS LIGHT DIAGONAL CROSS: a wall that the change removed."""
 
 
 class MazeView(Widget):
-    """Draws a MazeState; optionally a cursor and highlighted (changed) cells.
+    """Draws a MazeState; optionally a cursor, the cells an editor may change, and the change
+    from a level ``before``.
 
     Clicking a cell posts ``MazeView.CellClicked`` so an editor can move its cursor there.
     """
@@ -30,7 +35,13 @@ class MazeView(Widget):
 
     state: reactive[MazeState | None] = reactive(None, layout=True)
     cursor: reactive[tuple[int, int] | None] = reactive(None)
-    changed: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())
+    before: reactive[MazeState | None] = reactive(None)
+    """The level before a change: walls added are drawn ``▒`` in red, walls removed as open
+    squares on green with a diagonal cross, and where the cheese (or sign) stood before as
+    ``○`` (``△``), so a person sees the whole change, not only where it landed (issue 14)."""
+    editable: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())
+    """Cells an editor may open or close, drawn apart from the walls that never change: a closed
+    one as ``▓``, an open one with a faint ``┄``."""
 
     class CellClicked(Message):
         def __init__(self, cell: tuple[int, int]) -> None:
@@ -58,40 +69,65 @@ class MazeView(Widget):
         if s is None:
             return Text("")
         mask = s.maze_mask()
-        cell_w, cell_h = self.cell_size
+        cell_h = self.cell_size[1]
+        prior = self.before
+        added = removed = None
+        if prior is not None and prior.walls.shape == s.walls.shape:
+            added, removed = s.walls & ~prior.walls, ~s.walls & prior.walls
         text = Text()
         for r in range(s.world_size):
             for line in range(cell_h):
                 for c in range(s.world_size):
                     cell = (r, c)
-                    # Walls and padding are drawn with glyphs, not only colour, so the maze
-                    # reads in monochrome terminals and in plain-text captures too.
-                    bg = OUT if not mask[cell] else (WALL if s.walls[cell] else FREE)
-                    glyph, fg = " " * cell_w, "black"
-                    if not mask[cell]:
-                        glyph, fg = "░" * cell_w, "#2e3440"
-                    elif s.walls[cell]:
-                        glyph, fg = "█" * cell_w, WALL
-                    if cell in self.changed:
-                        bg, fg = CHANGED, CHANGED if s.walls[cell] else fg
+                    glyph, fg, bg = self._ground(s, cell, line, bool(mask[cell]))
+                    if added is not None and added[cell]:
+                        glyph, fg, bg = "▒" * len(glyph), CHANGED, FREE
+                    elif removed is not None and removed[cell]:
+                        glyph = _mark(REMOVED, len(glyph)) if line == 0 else glyph
+                        fg, bg = WALL, OPENED
                     if line == 0 and mask[cell] and not s.walls[cell]:
-                        if cell == s.mouse:
-                            glyph, fg = _mark("◉", cell_w), MOUSE
-                        elif cell == s.cheese:
-                            glyph, fg = _mark("●", cell_w), CHEESE
-                        elif s.sign is not None and cell == s.sign:
-                            glyph, fg = _mark("▲", cell_w), SIGN
+                        glyph, fg, bg = self._object(s, cell, glyph, fg, bg)
                     style = f"bold {fg} on {bg}"
                     if cell == self.cursor:
                         style = f"bold white on {CURSOR}"
-                        if glyph == " " * cell_w:
-                            glyph = _mark("·", cell_w) if line == 0 else glyph
+                        if glyph.strip() == "" and line == 0:
+                            glyph = _mark("·", len(glyph))
                     text.append(glyph, style=style)
                 text.append("\n")
         # Only the final newline goes: the bottom row's free squares are spaces, and stripping
         # trailing whitespace drew open passages there as missing (issue 14).
         text.right_crop(1)
         return text
+
+    def _ground(self, s: MazeState, cell: Cell, line: int, inside: bool) -> tuple[str, str, str]:
+        """(glyph, fg, bg) of a cell without objects. Walls and padding are drawn with glyphs,
+        not only colour, so the maze reads in monochrome terminals and plain-text captures."""
+        cell_w = self.cell_size[0]
+        if not inside:
+            return "░" * cell_w, "#2e3440", OUT
+        if s.walls[cell]:
+            return ("▓" if cell in self.editable else "█") * cell_w, WALL, WALL
+        if cell in self.editable and line == 0:
+            return _mark("┄", cell_w), EDITABLE, FREE
+        return " " * cell_w, "black", FREE
+
+    def _object(
+        self, s: MazeState, cell: Cell, glyph: str, fg: str, bg: str
+    ) -> tuple[str, str, str]:
+        """The mouse, the cheese, the sign, or where the cheese and sign stood ``before``."""
+        prior, width = self.before, len(glyph)
+        if cell == s.mouse:
+            return _mark("◉", width), MOUSE, bg
+        if cell == s.cheese:
+            moved = prior is not None and prior.cheese != cell
+            return _mark("●", width), CHEESE, CHANGED if moved else bg
+        if s.sign is not None and cell == s.sign:
+            return _mark("▲", width), SIGN, bg
+        if prior is not None and cell == prior.cheese:
+            return _mark("○", width), CHEESE, bg
+        if prior is not None and prior.sign is not None and cell == prior.sign:
+            return _mark("△", width), SIGN, bg
+        return glyph, fg, bg
 
     def on_click(self, event: events.Click) -> None:
         if self.state is None:
