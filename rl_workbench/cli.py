@@ -859,9 +859,18 @@ def quiz(
             "program that locks it, or make it writable) and run the quiz again with the same "
             "--db and --user: it stores them and resumes."
         )
-    click.echo(f"Answers saved in {app.store.path}")
-    if app.return_code:
+    if app.failure is not None:
+        from rl_workbench.quiz.deck import DeckError
+
+        raise DeckError(f"{app.failure} Every answer given before is stored in {app.store.path}.")
+    if app.return_code:  # the app stopped on an error: say so, never "Answers saved"
+        click.echo(
+            f"The quiz stopped on an error (above). Every answer given before it is stored in "
+            f"{app.store.path}; the same command resumes the session.",
+            err=True,
+        )
         ctx.exit(app.return_code)
+    click.echo(f"Answers saved in {app.store.path}")
 
 
 @quiz.command("stats")

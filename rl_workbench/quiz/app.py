@@ -11,6 +11,7 @@ when the database refuses one, the person is told on screen and the answer is ke
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from textual.binding import Binding
 from rl_workbench.envs.maze import MazeState
 
 from .deck import Deck, resolve_deck
-from .items import Item, QuizAgents, load_quiz_agents
+from .items import Item, ItemDrawError, QuizAgents, load_quiz_agents
 from .screens import (
     ConstructScreen,
     HelpScreen,
@@ -67,6 +68,8 @@ class QuizApp(App[None]):
         self.session: QuizSession | None = session
         self.close_report: CloseReport | None = None
         """What became of the answers, set when the app closes (see QuizSession.close)."""
+        self.failure: str | None = None
+        """Why the quiz stopped before its end, when it did (see ``_stop``)."""
         self.sub_title = f"{deck.name} · {user}"
 
     # -- start ------------------------------------------------------------------------------------
@@ -126,16 +129,28 @@ class QuizApp(App[None]):
     @work(thread=True, exclusive=True, group="item")
     def _build(self, index: int) -> None:
         assert self.session is not None
-        item = self.session.item(index)
+        try:
+            item = self.session.item(index)
+        except ItemDrawError as exc:  # the deck asks for more distinct levels than exist
+            self.call_from_thread(self._stop, str(exc))
+            return
         self.call_from_thread(self._show, item)
 
     @work(thread=True, group="prefetch")
     def _prefetch(self, index: int) -> None:
         """Build the item after the one on screen while the person answers (the agent's and
-        the explanation's work takes from milliseconds to seconds)."""
+        the explanation's work takes from milliseconds to seconds). A failure here is left for
+        ``_build`` to report when the item is needed."""
         session = self.session
         if session is not None and index < len(session.slots):
-            session.item(index)
+            with contextlib.suppress(ItemDrawError):
+                session.item(index)
+
+    def _stop(self, problem: str) -> None:
+        """End the quiz on a problem the person cannot fix (answers so far are stored); the
+        command reports it in one line with exit status 2."""
+        self.failure = problem
+        self.exit(return_code=2)
 
     def _show(self, item: Item) -> None:
         session = self.session

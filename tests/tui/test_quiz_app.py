@@ -420,3 +420,27 @@ async def test_an_answered_screen_takes_no_second_answer_and_the_next_item_is_bu
         await pilot.pause(0.05)
         assert AnswerStore(db).rows("ada") == first and len(first) == 1
         assert type(app.screen).__name__ == "PredictScreen"
+
+
+async def test_a_deck_asking_for_more_levels_than_exist_stops_with_the_reason(db: Path) -> None:
+    """3x3 mazes have only a few dozen distinct levels: the quiz stops when no fresh one is left,
+    with the reason and exit status 2, every answer so far stored (never "Answers saved")."""
+    from rl_workbench.quiz.deck import Phase
+
+    deck = DECK.__class__(
+        **{**DECK.__dict__, "env_kwargs": {"max_size": 3, "world_size": 5},
+           "phases": (Phase("predict", 60, feedback=False),), "digest": "few"}
+    )  # fmt: skip
+    app = create_app(deck, "gus", db, agents=scripted_agents(), seed=1)
+    answered = 0
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        await pilot.press("enter")
+        while app.failure is None and answered < 60:
+            await pilot.pause(0.02)
+            if type(app.screen).__name__ == "PredictScreen" and not app.screen.answered:
+                await pilot.press("1", "enter")
+                answered += 1
+    assert app.failure is not None and "No fresh predict state" in app.failure
+    assert app.return_code == 2
+    assert len(AnswerStore(db).rows("gus")) == answered < 60
