@@ -257,17 +257,20 @@ def test_shipped_decks_load_and_bad_ones_name_the_line(tmp_path: Path) -> None:
         parse_deck(spot, "d.yaml")
 
 
-def test_frame_view_draws_two_pixels_per_cell_and_marks_changes() -> None:
+def test_frame_view_draws_every_pixel_at_full_contrast_and_each_frame() -> None:
     from rl_workbench.quiz.widgets import FrameView
 
-    frame = np.array([[0, 255], [100, 50], [7, 7], [9, 9]], dtype=np.uint8)
-    changed = np.zeros_like(frame, dtype=bool)
-    changed[1, 1] = True
-    text = FrameView(frame, stride=1, changed=changed).render()
-    assert text.plain == "▀▀\n▀▀"  # 4 rows of pixels -> 2 rows of half blocks
+    stack = np.zeros((4, 2, 2), dtype=np.uint8)
+    stack[..., 1] = [[0, 100], [50, 25], [7, 7], [9, 9]]  # a dim frame: brightest 100
+    view = FrameView(stack)
+    assert view.frame_number == 2 and view.frames == 2  # the newest frame first
+    text = view.render()
+    assert text.plain == "▀▀\n▀▀"  # 4 rows of pixels -> 2 rows of half blocks, every pixel
     styles = [str(span.style) for span in text.spans]
-    assert styles[0] == "rgb(0,0,0) on rgb(100,100,100)"
-    assert styles[1] == "rgb(255,255,255) on rgb(220,60,40)"  # the changed pixel in red
+    assert styles[0] == "rgb(0,0,0) on rgb(127,127,127)"  # 50 stretched by 255/100
+    assert styles[1] == "rgb(255,255,255) on rgb(63,63,63)"  # the brightest pixel is white
+    view.index = 0
+    assert {str(span.style) for span in view.render().spans} == {"rgb(0,0,0) on rgb(0,0,0)"}
 
 
 async def test_the_space_invaders_deck_predicts_from_frames(db: Path) -> None:
@@ -444,3 +447,22 @@ async def test_a_deck_asking_for_more_levels_than_exist_stops_with_the_reason(db
     assert app.failure is not None and "No fresh predict state" in app.failure
     assert app.return_code == 2
     assert len(AnswerStore(db).rows("gus")) == answered < 60
+
+
+async def test_atari_frames_use_every_pixel_when_the_terminal_has_room(db: Path) -> None:
+    """At 140x60 a predict item draws all 84 columns; at 80x24 every third pixel, with a line
+    saying which terminal size shows them all; f steps through the four frames."""
+    from rl_workbench.quiz.widgets import FrameView
+
+    for size, stride in (((140, 60), 1), ((80, 24), 3)):
+        app = create_app("spaceinvaders", f"w{size[0]}", db, condition="control", seed=0)
+        async with app.run_test(size=size) as pilot:
+            await _wait_for(pilot, app, "WelcomeScreen", tries=500)
+            await pilot.press("enter")
+            await _wait_for(pilot, app, "StudyScreen", tries=1500)
+            view = app.screen.query_one(FrameView)
+            assert view.stride == stride and view.frame_number == 4
+            text = screen_text(app)
+            assert ("a terminal of" in text) == (stride > 1)
+            await pilot.press("f")
+            assert view.frame_number == 1 and "frame 1 of 4" in screen_text(app)

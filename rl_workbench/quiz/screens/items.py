@@ -26,6 +26,7 @@ from ..construct_rules import (
 from ..items import SPOT_OBJECTS, Item
 from ..scoring import NoChoiceError
 from ..widgets import FrameView, MazeView, ProbabilityPicker, TitleBar
+from ..widgets.frame_view import FULL_SIZE, contrast_scale
 from ..widgets.maze_view import REMOVED
 
 
@@ -38,20 +39,20 @@ def _maze_widget(state: Any, *, stride: int, like: Any) -> Widget:
 
 
 def _frame_widget(state: Any, *, stride: int, like: Any) -> Widget:
-    """The newest frame of a stack in half-block pixels; with ``like`` (the original), the pixels
-    that differ in any frame are marked in red."""
-    mask = None if like is None else (state.obs != like.obs).any(axis=-1)
-    return FrameView(state.obs[..., -1], stride=stride, changed=mask)
+    """A stack's frames in half-block pixels, one at a time (see FrameView); a counterfactual is
+    drawn with its original's contrast, so the two panels of a before/after pair compare."""
+    scale = contrast_scale((like if like is not None else state).obs)
+    return FrameView(state.obs, stride=stride, scale=scale)
 
 
 STATE_WIDGETS: dict[str, Callable[..., Widget]] = {"maze": _maze_widget, "atari": _frame_widget}
 """How the quiz draws a state, by domain family."""
 
 
-def state_widget(state: Any, *, stride: int = 3, like: Any = None) -> Widget:
-    """The widget of a state, drawn as its domain family is: a maze, or the newest frame of an
-    Atari stack (every third pixel: 28 columns by 14 rows, so two fit side by side in an 80x24
-    terminal). ``like`` is the original a counterfactual is compared with."""
+def state_widget(state: Any, *, stride: int = 1, like: Any = None) -> Widget:
+    """The widget of a state, drawn as its domain family is: a maze, or an Atari stack (every
+    ``stride``-th pixel; :meth:`ItemScreen.frame_stride` picks it for the terminal). ``like`` is
+    the original a counterfactual is compared with."""
     return STATE_WIDGETS[family_of_state(state)](state, stride=stride, like=like)
 
 
@@ -59,6 +60,13 @@ def _frame_change(before: Any, after: Any) -> str:
     changed = before.obs != after.obs
     frames = int(changed.any(axis=(0, 1)).sum())
     return f"{int(changed.sum())} pixels changed in {frames} of {changed.shape[-1]} frames"
+
+
+def _with_frame_note(widget: Widget) -> ComposeResult:
+    """The widget, and under a frame stack the line saying which frame and at what size."""
+    yield widget
+    if isinstance(widget, FrameView):
+        yield Static("", classes="frame-note")
 
 
 CHANGE_IN_WORDS: dict[str, Callable[[Any, Any], str]] = {
@@ -80,7 +88,7 @@ STUDY_LEGENDS = {
     "maze": "◉ mouse · ● cheese (red: moved here) · ○ where it was · ▒ wall added · "
     + REMOVED
     + " wall removed",
-    "atari": "red: pixels that differ from the original in any frame",
+    "atari": "the same frame before and after the change (f: the next frame of both)",
 }
 """The symbols of a before/after pair, by domain family."""
 
@@ -95,9 +103,18 @@ def _top(probs: np.ndarray | None, names: tuple[str, ...]) -> str:
 
 
 class ItemScreen(Screen[None]):
-    """What every item screen shares: the header line with the phase and progress."""
+    """What every item screen shares: the header line with the phase and progress, and for
+    frame stacks the size of their pixels and which of the four frames is shown."""
 
-    BINDINGS = [Binding("question_mark", "app.help", "Help"), Binding("q", "app.quit", "Quit")]
+    BINDINGS = [
+        Binding("question_mark", "app.help", "Help"),
+        Binding("q", "app.quit", "Quit"),
+        Binding("f", "next_frame", "Next frame", show=False),
+    ]
+    FRAME_PANELS = 1
+    """Frame panels side by side on this screen (a before/after pair has two)."""
+    BESIDE_FRAMES = 0
+    """Columns other widgets take beside the frames (the predict screen's answer panel)."""
 
     def __init__(self, item: Item, names: tuple[str, ...], progress: str) -> None:
         super().__init__()
@@ -112,6 +129,53 @@ class ItemScreen(Screen[None]):
         yield TitleBar()
         yield Static(self.progress, id="progress")
 
+    def frame_stride(self) -> int:
+        """Every pixel when the terminal has room for this screen's frames, else every second
+        (or third) one."""
+        width, height = self.app.size
+        for stride in (1, 2):
+            cols, rows = -(-FULL_SIZE[0] // stride), -(-FULL_SIZE[1] // stride)
+            if self.FRAME_PANELS * (cols + 2) + self.BESIDE_FRAMES <= width and rows + 10 <= height:
+                return stride
+        return 3
+
+    def frame_note(self) -> str:
+        """What the frames show, for the caption under them ("" for states that are not)."""
+        views = list(self.query(FrameView))
+        if not views:
+            return ""
+        view = views[0]
+        note = f"frame {view.frame_number} of {view.frames} (f: next frame)"
+        if view.stride > 1:
+            cols = self.FRAME_PANELS * (FULL_SIZE[0] + 2) + self.BESIDE_FRAMES
+            note += (
+                f" · every {view.stride}{'nd' if view.stride == 2 else 'rd'} pixel: a terminal "
+                f"of {cols}x{FULL_SIZE[1] + 10} shows all 84x84"
+            )
+        return note
+
+    def on_mount(self) -> None:
+        self._fit_frames()
+
+    def on_resize(self) -> None:
+        self._fit_frames()
+
+    def _fit_frames(self) -> None:
+        stride = self.frame_stride()
+        for view in self.query(FrameView):
+            view.stride = stride
+        self._show_frame_note()
+
+    def action_next_frame(self) -> None:
+        for view in self.query(FrameView):
+            view.index = view.frame_number % view.frames
+        self._show_frame_note()
+
+    def _show_frame_note(self) -> None:
+        for note in self.query(".frame-note"):
+            if isinstance(note, Static):
+                note.update(self.frame_note())
+
 
 class StudyScreen(ItemScreen):
     """Study and spot items: a state and what the agent does there (and, when explaining, the
@@ -122,13 +186,14 @@ class StudyScreen(ItemScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         item, names = self.item, self.names
+        self.FRAME_PANELS = 2 if item.counterfactual is not None else 1
         who = f"Agent {item.agent_label}" if item.agent_label else "The agent"
         with Vertical(id="study"):
             with Horizontal(id="pair"):
                 with Vertical(classes="panel"):
                     label = "Before" if item.counterfactual is not None else who
                     yield Static(f"{label}: {_top(item.probs, names)}", classes="caption")
-                    yield state_widget(item.state)
+                    yield (shown := state_widget(item.state))
                 if item.counterfactual is not None:
                     with Vertical(classes="panel"):
                         yield Static(
@@ -136,6 +201,8 @@ class StudyScreen(ItemScreen):
                             classes="caption",
                         )
                         yield state_widget(item.counterfactual, like=item.state)
+            if isinstance(shown, FrameView):
+                yield Static("", classes="frame-note")
             if item.counterfactual is not None:
                 family = family_of_state(item.state)
                 yield Static(
@@ -166,6 +233,8 @@ class PredictScreen(ItemScreen):
         *[Binding(str(i), f"pick({i - 1})", show=False) for i in range(1, 10)],
     ]
 
+    BESIDE_FRAMES = 46  # the answer panel
+
     def __init__(self, item: Item, names: tuple[str, ...], progress: str, feedback: bool):
         super().__init__(item, names, progress)
         self.feedback = feedback
@@ -175,7 +244,7 @@ class PredictScreen(ItemScreen):
         with Horizontal(id="states"):
             with Vertical(classes="panel"):
                 yield Static("What will the agent do here?", classes="caption")
-                yield state_widget(self.item.state)
+                yield from _with_frame_note(state_widget(self.item.state))
             with Vertical(classes="panel"):
                 yield ProbabilityPicker(self.names, id="picker")
                 yield Static("", id="feedback")
