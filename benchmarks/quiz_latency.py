@@ -55,6 +55,9 @@ async def measure(deck: str, presses: int) -> dict[str, list[float]]:
                 name = type(app.screen).__name__
                 if name == "ResultsScreen":
                     break
+                if name == "IntroScreen":  # a phase's card: not an item
+                    await _next_screen(pilot, app)
+                    continue
                 if name == "LoadingScreen":
                     out["items shown by a loading screen (not built ahead)"].append(1.0)
                     while type(app.screen).__name__ == "LoadingScreen":

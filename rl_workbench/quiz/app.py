@@ -15,7 +15,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 
@@ -33,6 +33,7 @@ from .screens import (
     StudyScreen,
     WelcomeScreen,
 )
+from .screens.intro import MIN_SIZE, IntroScreen, TooSmallScreen, intro_text
 from .session import CloseReport, QuizSession
 from .store import AnswerStore, SessionLock
 
@@ -68,6 +69,9 @@ class QuizApp(App[None]):
         self.session: QuizSession | None = session
         self.close_report: CloseReport | None = None
         """What became of the answers, set when the app closes (see QuizSession.close)."""
+        self._intros_shown: set[int] = set()
+        """Phases whose intro card this run has shown (a resumed session shows the current
+        phase's card again)."""
         self.failure: str | None = None
         """Why the quiz stopped before its end, when it did (see ``_stop``)."""
         self.sub_title = f"{deck.name} · {user}"
@@ -102,6 +106,18 @@ class QuizApp(App[None]):
     def action_start(self) -> None:
         self.advance()
 
+    def action_intro_done(self) -> None:
+        self.advance()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Cover the quiz while the terminal is below the size its screens are laid out for."""
+        small = event.size.width < MIN_SIZE[0] or event.size.height < MIN_SIZE[1]
+        covered = isinstance(self.screen, TooSmallScreen)
+        if small and not covered:
+            self.push_screen(TooSmallScreen((event.size.width, event.size.height)))
+        elif not small and covered:
+            self.pop_screen()
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -118,6 +134,14 @@ class QuizApp(App[None]):
         index = self.session.next_index
         if index is None:
             self.switch_screen(ResultsScreen(self.session.results()))
+            return
+        slot = self.session.slots[index]
+        if slot.phase not in self._intros_shown:  # a phase's card before its first item shown
+            self._intros_shown.add(slot.phase)
+            phase = self.deck.phases[slot.phase]
+            progress = f" {phase.kind} · phase {slot.phase + 1} of {len(self.deck.phases)}"
+            self.switch_screen(IntroScreen(intro_text(phase), progress))
+            self._prefetch(index)
             return
         if self.session.is_built(index):
             self._show(self.session.item(index))

@@ -42,6 +42,8 @@ class Phase:
         target: construct only: the action the person must make the agent take, or ``corner``
             (make it head for the top-right corner: its first move toward the corner).
         budget: construct only: most edits allowed.
+        intro: the card shown before the phase's first item (None: the default for its kind,
+            :func:`rl_workbench.quiz.screens.intro.intro_text`); the same in every condition.
     """
 
     kind: Literal["study", "predict", "construct", "spot"]
@@ -49,6 +51,7 @@ class Phase:
     feedback: bool = True
     target: str | None = None
     budget: int = 3
+    intro: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
     for i, node in enumerate(r.sequence(phases_node, "phases")):
         name = f"phases[{i}]"
         pm = r.mapping(node, name)
-        r.only(pm, name, ("kind", "items", "feedback", "target", "budget"))
+        r.only(pm, name, ("kind", "items", "feedback", "target", "budget", "intro"))
         kind = r.choice(r.get(pm, "kind", required=True), f"{name}.kind", PHASE_KINDS)
         feedback_node = r.get(pm, "feedback")
         feedback = True
@@ -151,6 +154,11 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
                 feedback=feedback,
                 target=target,
                 budget=r.integer(r.get(pm, "budget"), f"{name}.budget", 1, 20, default=3),
+                intro=(
+                    None
+                    if (intro_node := r.get(pm, "intro")) is None
+                    else r.string(intro_node, f"{name}.intro")
+                ),
             )
         )
     if not phases:

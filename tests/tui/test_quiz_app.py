@@ -22,10 +22,44 @@ pytestmark = pytest.mark.anyio
 
 
 async def _wait_for(pilot, app: QuizApp, name: str, tries: int = 100) -> None:
+    """Wait until screen ``name`` shows, going past phase intro cards on the way (tested on
+    their own in test_each_phase_opens_with_its_card)."""
     for _ in range(tries):
         await pilot.pause(0.02)
-        if type(app.screen).__name__ == name:
+        current = type(app.screen).__name__
+        if current == name:
             return
+        if current == "IntroScreen":
+            await pilot.press("enter")
+    raise AssertionError(f"never reached {name}; on {type(app.screen).__name__}")
+
+
+async def answer_until(pilot, app: QuizApp, name: str, tries: int = 400) -> None:
+    """Answer every item (first action, agent A and the cheese, one cheese move) until screen
+    ``name`` shows."""
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        screen = app.screen
+        current = type(screen).__name__
+        if current == name:
+            return
+        if current == "ResultsScreen":
+            raise AssertionError(f"the session ended before {name}")
+        if current == "PredictScreen" and not screen.answered:
+            await pilot.press("1", "enter")
+        elif current == "SpotQuestionScreen":
+            await pilot.press("a", "1", "enter")
+        elif current == "ConstructScreen" and not screen.answered:
+            level = screen.item.state
+            screen.view.cursor = next(
+                c for c in level.free_cells()
+                if level.in_maze(c) and c not in (level.mouse, level.cheese)
+            )  # fmt: skip
+            await pilot.press("c", "enter")
+        elif current == "ConstructScreen" and not screen.outcome_shown:
+            continue
+        elif current not in ("LoadingScreen", "ResultsScreen"):
+            await pilot.press("enter")
     raise AssertionError(f"never reached {name}; on {type(app.screen).__name__}")
 
 
@@ -422,7 +456,7 @@ async def test_an_answered_screen_takes_no_second_answer_and_the_next_item_is_bu
         study.action_next()  # the same screen answered again, as a late key press would
         await pilot.pause(0.05)
         assert AnswerStore(db).rows("ada") == first and len(first) == 1
-        assert type(app.screen).__name__ == "PredictScreen"
+        assert type(app.screen).__name__ == "IntroScreen"  # the predict phase's card
 
 
 async def test_a_deck_asking_for_more_levels_than_exist_stops_with_the_reason(db: Path) -> None:
@@ -439,9 +473,14 @@ async def test_a_deck_asking_for_more_levels_than_exist_stops_with_the_reason(db
     async with app.run_test(size=(80, 24)) as pilot:
         await _wait_for(pilot, app, "WelcomeScreen")
         await pilot.press("enter")
-        while app.failure is None and answered < 60:
+        for _ in range(3000):
+            if app.failure is not None or answered >= 60:
+                break
             await pilot.pause(0.02)
-            if type(app.screen).__name__ == "PredictScreen" and not app.screen.answered:
+            current = type(app.screen).__name__
+            if current == "IntroScreen":
+                await pilot.press("enter")
+            elif current == "PredictScreen" and not app.screen.answered:
                 await pilot.press("1", "enter")
                 answered += 1
     assert app.failure is not None and "No fresh predict state" in app.failure
@@ -466,3 +505,50 @@ async def test_atari_frames_use_every_pixel_when_the_terminal_has_room(db: Path)
             assert ("a terminal of" in text) == (stride > 1)
             await pilot.press("f")
             assert view.frame_number == 1 and "frame 1 of 4" in screen_text(app)
+
+
+async def test_each_phase_opens_with_its_card_the_same_in_both_arms(db: Path) -> None:
+    texts = {}
+    for user, arm in (("ivy", "explain"), ("jon", "control")):
+        app = create_app(DECK, user, db, agents=scripted_agents(), condition=arm, seed=1)
+        seen = []
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _wait_for(pilot, app, "WelcomeScreen")
+            await pilot.press("enter")
+            for _ in range(40):
+                try:
+                    await answer_until(pilot, app, "IntroScreen", tries=200)
+                except AssertionError:
+                    break  # the session ended: no card is left
+                seen.append(app.screen.text)
+                await pilot.press("enter")
+        texts[arm] = seen
+    assert len(texts["explain"]) == len(DECK.phases)  # one card per phase, in order
+    assert texts["explain"] == texts["control"]  # nothing on a card tells the arm
+    assert (
+        "Spot the flawed agent" in texts["explain"][-1]
+        and "name the flawed agent" in (texts["explain"][-1])
+    )
+
+
+async def test_a_terminal_below_80x24_is_told_the_size_it_needs(db: Path) -> None:
+    app = _app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause(0.1)
+        assert type(app.screen).__name__ == "TooSmallScreen"
+        assert "needs at least 80x24" in screen_text(app)
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.1)
+        assert type(app.screen).__name__ == "WelcomeScreen"
+
+
+def test_a_deck_may_write_its_own_phase_cards() -> None:
+    text = (
+        "name: d\nenv: rlwb/Maze-v0\nagent: zoo:maze-uniform\nphases:\n"
+        "  - kind: predict\n    items: 2\n    intro: Guess where it goes.\n"
+    )
+    from rl_workbench.quiz.screens.intro import intro_text
+
+    assert intro_text(parse_deck(text, "d.yaml").phases[0]) == "Guess where it goes."

@@ -16,8 +16,11 @@ HELP = """\
   s            switch sure / spread mode
 [b]Building a level[/b] (construct items)
   ← ↑ → ↓ or click   move the cursor         c      put the cheese here
-  w                  add / remove a wall     g      put the sign here
-  r                  undo every edit
+  w                  open / close a passage  g      put the sign here
+  u                  undo the last edit      r      undo every edit
+  (rooms are always open and pillars always wall, as in procgen's mazes)
+[b]Frames[/b] (Atari items)
+  f            show the next of the four frames (oldest to newest)
 [b]Spot the flawed agent[/b]
   a b          which agent is flawed          1 2 3  what it cannot see
 Every answer is written to the database the moment you give it; quitting and running the
