@@ -38,3 +38,20 @@ def test_a_7x7_world_keeps_the_large_cells_and_every_free_square() -> None:
         assert len(lines) == 14 and all(len(line) == 28 for line in lines)
         walls = np.array([[lines[2 * r + 1][4 * c] == "█" for c in range(7)] for r in range(7)])
         assert (walls == level.walls).all()
+
+
+def test_a_larger_terminal_draws_a_larger_maze() -> None:
+    from rl_workbench.envs.maze.generation import generate_level
+    from rl_workbench.quiz.widgets.maze_view import MazeView
+
+    level = generate_level(
+        np.random.default_rng(0), sizes=(7,), world_size=7, cheese_region=None, sign="none"
+    )
+    view = MazeView(level)
+    assert view.cell_size == (4, 2)  # before any fit: the 80x24 default
+    view.fit(66, 36)  # a 140x45 terminal's panel
+    assert view.cell_size == (8, 4)
+    view.fit(36, 15)  # an 80x24 one's
+    assert view.cell_size == (4, 2)
+    view.fit(10, 5)  # smaller than any: the smallest cells
+    assert view.cell_size == (2, 1)

@@ -62,6 +62,11 @@ def _frame_change(before: Any, after: Any) -> str:
     return f"{int(changed.sum())} pixels changed in {frames} of {changed.shape[-1]} frames"
 
 
+MAZE_ROWS_AROUND = 9
+"""Terminal rows an item screen needs besides its maze (title, progress, caption, notes,
+footer)."""
+
+
 def _with_frame_note(widget: Widget) -> ComposeResult:
     """The widget, and under a frame stack the line saying which frame and at what size."""
     yield widget
@@ -165,6 +170,10 @@ class ItemScreen(Screen[None]):
         for view in self.query(FrameView):
             view.stride = stride
         self._show_frame_note()
+        width, height = self.app.size
+        room = (width - self.BESIDE_FRAMES - 4) // self.FRAME_PANELS - 2
+        for maze in self.query(MazeView):
+            maze.fit(room, height - MAZE_ROWS_AROUND)
 
     def action_next_frame(self) -> None:
         for view in self.query(FrameView):
@@ -306,6 +315,8 @@ class PredictScreen(ItemScreen):
 class ConstructScreen(ItemScreen):
     """Make the agent take the target action by editing the level, within the edit budget."""
 
+    BESIDE_FRAMES = 44  # the status panel
+
     BINDINGS = [
         *ItemScreen.BINDINGS,
         Binding("enter", "submit", "Submit"),
@@ -343,6 +354,7 @@ class ConstructScreen(ItemScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._fit_frames()
         self._refresh()
 
     @property

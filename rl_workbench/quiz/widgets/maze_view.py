@@ -17,6 +17,8 @@ CELL_W, CELL_H = 4, 2
 COMPACT_W, COMPACT_H = 2, 1
 COMPACT_ABOVE = 9
 """Worlds wider than this are drawn with compact cells."""
+CELL_SIZES = ((8, 4), (6, 3), (4, 2), (2, 1))
+"""Cell sizes (columns, rows) a maze may be drawn at, largest first (2:1 keeps cells square)."""
 WALL, FREE, OUT = "#3b4252", "#e9e2cc", "#1c1f26"
 MOUSE, CHEESE, SIGN, CHANGED, CURSOR = "#7a4a2a", "#e0a800", "#2e9e4f", "#d0503c", "#5e81ac"
 EDITABLE, OPENED = "#a39e8f", "#9fd49f"
@@ -50,13 +52,32 @@ class MazeView(Widget):
 
     def __init__(self, state: MazeState | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.room: tuple[int, int] | None = None
         self.set_reactive(MazeView.state, state)
 
     @property
     def cell_size(self) -> tuple[int, int]:
-        """(columns, rows) of one maze cell on screen."""
-        compact = self.state is not None and self.state.world_size > COMPACT_ABOVE
-        return (COMPACT_W, COMPACT_H) if compact else (CELL_W, CELL_H)
+        """(columns, rows) of one maze cell on screen: the largest of :data:`CELL_SIZES` whose
+        maze fits the room given by :meth:`fit` (the default: 4x2, or 2x1 for worlds wider
+        than 9, which fit an 80x24 terminal)."""
+        if self.state is None:
+            return CELL_W, CELL_H
+        if self.room is None:
+            compact = self.state.world_size > COMPACT_ABOVE
+            return (COMPACT_W, COMPACT_H) if compact else (CELL_W, CELL_H)
+        n = self.state.world_size
+        width, height = self.room
+        for w, h in CELL_SIZES:
+            if n * w <= width and n * h <= height:
+                return w, h
+        return CELL_SIZES[-1]
+
+    def fit(self, width: int, height: int) -> None:
+        """Draw the maze as large as ``width`` x ``height`` cells of the terminal allow (a
+        larger terminal shows a larger maze instead of empty space; issue 14)."""
+        if self.room != (width, height):
+            self.room = (width, height)
+            self.refresh(layout=True)
 
     def get_content_width(self, container, viewport) -> int:
         return self.cell_size[0] * (self.state.world_size if self.state else 1)
