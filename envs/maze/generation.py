@@ -36,6 +36,28 @@ def passages(maze_size: int, world_size: int) -> list[tuple[Cell, Cell, Cell]]:
     return out
 
 
+class DisjointSets:
+    """Union-find over cells (path halving): which rooms the open passages join."""
+
+    def __init__(self) -> None:
+        self.parent: dict[Cell, Cell] = {}
+
+    def find(self, c: Cell) -> Cell:
+        self.parent.setdefault(c, c)
+        while self.parent[c] != c:
+            self.parent[c] = self.parent[self.parent[c]]
+            c = self.parent[c]
+        return c
+
+    def union(self, a: Cell, b: Cell) -> bool:
+        """Join the sets of ``a`` and ``b``; False when they were one already."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        self.parent[ra] = rb
+        return True
+
+
 def spanning_tree_walls(maze_size: int, world_size: int, order: Sequence[int]) -> np.ndarray:
     """bool [world, world]: rooms free, and passages opened in ``order`` (indices into
     :func:`passages`) whenever they join two components: Kruskal's algorithm, so the result is
@@ -43,22 +65,12 @@ def spanning_tree_walls(maze_size: int, world_size: int, order: Sequence[int]) -
     maximum spanning tree the maze domain decodes to."""
     walls = np.ones((world_size, world_size), dtype=bool)
     edges = passages(maze_size, world_size)
-    parent: dict[Cell, Cell] = {}
-
-    def find(c: Cell) -> Cell:
-        parent.setdefault(c, c)
-        while parent[c] != c:
-            parent[c] = parent[parent[c]]
-            c = parent[c]
-        return c
-
+    sets = DisjointSets()
     for a, b, _ in edges:
         walls[a] = walls[b] = False
     for k in order:
         a, b, passage = edges[int(k)]
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
+        if sets.union(a, b):
             walls[passage] = False
     return walls
 

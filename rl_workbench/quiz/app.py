@@ -193,7 +193,7 @@ class QuizApp(App[None]):
         elif item.kind == "spot-question":
             screen = SpotQuestionScreen(item, names, progress)
         else:
-            screen = StudyScreen(item, names, progress)
+            screen = StudyScreen(item, names, progress, phase.seconds)
         self.switch_screen(screen)
         self._prefetch(item.index + 1)
 

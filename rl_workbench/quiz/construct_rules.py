@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Literal
 
 from rl_workbench.envs.maze import MazeState
-from rl_workbench.envs.maze.generation import passages
+from rl_workbench.envs.maze.generation import DisjointSets, passages
 from rl_workbench.types import Cell
 
 Role = Literal["outside", "room", "pillar", "passage"]
@@ -72,26 +72,17 @@ def maze_problems(level: MazeState) -> list[str]:
     left to do rather than only "illegal".
     """
     edges = passages(level.maze_size, level.world_size)
-    parent: dict[Cell, Cell] = {}
-
-    def find(c: Cell) -> Cell:
-        parent.setdefault(c, c)
-        while parent[c] != c:
-            parent[c] = parent[parent[c]]
-            c = parent[c]
-        return c
-
+    sets = DisjointSets()
+    find = sets.find
     rooms = {a for a, _, _ in edges} | {b for _, b, _ in edges}
     if not rooms:  # a maze of one room
         top, left = level.origin
         rooms = {(top, left)}
     open_passages = 0
     for a, b, passage in edges:
-        find(a)
-        find(b)
         if not level.walls[passage]:
             open_passages += 1
-            parent[find(a)] = find(b)
+            sets.union(a, b)
     components = len({find(r) for r in rooms})
     loops = open_passages - (len(rooms) - components)
     out = []

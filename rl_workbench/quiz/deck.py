@@ -42,6 +42,8 @@ class Phase:
         target: construct only: the action the person must make the agent take, or ``corner``
             (make it head for the top-right corner: its first move toward the corner).
         budget: construct only: most edits allowed.
+        seconds: study only: the time budget of each item, after which it moves on by itself
+            (None: self-paced). The same for both arms, so they differ only in what is shown.
         intro: the card shown before the phase's first item (None: the default for its kind,
             :func:`rl_workbench.quiz.screens.intro.intro_text`); the same in every condition.
     """
@@ -52,6 +54,7 @@ class Phase:
     target: str | None = None
     budget: int = 3
     intro: str | None = None
+    seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,41 +129,7 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
     phases = []
     phases_node = r.get(doc, "phases", required=True)
     for i, node in enumerate(r.sequence(phases_node, "phases")):
-        name = f"phases[{i}]"
-        pm = r.mapping(node, name)
-        r.only(pm, name, ("kind", "items", "feedback", "target", "budget", "intro"))
-        kind = r.choice(r.get(pm, "kind", required=True), f"{name}.kind", PHASE_KINDS)
-        feedback_node = r.get(pm, "feedback")
-        feedback = True
-        if feedback_node is not None:
-            value = r.scalar(feedback_node, f"{name}.feedback", "true or false")
-            if not isinstance(value, bool):
-                raise r.fail(feedback_node, f"{name}.feedback", "true or false")
-            feedback = value
-        target = None
-        if kind == "construct":
-            target_node = r.get(pm, "target", required=True)
-            target = r.string(target_node, f"{name}.target")
-            targets = _construct_targets()
-            if target not in targets:
-                raise DeckError(
-                    r.where(target_node, f"{name}.target", "corner or an action", repr(target))
-                    + did_you_mean(target, targets)
-                )
-        phases.append(
-            Phase(
-                kind=kind,  # type: ignore[arg-type]
-                items=r.integer(r.get(pm, "items"), f"{name}.items", 1, 200, default=5),
-                feedback=feedback,
-                target=target,
-                budget=r.integer(r.get(pm, "budget"), f"{name}.budget", 1, 20, default=3),
-                intro=(
-                    None
-                    if (intro_node := r.get(pm, "intro")) is None
-                    else r.string(intro_node, f"{name}.intro")
-                ),
-            )
-        )
+        phases.append(_parse_phase(r, node, f"phases[{i}]"))
     if not phases:
         raise DeckError(r.where(phases_node, "phases", "at least one phase", "an empty list"))
     if any(p.kind == "spot" for p in phases) and flawed_ref is None:
@@ -180,6 +149,7 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
         )
         if not conditions:
             raise DeckError(r.where(conditions_node, "conditions", "at least one", "none"))
+
     agent_node = r.get(doc, "agent", required=True)
     if check_agents:
         _check_agent(r, agent_node, "agent")
@@ -199,6 +169,50 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
         path=source,
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
     )
+
+
+def _parse_phase(r: YamlReader, node: Any, name: str) -> Phase:
+    """One entry of ``phases``, checked field by field."""
+    pm = r.mapping(node, name)
+    r.only(pm, name, ("kind", "items", "feedback", "target", "budget", "intro", "seconds"))
+    kind = r.choice(r.get(pm, "kind", required=True), f"{name}.kind", PHASE_KINDS)
+    feedback_node = r.get(pm, "feedback")
+    feedback = True
+    if feedback_node is not None:
+        value = r.scalar(feedback_node, f"{name}.feedback", "true or false")
+        if not isinstance(value, bool):
+            raise r.fail(feedback_node, f"{name}.feedback", "true or false")
+        feedback = value
+    target = None
+    if kind == "construct":
+        target_node = r.get(pm, "target", required=True)
+        target = r.string(target_node, f"{name}.target")
+        targets = _construct_targets()
+        if target not in targets:
+            raise DeckError(
+                r.where(target_node, f"{name}.target", "corner or an action", repr(target))
+                + did_you_mean(target, targets)
+            )
+    phase = Phase(
+        kind=kind,  # type: ignore[arg-type]
+        items=r.integer(r.get(pm, "items"), f"{name}.items", 1, 200, default=5),
+        feedback=feedback,
+        target=target,
+        budget=r.integer(r.get(pm, "budget"), f"{name}.budget", 1, 20, default=3),
+        intro=(
+            None
+            if (intro_node := r.get(pm, "intro")) is None
+            else r.string(intro_node, f"{name}.intro")
+        ),
+        seconds=(
+            None
+            if (seconds_node := r.get(pm, "seconds")) is None
+            else r.integer(seconds_node, f"{name}.seconds", 1, 3600, default=1)
+        ),
+    )
+    if phase.seconds is not None and kind != "study":
+        raise r.fail(seconds_node, f"{name}.seconds", "only on study phases (a time budget)")
+    return phase
 
 
 def _construct_targets() -> tuple[str, ...]:

@@ -34,6 +34,15 @@ async def _wait_for(pilot, app: QuizApp, name: str, tries: int = 100) -> None:
     raise AssertionError(f"never reached {name}; on {type(app.screen).__name__}")
 
 
+async def _to_first_prediction(pilot, app: QuizApp) -> None:
+    """From the start, past the tiny deck's study item, to its first predict item."""
+    await _wait_for(pilot, app, "WelcomeScreen")
+    await pilot.press("enter")
+    await _wait_for(pilot, app, "StudyScreen")
+    await pilot.press("enter")
+    await _wait_for(pilot, app, "PredictScreen")
+
+
 async def answer_until(pilot, app: QuizApp, name: str, tries: int = 400) -> None:
     """Answer every item (first action, agent A and the cheese, one cheese move) until screen
     ``name`` shows."""
@@ -182,11 +191,7 @@ async def test_enter_without_a_pick_stores_nothing_and_says_why(db: Path) -> Non
     a choice of the first action; a pick of RIGHT at the starting 25% is stored as RIGHT."""
     app = _app(db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
-        await pilot.press("enter")
-        await _wait_for(pilot, app, "StudyScreen")
-        await pilot.press("enter")
-        await _wait_for(pilot, app, "PredictScreen")
+        await _to_first_prediction(pilot, app)
         await pilot.press("enter")
         await pilot.pause(0.05)
         assert "Pick the action you expect first" in screen_text(app)
@@ -203,11 +208,7 @@ async def test_enter_without_a_pick_stores_nothing_and_says_why(db: Path) -> Non
 async def test_an_interrupted_session_resumes_where_it_stopped(db: Path) -> None:
     app = _app(db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
-        await pilot.press("enter")
-        await _wait_for(pilot, app, "StudyScreen")
-        await pilot.press("enter")
-        await _wait_for(pilot, app, "PredictScreen")
+        await _to_first_prediction(pilot, app)
         await pilot.press("2", "enter", "enter")
         await _wait_for(pilot, app, "PredictScreen")  # the second predict item
         await pilot.press("q")
@@ -224,11 +225,7 @@ async def test_an_interrupted_session_resumes_where_it_stopped(db: Path) -> None
 async def test_help_and_an_80x24_terminal(db: Path) -> None:
     app = _app(db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
-        await pilot.press("enter")
-        await _wait_for(pilot, app, "StudyScreen")
-        await pilot.press("enter")
-        await _wait_for(pilot, app, "PredictScreen")
+        await _to_first_prediction(pilot, app)
         text = screen_text(app)
         assert "Submit" in text and "More sure" in text  # keys in the footer
         assert all(len(line) <= 80 for line in text.splitlines())
@@ -552,3 +549,30 @@ def test_a_deck_may_write_its_own_phase_cards() -> None:
     from rl_workbench.quiz.screens.intro import intro_text
 
     assert intro_text(parse_deck(text, "d.yaml").phases[0]) == "Guess where it goes."
+
+
+async def test_a_study_time_budget_moves_on_by_itself_in_both_arms(db: Path) -> None:
+    from rl_workbench.quiz.deck import Phase
+
+    deck = DECK.__class__(
+        **{**DECK.__dict__, "phases": (Phase("study", 1, seconds=1), DECK.phases[1]),
+           "digest": "timed"}
+    )  # fmt: skip
+    for user, arm in (("kim", "explain"), ("lee", "control")):
+        app = create_app(deck, user, db, agents=scripted_agents(), condition=arm, seed=1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _wait_for(pilot, app, "WelcomeScreen")
+            await pilot.press("enter")
+            await _wait_for(pilot, app, "StudyScreen")
+            await _wait_for(pilot, app, "PredictScreen", tries=150)  # no key pressed
+        study = AnswerStore(db).rows(user)[0]
+        assert study["kind"] == "study" and 0.9 < study["seconds"] < 2.0
+
+
+def test_a_time_budget_only_belongs_on_study_phases() -> None:
+    text = (
+        "name: d\nenv: rlwb/Maze-v0\nagent: zoo:maze-uniform\nphases:\n"
+        "  - kind: predict\n    seconds: 5\n"
+    )
+    with pytest.raises(DeckError, match=r"d\.yaml:6: field 'phases\[0\]\.seconds'"):
+        parse_deck(text, "d.yaml")

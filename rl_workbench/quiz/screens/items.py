@@ -192,6 +192,18 @@ class StudyScreen(ItemScreen):
 
     BINDINGS = [*ItemScreen.BINDINGS, Binding("enter", "next", "Next")]
 
+    def __init__(
+        self, item: Item, names: tuple[str, ...], progress: str, seconds: int | None = None
+    ) -> None:
+        super().__init__(item, names, progress)
+        self.seconds = seconds
+        """The deck's time budget for the item (None: self-paced); it moves on by itself."""
+
+    def on_mount(self) -> None:
+        if self.seconds is not None:
+            self.set_timer(self.seconds, self.action_next)
+            self.notify(f"This item moves on by itself after {self.seconds} s.", timeout=3)
+
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         item, names = self.item, self.names
