@@ -883,9 +883,11 @@ def quiz(
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Also write every answer.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --csv file.")
 def quiz_stats(db: Path | None, csv_path: Path | None, force: bool) -> None:
-    """Per-condition and per-person means with bootstrap 95% intervals, explain minus control.
+    """Participants per arm, person-level means with cluster-bootstrap 95% intervals, explain
+    minus control with a permutation test, and every answer as a flat CSV.
 
-    Reads the database without writing to it (it may be on read-only media).
+    The person is the unit: each figure is a mean over participants of their own means. Reads
+    the database without writing to it (it may be on read-only media).
     """
     from rl_workbench.quiz.stats import check_csv_path, export_csv, format_summary, summarise
     from rl_workbench.quiz.store import AnswerStore, default_db_path
@@ -902,6 +904,79 @@ def quiz_stats(db: Path | None, csv_path: Path | None, force: bool) -> None:
     if csv_path is not None:
         n = export_csv(store, csv_path)
         click.echo(f"{n} answers written to {csv_path}")
+
+
+@quiz.command("power")
+@click.option(
+    "--effect",
+    type=float,
+    required=True,
+    help="The explain - control difference in mean ‖q - π‖² to detect (e.g. -0.05: "
+    "explanations lower the distance by 0.05).",
+)
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A pilot's answer database: how much people and answers vary is estimated from it.",
+)
+@click.option("--items", type=click.IntRange(1), default=None, help="Predict items per person.")
+@click.option("--sd-person", type=click.FloatRange(0), default=None)
+@click.option("--sd-item", type=click.FloatRange(0), default=None)
+@click.option("--studies", type=click.IntRange(20), default=200, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def quiz_power(
+    effect: float,
+    db: Path | None,
+    items: int | None,
+    sd_person: float | None,
+    sd_item: float | None,
+    studies: int,
+    seed: int,
+) -> None:
+    """Participants per arm needed to detect --effect with 80% power, by simulated studies.
+
+    Each simulated study is analysed as `rlwb quiz stats` analyses a real one (person means, a
+    permutation test of explain - control over participants); power is the share with
+    p < 0.05. The spread of people and of answers comes from --db (a pilot), else from
+    --sd-person / --sd-item, else from defaults (0.10 and 0.25).
+    """
+    from rl_workbench.quiz import power as pw
+
+    model_kwargs: dict[str, float | int] = {}
+    source = "defaults"
+    if db is not None:
+        from rl_workbench.quiz.store import AnswerStore
+
+        if not Path(db).is_file():
+            raise InvalidArgumentError(f"No answer database at {db}; pass a pilot's --db.")
+        found = pw.variance_components(AnswerStore(db, read_only=True).rows())
+        if found is None:
+            raise InvalidArgumentError(
+                f"{db} has fewer than two participants with two or more predict answers; "
+                "run a larger pilot, or pass --sd-person and --sd-item."
+            )
+        model_kwargs = {"sd_person": found[0], "sd_item": found[1], "items": found[2]}
+        source = f"the pilot in {db}"
+    for key, value in (("sd_person", sd_person), ("sd_item", sd_item), ("items", items)):
+        if value is not None:
+            model_kwargs[key] = value
+    model = pw.PowerModel(effect=effect, **model_kwargs)  # type: ignore[arg-type]
+    if effect == 0:
+        raise InvalidArgumentError("--effect 0 cannot be detected; pass the smallest effect "
+                                   "worth finding, e.g. --effect -0.05.")  # fmt: skip
+    needed, tried = pw.people_needed(model, studies=studies, seed=seed)
+    click.echo(
+        f"effect {model.effect:+.3f}; spread between people {model.sd_person:.3f}, between "
+        f"answers {model.sd_item:.3f}, {model.items} predict items each (from {source}); "
+        f"{studies} simulated studies per size"
+    )
+    for people, power in tried:
+        click.echo(f"  {people:>4} per arm: power {power:.0%}")
+    if needed is None:
+        click.echo("80% power is not reached with 400 participants per arm.")
+    else:
+        click.echo(f"participants per arm for 80% power: {needed}")
 
 
 @cli.command()

@@ -6,8 +6,8 @@ person per arm a confident interval (issue 14: -0.168 [-0.188, -0.147]). Every f
 mean over participants of each participant's mean, its 95% interval a cluster bootstrap over
 participants (Field & Welsh 2007; with equal weights per person it resamples person means), and
 explain - control has a permutation test that shuffles participants between arms. With fewer than
-two participants in an arm no interval or test is given: "n/a", never a false precision. The CSV
-has one flat column per field.
+five participants in an arm no interval is given, and with fewer than two no test: "n/a", never a
+false precision. The CSV has one flat column per field.
 """
 
 from __future__ import annotations
@@ -28,8 +28,13 @@ from .store import AnswerStore
 Estimate = tuple[float | None, float | None, float | None]
 """(estimate, low, high); None where there is nothing (or too little) to estimate from."""
 
-MIN_PEOPLE_FOR_INTERVAL = 2
-"""Participants an arm needs before an interval or a test is reported."""
+MIN_PEOPLE_FOR_INTERVAL = 5
+"""Participants an arm needs before a bootstrap interval is reported: with fewer, percentile
+intervals of a few person means undercover (simulated, 300 studies each: 67% at 2 per arm, 77%
+at 3, 90% at 5, 92% at 8, for a nominal 95%)."""
+MIN_PEOPLE_FOR_TEST = 2
+"""Participants an arm needs before the permutation test is run (it is exact at any size: with
+2 per arm its smallest p is 1/3, so it never claims an effect it cannot see)."""
 
 
 def person_means(
@@ -84,7 +89,7 @@ def permutation_p_value(
     """Two-sided p-value of mean(a) - mean(b) under shuffling participants between the arms
     ((1 + extreme) / (1 + reps), never 0); None with fewer than two participants in an arm."""
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if min(x.size, y.size) < MIN_PEOPLE_FOR_INTERVAL:
+    if min(x.size, y.size) < MIN_PEOPLE_FOR_TEST:
         return None
     pooled = np.concatenate([x, y])
     observed = abs(x.mean() - y.mean())

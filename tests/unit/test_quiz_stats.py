@@ -115,7 +115,7 @@ def test_summary_counts_people_per_arm_and_the_csv_is_flat(tmp_path: Path) -> No
     assert summary["explain_minus_control"][1] is None  # one control person: no interval
     text = format_summary(summary)
     assert text.splitlines()[0] == "participants per arm: control 1, explain 2"
-    assert "[n/a: < 2 people]" in text
+    assert "[n/a: < 5 people]" in text
     out = tmp_path / "a.csv"
     assert export_csv(store, out) == 15
     with open(out) as f:
@@ -126,3 +126,30 @@ def test_summary_counts_people_per_arm_and_the_csv_is_flat(tmp_path: Path) -> No
     assert not any(v.startswith(("{", "[")) for r in rows for v in r.values())  # no JSON blobs
     first = rows[0]
     assert first["chosen_action"] == "2" and first["answer.q.2"] == "0.7"
+
+
+def test_power_finds_the_analytic_sample_size_and_holds_its_level_with_no_effect() -> None:
+    from rl_workbench.quiz.power import PowerModel, people_needed, power_at
+
+    model = PowerModel(effect=-0.2, sd_person=0.1, sd_item=0.25, items=8)
+    needed, tried = people_needed(model, studies=200)
+    # a person's mean varies by sqrt(0.1² + 0.25²/8) = 0.133; a two-sided 5% test with 80%
+    # power needs n >= 2 (1.96 + 0.84)² 0.133² / 0.2² = 7 per arm (z), a little more exactly
+    assert needed is not None and 7 <= needed <= 10
+    assert dict(tried)[needed] >= 0.8
+    assert power_at(PowerModel(effect=0.0), 10, studies=300) <= 0.09  # no effect: ~5%
+
+
+def test_a_pilot_gives_the_spreads_it_was_drawn_with() -> None:
+    from rl_workbench.quiz.power import variance_components
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for k in range(60):
+        mean = rng.normal(0.5, 0.1)
+        rows += [{"kind": "predict", "user": f"p{k}", "score": {"squared_distance": v}}
+                 for v in rng.normal(mean, 0.25, 8)]  # fmt: skip
+    found = variance_components(rows)
+    assert found is not None
+    sd_person, sd_item, items = found
+    assert abs(sd_item - 0.25) < 0.03 and abs(sd_person - 0.1) < 0.05 and items == 8
