@@ -906,6 +906,71 @@ def quiz_stats(db: Path | None, csv_path: Path | None, force: bool) -> None:
         click.echo(f"{n} answers written to {csv_path}")
 
 
+@quiz.command("simulate")
+@click.option(
+    "--deck",
+    default="maze",
+    show_default=True,
+    help="A deck file, or the name of a shipped one.",
+)
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The database to write (required, so simulated answers never land in a real study's "
+    "database by accident).",
+)
+@click.option("--participants", type=click.IntRange(1, 10_000), default=10, show_default=True,
+              help="Simulated participants of each kind.")  # fmt: skip
+@click.option(
+    "--kinds",
+    default="learner",
+    show_default=True,
+    help="Comma-separated: guesser (random), learner (remembers the study examples it is shown), "
+    "perfect (the agent's own distribution).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@TRUST_AGENT
+@click.pass_context
+def quiz_simulate(
+    ctx: click.Context,
+    deck: str,
+    db: Path,
+    participants: int,
+    kinds: str,
+    seed: int,
+    trust_agent: bool,
+) -> None:
+    """Run simulated participants through a deck into --db, to test a study's pipeline before
+    anyone takes part (`rlwb quiz stats --db DB` then analyses them like people)."""
+    from tqdm import tqdm
+
+    from rl_workbench.quiz.deck import resolve_deck
+    from rl_workbench.quiz.items import load_quiz_agents
+    from rl_workbench.quiz.simulate import KINDS, simulate
+    from rl_workbench.quiz.store import AnswerStore
+
+    chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
+    wrong = [k for k in chosen if k not in KINDS]
+    if wrong or not chosen:
+        raise InvalidArgumentError(
+            f"--kinds {kinds!r}: choose from {', '.join(KINDS)} (comma-separated)."
+        )
+    loaded = resolve_deck(deck)
+    store = AnswerStore(db)
+    agents = load_quiz_agents(loaded, trust=trust_agent)
+    total = participants * len(chosen)
+    with tqdm(total=total, desc="simulated participants", disable=not _progress(ctx)) as bar:
+        users = simulate(
+            loaded, agents, store, participants=participants, kinds=chosen, seed=seed,
+            on_done=lambda _user: bar.update(1),
+        )  # fmt: skip
+    click.echo(
+        f"{len(users)} simulated participants ({', '.join(chosen)}) written to {db}; "
+        f"`rlwb quiz stats --db {db}` analyses them."
+    )
+
+
 @quiz.command("power")
 @click.option(
     "--effect",

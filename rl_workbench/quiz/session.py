@@ -243,11 +243,15 @@ class QuizSession:
         answer = {"level": level.to_dict(), "agent_probs_after": [float(p) for p in probs]}
         return self._record(item, answer, score.to_dict())
 
+    def spot_truth(self) -> str:
+        """What the flawed agent cannot see (one of ``SPOT_OBJECTS``)."""
+        if isinstance(self.agents.flawed, BlindAgent):
+            return self.agents.flawed.blind_to.removeprefix("the ")
+        return "cheese"
+
     def answer_spot(self, item: Item, flawed: str, blind_to: str) -> dict[str, Any]:
         """The closing question: which agent is flawed, and what it cannot see."""
-        truth = "cheese"
-        if isinstance(self.agents.flawed, BlindAgent):
-            truth = self.agents.flawed.blind_to.removeprefix("the ")
+        truth = self.spot_truth()
         score = {
             "agent_correct": flawed == self.flawed_label,
             "object_correct": blind_to == truth,

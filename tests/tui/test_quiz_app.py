@@ -576,3 +576,24 @@ def test_a_time_budget_only_belongs_on_study_phases() -> None:
     )
     with pytest.raises(DeckError, match=r"d\.yaml:6: field 'phases\[0\]\.seconds'"):
         parse_deck(text, "d.yaml")
+
+
+def test_simulated_participants_run_the_pipeline_and_the_statistics_see_them(db: Path) -> None:
+    """Perfect simulated participants score 0 distance and 100% accuracy; guessers sit near
+    chance; every simulated participant got an arm by the real assignment (2 per block of 4)."""
+    from rl_workbench.quiz.simulate import simulate
+    from rl_workbench.quiz.stats import summarise
+
+    store = AnswerStore(db)
+    users = simulate(DECK, scripted_agents(), store, participants=4, kinds=("perfect", "guesser"))
+    assert len(users) == 8 and all(u.startswith("sim-") for u in users)
+    summary = summarise(store)
+    people = summary["by_person"]
+    for user in users:
+        if "perfect" in user:
+            assert people[user]["squared_distance"] == 0 and people[user]["accuracy"] == 1.0
+    guessers = [people[u]["accuracy"] for u in users if "guesser" in u]
+    assert np.mean(guessers) < 0.9
+    assert sorted(b["people"] for b in summary["by_condition"].values()) == [4, 4]
+    spot = [r for r in store.rows() if r["kind"] == "spot-question" and "perfect" in r["user"]]
+    assert all(r["score"]["agent_correct"] and r["score"]["object_correct"] for r in spot)
