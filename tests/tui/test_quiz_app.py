@@ -393,7 +393,7 @@ async def test_the_15x15_deck_shows_the_whole_maze_at_80x24(db: Path) -> None:
         assert view.state.world_size == 15
         assert (view.size.width, view.size.height) == (30, 15)
         assert view.region.y + view.region.height <= 23  # above the footer, nothing cut off
-        assert screen_text(app).count("◉") == 1  # the mouse is on screen
+        assert "◉" in view.render().plain  # the mouse is on screen
 
 
 def test_a_returning_participant_keeps_their_arm_and_never_sees_a_level_twice(db: Path) -> None:

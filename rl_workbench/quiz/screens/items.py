@@ -67,11 +67,17 @@ MAZE_ROWS_AROUND = 9
 footer)."""
 
 
+MAZE_LEGEND = "◉ mouse · ● cheese · ▲ sign · █ wall · ░ outside the maze"
+
+
 def _with_frame_note(widget: Widget) -> ComposeResult:
-    """The widget, and under a frame stack the line saying which frame and at what size."""
+    """The widget, and under it what its symbols mean: for a frame stack, which frame and at
+    what size; for a maze, its legend."""
     yield widget
     if isinstance(widget, FrameView):
         yield Static("", classes="frame-note")
+    elif isinstance(widget, MazeView):
+        yield Static(MAZE_LEGEND, classes="maze-legend")
 
 
 CHANGE_IN_WORDS: dict[str, Callable[[Any, Any], str]] = {
@@ -90,9 +96,9 @@ CONSTRUCT_LEGEND = (
 )
 
 STUDY_LEGENDS = {
-    "maze": "◉ mouse · ● cheese (red: moved here) · ○ where it was · ▒ wall added · "
+    "maze": "◉ mouse · ● cheese, red if moved · ○ its old place · ▒ wall added · "
     + REMOVED
-    + " wall removed",
+    + " removed",
     "atari": "the same frame before and after the change (f: the next frame of both)",
 }
 """The symbols of a before/after pair, by domain family."""
@@ -215,6 +221,8 @@ class StudyScreen(ItemScreen):
                     label = "Before" if item.counterfactual is not None else who
                     yield Static(f"{label}: {_top(item.probs, names)}", classes="caption")
                     yield (shown := state_widget(item.state))
+                    if item.counterfactual is None and isinstance(shown, MazeView):
+                        yield Static(MAZE_LEGEND, classes="maze-legend")
                 if item.counterfactual is not None:
                     with Vertical(classes="panel"):
                         yield Static(
@@ -222,7 +230,7 @@ class StudyScreen(ItemScreen):
                             classes="caption",
                         )
                         yield state_widget(item.counterfactual, like=item.state)
-            if isinstance(shown, FrameView):
+            if isinstance(shown, FrameView):  # full width, under the pair
                 yield Static("", classes="frame-note")
             if item.counterfactual is not None:
                 family = family_of_state(item.state)
