@@ -375,7 +375,7 @@ class MazeDomain:
         rng: np.random.Generator | None = None,
     ) -> Rollouts:
         """Play each level out as the agent sees it (see :mod:`.maze_behaviour`)."""
-        bases: dict[int, np.ndarray] = {}
+        bases: dict[int, tuple[MazeState, np.ndarray]] = {}
 
         def observe(levels: Sequence[MazeState], mice: Sequence[Cell]) -> torch.Tensor:
             pairs = zip(levels, mice, strict=True)
@@ -384,20 +384,27 @@ class MazeDomain:
         return roll_out(states, observe, goal, greedy=greedy, rng=rng)
 
     def encode_at(
-        self, state: MazeState, mouse: Cell, bases: dict[int, np.ndarray] | None = None
+        self,
+        state: MazeState,
+        mouse: Cell,
+        bases: dict[int, tuple[MazeState, np.ndarray]] | None = None,
     ) -> torch.Tensor:
         """``encode(state.replace(mouse=mouse))`` without building the state: symbolic
         observations differ only in the mouse channel, so the rest is drawn once per level
         (``bases``, keyed by the level object) and reused. Rollouts evaluate tens of thousands
-        of squares, where building and drawing a state per square was the measured bottleneck."""
+        of squares, where building and drawing a state per square was the measured bottleneck.
+        The cache holds the level itself beside its drawing: keyed by ``id`` alone, a level
+        freed and another allocated at the same address read the first one's walls."""
         if self.obs_mode != "symbolic":
             return self.encode(state.replace(mouse=mouse))
         bases = {} if bases is None else bases
-        base = bases.get(id(state))
-        if base is None:
+        cached = bases.get(id(state))
+        if cached is not None and cached[0] is state:
+            base = cached[1]
+        else:
             base = symbolic_observation(state)
             base[MOUSE] = 0.0
-            bases[id(state)] = base
+            bases[id(state)] = (state, base)
         obs = base.copy()
         obs[MOUSE][mouse] = 1.0
         return torch.from_numpy(obs)

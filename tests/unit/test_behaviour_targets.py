@@ -136,3 +136,18 @@ def test_fast_observations_equal_the_env_s_own() -> None:
             fast = domain.encode_at(level, mouse, bases)
             obs, _ = env.reset(options={"state": level.replace(mouse=mouse)})
             assert torch.equal(fast, torch.from_numpy(obs))
+
+
+def test_a_cached_drawing_of_a_freed_level_is_never_reused_for_another() -> None:
+    """The observation cache is keyed by the level's id; a level freed and another allocated at
+    the same address (as happened in a full test run) must not read the first one's walls."""
+    env = MazeEnv(min_size=3, max_size=15)
+    domain = MazeDomain.from_env(env)
+    env.reset(seed=0)
+    first = env.get_state()
+    env.reset(seed=1)
+    second = env.get_state()
+    stale = {id(second): (first, domain.encode(first).numpy())}  # what a reused id looks like
+    mouse = second.mouse
+    fast = domain.encode_at(second, mouse, stale)
+    assert torch.equal(fast, domain.encode(second))
