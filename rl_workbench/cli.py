@@ -810,13 +810,16 @@ def audit(
     click.echo(f"Report written to {Path(out) / 'report.md'}")
 
 
-@cli.group(invoke_without_command=True)
-@click.option(
+DECK = click.option(
     "--deck",
     default="maze",
     show_default=True,
-    help="A deck file, or the name of a shipped one (maze, spaceinvaders: scenarios/).",
+    help="A deck file, or the name of a shipped one (maze, maze15, spaceinvaders: scenarios/).",
 )
+
+
+@cli.group(invoke_without_command=True)
+@DECK
 @click.option("--user", default=None, help="Your name in the results [default: $USER].")
 @click.option(
     "--db",
@@ -907,12 +910,7 @@ def quiz_stats(db: Path | None, csv_path: Path | None, force: bool) -> None:
 
 
 @quiz.command("simulate")
-@click.option(
-    "--deck",
-    default="maze",
-    show_default=True,
-    help="A deck file, or the name of a shipped one.",
-)
+@DECK
 @click.option(
     "--db",
     type=click.Path(path_type=Path),

@@ -117,8 +117,8 @@ class QuizSession:
             self.session: Session = store.open_session(user, deck.name, deck.digest, assigned, seed)
             self._recover_unsaved()
             answered = store.answered(self.session.id)
+            # sessions of this person and deck before this one: part of every item's seed
             self.ordinal = store.session_ordinal(self.session)
-            """Sessions of this person and deck before this one: part of every item's seed."""
             self._seen: set[str] = store.seen_digests(user, deck.name)
         except BaseException:
             self._lock.release()
@@ -165,25 +165,25 @@ class QuizSession:
         built ahead of time, on demand, or again after a resume.
         """
         with self._building:
-            for earlier in range(index):
-                if earlier not in self._answered and earlier not in self._items:
+            for earlier in range(index + 1):
+                if earlier == index or earlier not in self._answered:
                     self._build_item(earlier)
-            if index not in self._items:
-                self._build_item(index)
             return self._items[index]
 
     def _build_item(self, index: int) -> None:
-        if index not in self._items:
-            slot = self.slots[index]
-            deck, user, ordinal = self.deck, self.user, self.ordinal
-            self._items[index] = build_item(
-                deck, self.agents, index, slot.phase, slot.within, self.condition,
-                self.flawed_label,
-                seed_of=lambda attempt: item_seed(
-                    deck.seed, user, ordinal, slot.phase, slot.within, attempt
-                ),
-                seen=self._seen,
-            )  # fmt: skip
+        """Build item ``index`` unless it is built already (call with ``_building`` held)."""
+        if index in self._items:
+            return
+        slot = self.slots[index]
+        deck, user, ordinal = self.deck, self.user, self.ordinal
+        self._items[index] = build_item(
+            deck, self.agents, index, slot.phase, slot.within, self.condition,
+            self.flawed_label,
+            seed_of=lambda attempt: item_seed(
+                deck.seed, user, ordinal, slot.phase, slot.within, attempt
+            ),
+            seen=self._seen,
+        )  # fmt: skip
 
     def shown(self, index: int) -> None:
         """Mark when an item appeared, so the answer's time is measured from there."""
@@ -207,7 +207,7 @@ class QuizSession:
         nothing, when there is none)."""
         assert item.probs is not None
         score = score_prediction(q, item.probs, chosen).to_dict()
-        answer = {"q": [float(v) for v in q], "chosen_action": score["chosen_action"]}
+        answer = {"q": [float(v) for v in q]}  # the choice is its own column (and in score)
         columns = {
             "chosen_action": score["chosen_action"],
             "stated_confidence": score["stated_confidence"],

@@ -123,6 +123,17 @@ def summarise(store: AnswerStore) -> dict[str, Any]:
     def distance(r: dict[str, Any]) -> float:
         return float(r["score"]["squared_distance"])
 
+    def people_mean(
+        subset: list[dict[str, Any]], key: Callable[[dict[str, Any]], float | None]
+    ) -> Estimate:
+        return cluster_bootstrap_mean(list(person_means(subset, key).values()))
+
+    def distances_of(condition: str) -> list[float]:
+        """Each participant's mean distance in one arm: the unit explain - control compares."""
+        return list(
+            person_means([r for r in predict if r["condition"] == condition], distance).values()
+        )
+
     def arm(condition: str) -> dict[str, Any]:
         mine = [r for r in rows if r["condition"] == condition]
         p = [r for r in predict if r["condition"] == condition]
@@ -131,8 +142,8 @@ def summarise(store: AnswerStore) -> dict[str, Any]:
         return {
             "people": len({r["user"] for r in mine}),
             "answers": len(p),
-            "squared_distance": cluster_bootstrap_mean(list(person_means(p, distance).values())),
-            "accuracy": cluster_bootstrap_mean(list(person_means(p, _predict_correct).values())),
+            "squared_distance": people_mean(p, distance),
+            "accuracy": people_mean(p, _predict_correct),
             "study_items": len(views),
             "explanations_shown": len(shown),
             "explanations_unknown": sum(r.get("explanation_shown") is None for r in views),
@@ -149,18 +160,7 @@ def summarise(store: AnswerStore) -> dict[str, Any]:
             "squared_distance": float(np.mean([distance(r) for r in mine])),
             "accuracy": float(np.mean(accuracy)) if accuracy else None,
         }
-    explain = list(
-        person_means([r for r in predict if r["condition"] == "explain"], distance).values()
-    )
-    control = list(
-        person_means([r for r in predict if r["condition"] == "control"], distance).values()
-    )
-
-    def people_mean(
-        subset: list[dict[str, Any]], key: Callable[[dict[str, Any]], float]
-    ) -> Estimate:
-        return cluster_bootstrap_mean(list(person_means(subset, key).values()))
-
+    explain, control = distances_of("explain"), distances_of("control")
     arms_of: dict[str, set[str]] = defaultdict(set)
     for r in rows:
         arms_of[r["user"]].add(r["condition"])
