@@ -828,9 +828,21 @@ DECK = click.option(
     help="The answer database [default: quiz.sqlite in your data directory].",
 )
 @TRUST_AGENT
+@click.option(
+    "--web",
+    is_flag=True,
+    hidden=True,
+    help="Run as `rlwb quiz serve` runs each participant: one session per person (a finished "
+    "one is shown again), messages on stderr (stdout carries the browser's terminal).",
+)
 @click.pass_context
 def quiz(
-    ctx: click.Context, deck: str, user: str | None, db: Path | None, trust_agent: bool
+    ctx: click.Context,
+    deck: str,
+    user: str | None,
+    db: Path | None,
+    trust_agent: bool,
+    web: bool,
 ) -> None:
     """The prediction quiz: predict the agent, steer it, spot a flawed one (a terminal app).
 
@@ -848,13 +860,18 @@ def quiz(
 
     if _progress(ctx):  # the checks and agent loading take seconds before the app appears
         click.echo("Checking the deck and the database, loading the agents...", err=True)
-    app = create_app(deck, user or getpass.getuser(), db, trust_agent=trust_agent)
+    app = create_app(
+        deck, user or getpass.getuser(), db, trust_agent=trust_agent, single_session=web
+    )
     app.run()
+    if app.declined:
+        click.echo("You did not agree to take part: nothing about you was stored.", err=web)
+        return
     session = app.session
     report = app.close_report or (session.close() if session is not None else None)
     if report is not None and report.unsaved:
-        if report.dump is None and session is not None:
-            click.echo(session.pending_json())  # no folder took the file: stdout keeps them
+        if report.dump is None and session is not None:  # no folder took the file
+            click.echo(session.pending_json(), err=web)
         kept = f"kept in {report.dump}" if report.dump else "printed above as JSON"
         raise AnswersNotStoredError(
             f"{report.unsaved} answer(s) not stored in {app.store.path}. "
@@ -873,7 +890,7 @@ def quiz(
             err=True,
         )
         ctx.exit(app.return_code)
-    click.echo(f"Answers saved in {app.store.path}")
+    click.echo(f"Answers saved in {app.store.path}", err=web)
 
 
 @quiz.command("stats")
@@ -885,7 +902,15 @@ def quiz(
 )
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Also write every answer.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --csv file.")
-def quiz_stats(db: Path | None, csv_path: Path | None, force: bool) -> None:
+@click.option(
+    "--exclude-inattentive",
+    is_flag=True,
+    help="Leave out every answer of participants who failed an attention check of the deck "
+    "(decide before looking at the results; the CSV keeps everyone).",
+)
+def quiz_stats(
+    db: Path | None, csv_path: Path | None, force: bool, exclude_inattentive: bool
+) -> None:
     """Participants per arm, person-level means with cluster-bootstrap 95% intervals, explain
     minus control with a permutation test, and every answer as a flat CSV.
 
@@ -903,10 +928,91 @@ def quiz_stats(db: Path | None, csv_path: Path | None, force: bool) -> None:
     if csv_path is not None:
         check_csv_path(csv_path, force=force)
     store = AnswerStore(path, read_only=True)
-    click.echo(format_summary(summarise(store)))
+    click.echo(format_summary(summarise(store, exclude_inattentive=exclude_inattentive)))
     if csv_path is not None:
         n = export_csv(store, csv_path)
         click.echo(f"{n} answers written to {csv_path}")
+
+
+@quiz.command("serve")
+@DECK
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The study's answer database (required: a served study never writes to a personal "
+    "default).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0: every interface; put a TLS proxy in front).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--id-param",
+    default="participant",
+    show_default=True,
+    help="The link's query parameter holding the participant id (e.g. PROLIFIC_PID).",
+)
+@click.option(
+    "--max-participants",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Quizzes running at once (each is a process with the agents loaded, ~0.5 GB); "
+    "later arrivals see a 'full, reload in a few minutes' page.",
+)
+@click.option(
+    "--public-url",
+    default=None,
+    help="The address participants use, when a proxy serves it [default: http://HOST:PORT].",
+)
+@TRUST_AGENT
+def quiz_serve(
+    deck: str,
+    db: Path,
+    host: str,
+    port: int,
+    id_param: str,
+    max_participants: int,
+    public_url: str | None,
+    trust_agent: bool,
+) -> None:
+    """Serve the quiz to remote participants in their browsers (nothing to install).
+
+    Send each participant a link ending in ?participant=ID (or your platform's --id-param).
+    The deck's consent text comes first, attention checks are the deck's `attention` phases,
+    and the last screen shows the deck's debrief and completion code. Answers go to --db, the
+    same store as terminal sessions; `rlwb quiz stats --db DB` analyses them.
+    """
+    import re
+
+    from rl_workbench.quiz.deck import resolve_deck
+    from rl_workbench.quiz.items import load_quiz_agents
+    from rl_workbench.quiz.serve import QuizServer
+    from rl_workbench.quiz.store import AnswerStore
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", id_param):
+        raise InvalidArgumentError(
+            f"--id-param {id_param!r} is not a query parameter name; use letters, digits and _, "
+            "e.g. --id-param PROLIFIC_PID."
+        )
+    loaded = resolve_deck(deck)
+    AnswerStore(db).close()  # refused here (not writable, not a quiz database) before serving
+    load_quiz_agents(loaded, trust=trust_agent)  # every participant's process loads them too
+    server = QuizServer(
+        loaded, db, host=host, port=port, id_param=id_param, max_participants=max_participants,
+        public_url=public_url, trust_agent=trust_agent,
+    )  # fmt: skip
+    try:
+        server.serve()
+    except OSError as exc:
+        raise InvalidArgumentError(
+            f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Pass another --port, or "
+            "stop what uses it."
+        ) from None
 
 
 @quiz.command("simulate")

@@ -20,10 +20,13 @@ from textual.app import App
 from textual.binding import Binding
 
 from rl_workbench.envs.maze import MazeState
+from rl_workbench.errors import RLWorkbenchError
 
 from .deck import Deck, resolve_deck
 from .items import Item, ItemDrawError, QuizAgents, load_quiz_agents
 from .screens import (
+    AttentionScreen,
+    ConsentScreen,
     ConstructScreen,
     HelpScreen,
     LoadingScreen,
@@ -35,7 +38,7 @@ from .screens import (
 )
 from .screens.intro import MIN_SIZE, IntroScreen, TooSmallScreen, intro_text
 from .session import CloseReport, QuizSession
-from .store import AnswerStore, SessionLock
+from .store import AnswerStore, SessionLock, StoreError
 
 
 class QuizApp(App[None]):
@@ -43,6 +46,7 @@ class QuizApp(App[None]):
 
     CSS_PATH = "quiz.tcss"
     TITLE = "RL Workbench quiz"
+    ENABLE_COMMAND_PALETTE = False  # participants get the quiz's keys only (theme, quit...)
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -58,8 +62,12 @@ class QuizApp(App[None]):
         condition: str | None = None,
         seed: int | None = None,
         session: QuizSession | None = None,
+        lock: SessionLock | None = None,
+        needs_consent: bool = False,
+        single_session: bool = False,
     ) -> None:
         super().__init__()
+        self.single_session = single_session
         self.deck = deck
         self.user = user
         self.store = store
@@ -74,27 +82,60 @@ class QuizApp(App[None]):
         phase's card again)."""
         self.failure: str | None = None
         """Why the quiz stopped before its end, when it did (see ``_stop``)."""
+        self._lock = lock
+        """The session lock create_app took, handed to the session once it is made."""
+        self.needs_consent = needs_consent
+        """Ask the deck's consent before the session (and the participant) exists."""
+        self.declined = False
+        """The person did not agree to take part: nothing about them was stored."""
         self.sub_title = f"{deck.name} · {user}"
 
     # -- start ------------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.push_screen(LoadingScreen())
-        if self.session is not None:  # built by create_app, before the app started
+        if self.needs_consent:
+            self.switch_screen(ConsentScreen(self.deck.consent or ""))
+        elif self.session is not None:  # built by create_app, before the app started
             self._loaded(self.session)
         else:
             self._load()
+
+    def action_consent(self, agreed: bool) -> None:
+        """The answer to the consent screen: an agreement is stored, then the session (arm,
+        items) is made; a refusal ends the quiz with nothing stored."""
+        if not isinstance(self.screen, ConsentScreen):
+            return
+        if not agreed:
+            self.declined = True
+            self.exit()
+            return
+        try:
+            self.store.record_consent(self.user, self.deck.name, self.deck.consent_digest)
+        except StoreError as exc:
+            self.notify(f"{exc} Try again in a moment.", title="Not stored", severity="error")
+            return
+        self.needs_consent = False
+        self.switch_screen(LoadingScreen())
+        self._load()
 
     def on_unmount(self) -> None:
         """Store what is pending, release the session, keep the rest in a file."""
         if self.session is not None:
             self.close_report = self.session.close()
+        elif self._lock is not None:  # no session was made (consent declined or not given)
+            self._lock.release()
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
-        agents = self.agents or load_quiz_agents(self.deck)
-        session = QuizSession(
-            self.deck, self.user, self.store, agents, condition=self.condition, seed=self.seed
-        )
+        try:
+            agents = self.agents or load_quiz_agents(self.deck)
+            session = QuizSession(
+                self.deck, self.user, self.store, agents, condition=self.condition,
+                seed=self.seed, lock=self._lock, single_session=self.single_session,
+            )  # fmt: skip
+        except RLWorkbenchError as exc:  # the database refused the new session
+            self.call_from_thread(self._stop, str(exc))
+            return
         self.call_from_thread(self._loaded, session)
 
     def _loaded(self, session: QuizSession) -> None:
@@ -133,10 +174,17 @@ class QuizApp(App[None]):
         assert self.session is not None
         index = self.session.next_index
         if index is None:
-            self.switch_screen(ResultsScreen(self.session.results()))
+            self.switch_screen(
+                ResultsScreen(
+                    self.session.results(),
+                    debrief=self.deck.debrief,
+                    completion_code=self.deck.completion_code,
+                )
+            )
             return
         slot = self.session.slots[index]
-        if slot.phase not in self._intros_shown:  # a phase's card before its first item shown
+        attention = self.deck.phases[slot.phase].kind == "attention"  # no card gives it away
+        if slot.phase not in self._intros_shown and not attention:  # a phase's card first
             self._intros_shown.add(slot.phase)
             phase = self.deck.phases[slot.phase]
             progress = f" {phase.kind} · phase {slot.phase + 1} of {len(self.deck.phases)}"
@@ -192,6 +240,8 @@ class QuizApp(App[None]):
             screen = ConstructScreen(item, names, progress)
         elif item.kind == "spot-question":
             screen = SpotQuestionScreen(item, names, progress)
+        elif item.kind == "attention":
+            screen = AttentionScreen(item, names, progress, phase.question or "", phase.options)
         else:
             screen = StudyScreen(item, names, progress, phase.seconds)
         self.switch_screen(screen)
@@ -260,6 +310,13 @@ class QuizApp(App[None]):
         if isinstance(self.screen, ConstructScreen):
             self.screen.show_outcome(score, probs)
 
+    def submit_attention(self, item: Item, chosen: str) -> None:
+        assert self.session is not None
+        before = len(self.session.pending)
+        self.session.answer_attention(item, chosen)
+        self._report_store(before)
+        self.advance()
+
     def submit_spot(self, item: Item, flawed: str, blind_to: str) -> None:
         assert self.session is not None
         before = len(self.session.pending)
@@ -277,6 +334,7 @@ def create_app(
     condition: str | None = None,
     seed: int | None = None,
     trust_agent: bool = False,
+    single_session: bool = False,
 ) -> QuizApp:
     """The quiz for ``user`` on ``deck`` (a path, a shipped deck's name, or a Deck), answers in
     ``db`` (default: the user's data directory).
@@ -284,7 +342,9 @@ def create_app(
     Everything that can be refused is checked here, before the app starts: the deck, the
     database (writable, a quiz database, not locked), the session (no other quiz process of the
     same person and deck), and the deck's agents, loaded with ``trust_agent`` (see
-    :func:`rl_workbench.agents.load_agent`).
+    :func:`rl_workbench.agents.load_agent`). A deck with ``consent`` asks it first (the app's
+    consent screen) unless this person agreed to the same text before; ``single_session`` (the
+    browser study) reopens a finished session rather than starting another.
 
     Raises:
         DeckError: the deck is missing or wrong.
@@ -298,17 +358,24 @@ def create_app(
         lock = store.lock_session(user, loaded.name)
         if agents is None:
             agents = load_quiz_agents(loaded, trust=trust_agent)
+        if loaded.consent and not store.has_consented(user, loaded.name, loaded.consent_digest):
+            return QuizApp(
+                loaded, user, store, agents=agents, condition=condition, seed=seed, lock=lock,
+                needs_consent=True, single_session=single_session,
+            )  # fmt: skip
         session = QuizSession(
-            loaded, user, store, agents, condition=condition, seed=seed, lock=lock
-        )
+            loaded, user, store, agents, condition=condition, seed=seed, lock=lock,
+            single_session=single_session,
+        )  # fmt: skip
     except BaseException:
         if lock is not None:
             lock.release()
         store.close()
         raise
     return QuizApp(
-        loaded, user, store, agents=agents, condition=condition, seed=seed, session=session
-    )
+        loaded, user, store, agents=agents, condition=condition, seed=seed, session=session,
+        single_session=single_session,
+    )  # fmt: skip
 
 
 def screen_text(app: App[Any]) -> str:

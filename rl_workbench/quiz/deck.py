@@ -10,6 +10,7 @@ field.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,8 +18,10 @@ from typing import Any, Literal
 from rl_workbench.errors import RLWorkbenchError, did_you_mean
 from rl_workbench.yamlfile import YamlReader, compose, read_text
 
-PHASE_KINDS = ("study", "predict", "construct", "spot")
+PHASE_KINDS = ("study", "predict", "construct", "spot", "attention")
 CONDITIONS = ("explain", "control")
+COMPLETION_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What a completion code may be: what recruiting platforms (Prolific, MTurk) accept."""
 FLAWS = ("blind-cheese",)
 DECKS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 """The shipped decks (``*-deck.yaml``): package data, like the suites (``rl_workbench/scenarios/``;
@@ -36,7 +39,8 @@ class Phase:
     """One block of items.
 
     Attributes:
-        kind: study (explanations or plain actions, by condition), predict, construct, spot.
+        kind: study (explanations or plain actions, by condition), predict, construct, spot,
+            or attention (one question with a right answer, checking that the person reads).
         items: how many items.
         feedback: show the agent's answer after each item (predict, construct).
         target: construct only: the action the person must make the agent take, or ``corner``
@@ -46,20 +50,31 @@ class Phase:
             (None: self-paced). The same for both arms, so they differ only in what is shown.
         intro: the card shown before the phase's first item (None: the default for its kind,
             :func:`rl_workbench.quiz.screens.intro.intro_text`); the same in every condition.
+        question: attention only: what is asked.
+        options: attention only: the answers offered (keys 1-9).
+        answer: attention only: the right one, among ``options``.
     """
 
-    kind: Literal["study", "predict", "construct", "spot"]
+    kind: Literal["study", "predict", "construct", "spot", "attention"]
     items: int
     feedback: bool = True
     target: str | None = None
     budget: int = 3
     intro: str | None = None
     seconds: int | None = None
+    question: str | None = None
+    options: tuple[str, ...] = ()
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
 class Deck:
-    """A quiz deck as loaded."""
+    """A quiz deck as loaded.
+
+    ``consent`` (shown before anything is stored or assigned; a participant who declines
+    leaves no trace), ``debrief`` (shown with the results) and ``completion_code`` (shown once
+    every item is answered, for a recruiting platform) serve studies with remote participants.
+    """
 
     name: str
     env: str
@@ -73,10 +88,18 @@ class Deck:
     conditions: tuple[str, ...] = CONDITIONS
     path: str | None = None
     digest: str = ""
+    consent: str | None = None
+    debrief: str | None = None
+    completion_code: str | None = None
 
     @property
     def is_maze(self) -> bool:
         return self.env.startswith("rlwb/")
+
+    @property
+    def consent_digest(self) -> str:
+        """Names the consent text a participant agreed to (a changed text is asked again)."""
+        return hashlib.sha256((self.consent or "").encode()).hexdigest()[:16]
 
 
 def resolve_deck(ref: str | Path) -> Deck:
@@ -113,7 +136,7 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
         doc,
         "the deck",
         ("name", "description", "env", "env_kwargs", "agent", "flawed_agent", "seed",
-         "conditions", "phases"),
+         "conditions", "phases", "consent", "debrief", "completion_code"),
     )  # fmt: skip
     env = r.string(r.get(doc, "env", required=True), "env")
     if not env.startswith(("rlwb/", "ALE/")):
@@ -150,6 +173,10 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
         if not conditions:
             raise DeckError(r.where(conditions_node, "conditions", "at least one", "none"))
 
+    code_node = r.get(doc, "completion_code")
+    code = None if code_node is None else r.string(code_node, "completion_code")
+    if code is not None and not COMPLETION_CODE.fullmatch(code):
+        raise r.fail(code_node, "completion_code", "1-64 letters, digits, - or _")
     agent_node = r.get(doc, "agent", required=True)
     if check_agents:
         _check_agent(r, agent_node, "agent")
@@ -168,14 +195,36 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
         phases=tuple(phases),
         path=source,
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
+        consent=_optional_text(r, doc, "consent"),
+        debrief=_optional_text(r, doc, "debrief"),
+        completion_code=code,
     )
+
+
+def _optional_text(r: YamlReader, doc: dict[str, Any], fieldname: str) -> str | None:
+    node = r.get(doc, fieldname)
+    if node is None:
+        return None
+    text = r.string(node, fieldname).strip()
+    if not text:
+        raise r.fail(node, fieldname, "some text (or leave the field out)")
+    return text
 
 
 def _parse_phase(r: YamlReader, node: Any, name: str) -> Phase:
     """One entry of ``phases``, checked field by field."""
     pm = r.mapping(node, name)
-    r.only(pm, name, ("kind", "items", "feedback", "target", "budget", "intro", "seconds"))
+    r.only(
+        pm, name,
+        ("kind", "items", "feedback", "target", "budget", "intro", "seconds", "question",
+         "options", "answer"),
+    )  # fmt: skip
     kind = r.choice(r.get(pm, "kind", required=True), f"{name}.kind", PHASE_KINDS)
+    if kind == "attention":
+        return _parse_attention(r, pm, name)
+    for only_attention in ("question", "options", "answer"):
+        if (node_ := r.get(pm, only_attention)) is not None:
+            raise r.fail(node_, f"{name}.{only_attention}", "only on attention phases")
     feedback_node = r.get(pm, "feedback")
     feedback = True
     if feedback_node is not None:
@@ -213,6 +262,31 @@ def _parse_phase(r: YamlReader, node: Any, name: str) -> Phase:
     if phase.seconds is not None and kind != "study":
         raise r.fail(seconds_node, f"{name}.seconds", "only on study phases (a time budget)")
     return phase
+
+
+def _parse_attention(r: YamlReader, pm: dict[str, Any], name: str) -> Phase:
+    """An attention check: one question, 2-9 options, one right answer; nothing else."""
+    for other in ("items", "feedback", "target", "budget", "intro", "seconds"):
+        if (node := r.get(pm, other)) is not None:
+            raise r.fail(node, f"{name}.{other}", "not on attention phases (one question each)")
+    question = r.string(r.get(pm, "question", required=True), f"{name}.question")
+    options_node = r.get(pm, "options", required=True)
+    options = tuple(
+        r.string(o, f"{name}.options[{i}]")
+        for i, o in enumerate(r.sequence(options_node, f"{name}.options"))
+    )
+    if not 2 <= len(options) <= 9 or len(set(options)) != len(options):
+        raise DeckError(
+            r.where(options_node, f"{name}.options", "2 to 9 distinct options", str(list(options)))
+        )
+    answer_node = r.get(pm, "answer", required=True)
+    answer = r.string(answer_node, f"{name}.answer")
+    if answer not in options:
+        raise DeckError(r.where(answer_node, f"{name}.answer", "one of the options", repr(answer)))
+    return Phase(
+        kind="attention", items=1, feedback=False, question=question, options=options,
+        answer=answer,
+    )  # fmt: skip
 
 
 def _construct_targets() -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from rl_workbench.envs.maze import MazeState
 
 from .deck import Deck, item_seed
 
-ItemKind = Literal["study", "predict", "construct", "spot", "spot-question"]
+ItemKind = Literal["study", "predict", "construct", "spot", "spot-question", "attention"]
 SPOT_OBJECTS = ("cheese", "walls", "mouse")
 """What a person may name as the flawed agent's blind spot."""
 
@@ -224,6 +224,8 @@ def build_item(
         seed_of = lambda attempt: base + attempt * 100_003  # noqa: E731
     if p.kind == "spot" and within == p.items:  # the closing question of a spot phase
         return Item(index, phase, "spot-question", seed_of(0))
+    if p.kind == "attention":  # the deck's question; no state, no agent
+        return Item(index, phase, "attention", seed_of(0))
     for attempt in range(MAX_DRAWS):
         seed = seed_of(attempt)
         state = draw_state(deck, agents, seed)

@@ -8,7 +8,9 @@ and on :meth:`QuizSession.close`, and written to a JSON file if it still cannot 
 answer is never dropped, and never reported as stored when it is not. The condition (explain or
 control) belongs to the participant: drawn by block randomisation the first time they take the
 deck and kept for every later session (:mod:`rl_workbench.quiz.design`); items are drawn per
-participant and never repeat a level they have seen.
+participant and never repeat a level they have seen. A study that serves each person the deck
+once (``single_session``: ``rlwb quiz serve``) reopens a finished session instead of starting a
+new one, so a participant who reloads the page sees their closing screen again.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class QuizSession:
         condition: str | None = None,
         seed: int | None = None,
         lock: SessionLock | None = None,
+        single_session: bool = False,
     ) -> None:
         self.deck = deck
         self.user = user
@@ -114,7 +117,9 @@ class QuizSession:
                 lambda position: condition_for(position, deck.conditions, deck.name, deck.seed),
                 fixed=condition,
             )
-            self.session: Session = store.open_session(user, deck.name, deck.digest, assigned, seed)
+            self.session: Session = store.open_session(
+                user, deck.name, deck.digest, assigned, seed, single=single_session
+            )
             self._recover_unsaved()
             answered = store.answered(self.session.id)
             # sessions of this person and deck before this one: part of every item's seed
@@ -261,6 +266,14 @@ class QuizSession:
         if blind_to not in SPOT_OBJECTS:
             raise ValueError(f"blind_to must be one of {', '.join(SPOT_OBJECTS)}")
         return self._record(item, {"flawed": flawed, "blind_to": blind_to}, score)
+
+    def answer_attention(self, item: Item, chosen: str) -> dict[str, Any]:
+        """An attention check: passed when the person chose the deck's answer."""
+        phase = self.deck.phases[item.phase]
+        if chosen not in phase.options:
+            raise ValueError(f"chosen must be one of {', '.join(phase.options)}")
+        score = {"passed": chosen == phase.answer, "answer": phase.answer}
+        return self._record(item, {"chosen": chosen, "question": phase.question}, score)
 
     def _record(
         self,
@@ -437,6 +450,7 @@ class QuizSession:
         predict = [r for r in mine if r["kind"] == "predict"]
         construct = [r for r in mine if r["kind"] == "construct"]
         spot = [r for r in mine if r["kind"] == "spot-question"]
+        attention = [r for r in mine if r["kind"] == "attention"]
         history = []
         for sid in sorted({r["session"] for r in rows}):
             ps = [r for r in rows if r["session"] == sid and r["kind"] == "predict"]
@@ -464,6 +478,8 @@ class QuizSession:
             # and "0%" for a correctly named agent read as a wrong one (issue 14).
             "spot_agent_correct": _mean([r["score"]["agent_correct"] for r in spot]),
             "spot_object_correct": _mean([r["score"]["object_correct"] for r in spot]),
+            "attention_checks": len(attention),
+            "attention_passed": sum(bool(r["score"]["passed"]) for r in attention),
             "calibration": calibration_table(
                 [r["score"]["stated_confidence"] for r in predict],
                 [r["score"]["top_choice_correct"] for r in predict],

@@ -70,6 +70,13 @@ class _Participant:
             return truth
         return str(self.rng.choice(["A", "B"])), str(self.rng.choice(SPOT_OBJECTS))
 
+    def attend(self, options: tuple[str, ...], answer: str | None) -> str:
+        """A guesser picks at random (and fails attention checks as inattentive people do);
+        the others read the question."""
+        if self.kind == "guesser" or answer is None:
+            return str(self.rng.choice(list(options)))
+        return answer
+
 
 def simulate(
     deck: Deck,
@@ -111,6 +118,9 @@ def _run(session: QuizSession, person: _Participant) -> None:
             elif item.kind == "spot-question":
                 flawed, blind_to = person.spot((session.flawed_label, session.spot_truth()))
                 session.answer_spot(item, flawed, blind_to)
+            elif item.kind == "attention":
+                phase = session.phase_of(index)
+                session.answer_attention(item, person.attend(phase.options, phase.answer))
             else:
                 if item.kind == "study":
                     person.study(item)

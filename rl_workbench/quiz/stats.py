@@ -111,9 +111,17 @@ def _predict_correct(r: dict[str, Any]) -> float | None:
     return float(int(chosen) == int(np.argmax(r["agent_probs"])))
 
 
-def summarise(store: AnswerStore) -> dict[str, Any]:
-    """Person-level figures per condition and per participant, and explain - control."""
+def summarise(store: AnswerStore, *, exclude_inattentive: bool = False) -> dict[str, Any]:
+    """Person-level figures per condition and per participant, and explain - control.
+
+    ``exclude_inattentive`` drops every answer of a participant who failed any attention check
+    (the deck's ``attention`` phases); either way the failures are counted in ``attention``.
+    """
     rows = store.rows()
+    checks = [r for r in rows if r["kind"] == "attention"]
+    failed = sorted({r["user"] for r in checks if not r["score"]["passed"]})
+    if exclude_inattentive:
+        rows = [r for r in rows if r["user"] not in failed]
     predict = [r for r in rows if r["kind"] == "predict"]
     construct = [r for r in rows if r["kind"] == "construct"]
     spot = [r for r in rows if r["kind"] == "spot-question"]
@@ -180,6 +188,11 @@ def summarise(store: AnswerStore) -> dict[str, Any]:
         ),
         "spot_agent_correct": people_mean(spot, lambda r: float(r["score"]["agent_correct"])),
         "spot_object_correct": people_mean(spot, lambda r: float(r["score"]["object_correct"])),
+        "attention": {
+            "checked": len({r["user"] for r in checks}),
+            "failed": failed,
+            "excluded": exclude_inattentive,
+        },
     }
 
 
@@ -207,6 +220,18 @@ def format_summary(s: dict[str, Any]) -> str:
         "every figure is a mean over participants, with a 95% cluster-bootstrap interval over "
         "participants",
     ]
+    attention = s["attention"]
+    if attention["checked"]:
+        failed = attention["failed"]
+        what = (
+            "excluded from every figure"
+            if attention["excluded"]
+            else ("kept (--exclude-inattentive drops them)")
+        )
+        lines.append(
+            f"attention checks: {len(failed)} of {attention['checked']} participants failed one"
+            + (f", {what}: " + ", ".join(failed) if failed else "")
+        )
     if s["in_both_arms"]:
         lines.append(
             f"note: {len(s['in_both_arms'])} participant(s) answered in both arms (sessions "

@@ -77,6 +77,13 @@ CREATE TABLE IF NOT EXISTS participants (
     assigned_at REAL NOT NULL,
     PRIMARY KEY (deck, user)
 );
+CREATE TABLE IF NOT EXISTS consents (
+    deck TEXT NOT NULL,
+    user TEXT NOT NULL,
+    consent_digest TEXT NOT NULL,
+    consented_at REAL NOT NULL,
+    PRIMARY KEY (deck, user, consent_digest)
+);
 """
 V2_ANSWER_COLUMNS = (
     ("chosen_action", "INTEGER"),
@@ -470,12 +477,22 @@ class AnswerStore:
 
     # -- sessions ---------------------------------------------------------------------------------
     def open_session(
-        self, user: str, deck: str, deck_hash: str, condition: str, seed: int
+        self,
+        user: str,
+        deck: str,
+        deck_hash: str,
+        condition: str,
+        seed: int,
+        *,
+        single: bool = False,
     ) -> Session:
-        """The user's unfinished session of this deck (same contents), or a new one."""
+        """The user's unfinished session of this deck (same contents), or a new one; with
+        ``single`` (a study where each person takes the deck once), their latest session even
+        when it is finished."""
+        finished = "" if single else "AND finished_at IS NULL "
         row = self._db.execute(
             "SELECT id, condition, seed FROM sessions WHERE user=? AND deck=? AND deck_hash=? "
-            "AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
+            f"{finished}ORDER BY id DESC LIMIT 1",
             (user, deck, deck_hash),
         ).fetchone()
         if row is not None:
@@ -515,6 +532,23 @@ class AnswerStore:
                 (deck, user, condition, int(position), time.time()),
             )
         return condition
+
+    def has_consented(self, user: str, deck: str, consent_digest: str) -> bool:
+        """Whether ``user`` agreed to this exact consent text (by digest) for ``deck``."""
+        row = self._db.execute(
+            "SELECT 1 FROM consents WHERE deck=? AND user=? AND consent_digest=?",
+            (deck, user, consent_digest),
+        ).fetchone()
+        return row is not None
+
+    def record_consent(self, user: str, deck: str, consent_digest: str) -> None:
+        """Keep that ``user`` agreed to the consent text with ``consent_digest`` (the consents
+        table was added beside schema 2's tables: older files gain it when opened)."""
+        with self._writing("The consent"):
+            self._db.execute(
+                "INSERT OR IGNORE INTO consents VALUES (?, ?, ?, ?)",
+                (deck, user, consent_digest, time.time()),
+            )
 
     def session_ordinal(self, session: Session) -> int:
         """How many sessions of the same person and deck came before this one (0 for the first)."""

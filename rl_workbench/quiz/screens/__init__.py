@@ -1,7 +1,9 @@
 """The quiz's screens: one per kind of item, plus welcome, results, help and loading."""
 
+from .consent import ConsentScreen
 from .help import HelpScreen
 from .items import (
+    AttentionScreen,
     ConstructScreen,
     PredictScreen,
     SpotQuestionScreen,
@@ -11,6 +13,8 @@ from .results import ResultsScreen
 from .welcome import LoadingScreen, WelcomeScreen
 
 __all__ = [
+    "AttentionScreen",
+    "ConsentScreen",
     "ConstructScreen",
     "HelpScreen",
     "LoadingScreen",

@@ -26,9 +26,11 @@ def intro_text(phase: Phase, goal: str | None = None) -> str:
     if phase.intro:
         return phase.intro
     n = phase.items
+    situations = f"{n} situation{'' if n == 1 else 's'}"
+    levels = f"{n} level{'' if n == 1 else 's'}"
     if phase.kind == "study":
         return (
-            f"[b]Study[/b]: {n} situations and what the agent does in each. Take your time: "
+            f"[b]Study[/b]: {situations} and what the agent does in each. Take your time: "
             "the next phases test how well you can predict it."
         )
     if phase.kind == "predict":
@@ -38,20 +40,20 @@ def intro_text(phase: Phase, goal: str | None = None) -> str:
             else "You will not be told what the agent does until the end."
         )
         return (
-            f"[b]Predict[/b]: {n} situations. For each, pick the action you think the agent "
+            f"[b]Predict[/b]: {situations}. For each, pick the action you think the agent "
             "takes (a number key) and say how sure you are (+ and -). Your answer is scored "
             f"against the agent's own probabilities. {told}"
         )
     if phase.kind == "construct":
         what = goal or "do what is asked"
         return (
-            f"[b]Construct[/b]: {n} levels. Change each so that the agent will {what}, with at "
+            f"[b]Construct[/b]: {levels}. Change each so that the agent will {what}, with at "
             f"most {phase.budget} edits: move the cheese, open or close passages, move the "
             "sign. The mouse stays. The level must stay a legal maze; the screen tells you "
             "what is left to fix after every edit."
         )
     return (
-        f"[b]Spot the flawed agent[/b]: you will watch two agents, A and B, in {n} situations. "
+        f"[b]Spot the flawed agent[/b]: you will watch two agents, A and B, in {situations}. "
         "One of them cannot see one thing in the level. Watch what each does; at the end you "
         "name the flawed agent and what it ignores."
     )

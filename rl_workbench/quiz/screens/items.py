@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -523,3 +524,57 @@ class SpotQuestionScreen(ItemScreen):
         if self.flawed and self.blind_to and not self.answered:
             self.answered = True
             self.app.submit_spot(self.item, self.flawed, self.blind_to)  # type: ignore[attr-defined]
+
+
+class AttentionScreen(ItemScreen):
+    """An attention check from the deck: one question, its options on keys 1-9, Enter submits.
+    Nothing says it is a check, and no answer is marked right or wrong on screen."""
+
+    BINDINGS = [
+        *ItemScreen.BINDINGS,
+        *[Binding(str(i + 1), f"choose({i})", show=False) for i in range(9)],
+        Binding("enter", "submit", "Submit"),
+    ]
+
+    def __init__(
+        self,
+        item: Item,
+        names: tuple[str, ...],
+        progress: str,
+        question: str,
+        options: tuple[str, ...],
+    ) -> None:
+        super().__init__(item, names, progress)
+        self.question = question
+        self.options = options
+        self.chosen: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield Static("", id="question")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._refresh()
+
+    def _refresh(self, hint: str = "") -> None:
+        lines = [escape(self.question), ""]
+        for i, option in enumerate(self.options):
+            mark = "▶" if option == self.chosen else " "
+            lines.append(f"{mark} {i + 1}  {escape(option)}")
+        lines += ["", hint or "Press the option's number, then Enter."]
+        self.query_one("#question", Static).update("\n".join(lines))
+
+    def action_choose(self, index: int) -> None:
+        if index < len(self.options):
+            self.chosen = self.options[index]
+            self._refresh()
+
+    def action_submit(self) -> None:
+        if self.answered:
+            return
+        if self.chosen is None:
+            self._refresh("Pick an option first: press its number.")
+            return
+        self.answered = True
+        self.app.submit_attention(self.item, self.chosen)  # type: ignore[attr-defined]
