@@ -12,6 +12,7 @@ when the database refuses one, the person is told on screen and the answer is ke
 from __future__ import annotations
 
 import contextlib
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,11 @@ from .screens import (
 from .screens.intro import MIN_SIZE, IntroScreen, TooSmallScreen, intro_text
 from .session import CloseReport, QuizSession
 from .store import AnswerStore, SessionLock, StoreError
+
+
+PREFETCH_DELAY_S = 0.3
+"""How long after a screen appears the next item starts building (people take seconds to
+answer; mounting a screen takes about 0.1 s)."""
 
 
 class QuizApp(App[None]):
@@ -139,6 +145,10 @@ class QuizApp(App[None]):
         self.call_from_thread(self._loaded, session)
 
     def _loaded(self, session: QuizSession) -> None:
+        # Everything loaded so far (torch, the agents, Textual) lives for the whole quiz: frozen
+        # out of the collector's full passes, which otherwise stalled the next screen by
+        # 100-230 ms now and then (measured with benchmarks/quiz_latency.py; issue 14).
+        gc.freeze()
         self.session = session
         total = len(session.slots)
         done = session.answered_count
@@ -189,10 +199,10 @@ class QuizApp(App[None]):
             phase = self.deck.phases[slot.phase]
             progress = f" {phase.kind} · phase {slot.phase + 1} of {len(self.deck.phases)}"
             self.switch_screen(IntroScreen(intro_text(phase), progress))
-            self._prefetch(index)
+            self._prefetch_soon(index)
             return
         if self.session.is_built(index):
-            self._show(self.session.item(index))
+            self._show(self.session.built_item(index))
             return
         total = len(self.session.slots)
         self.switch_screen(LoadingScreen(f"Preparing item {index + 1} of {total}..."))
@@ -245,7 +255,13 @@ class QuizApp(App[None]):
         else:
             screen = StudyScreen(item, names, progress, phase.seconds)
         self.switch_screen(screen)
-        self._prefetch(item.index + 1)
+        self._prefetch_soon(item.index + 1)
+
+    def _prefetch_soon(self, index: int) -> None:
+        """Start building item ``index`` once the screen just switched to is drawn: a build
+        started at once holds the interpreter (the agent, the fewest-edit search) while Textual
+        mounts the new screen, which made the next screen late (issue 14: p95 413 ms)."""
+        self.set_timer(PREFETCH_DELAY_S, lambda: self._prefetch(index))
 
     # -- answers (called by the screens) ----------------------------------------------------
     def _report_store(self, pending_before: int) -> None:

@@ -162,6 +162,11 @@ class QuizSession:
         """Whether item ``index`` is ready to show without running the agent."""
         return index in self._items
 
+    def built_item(self, index: int) -> Item:
+        """Item ``index`` when :meth:`is_built`: without waiting for a build of a later item
+        that may be running in a worker (the screen must not wait for it)."""
+        return self._items[index]
+
     def item(self, index: int) -> Item:
         """Build (or reuse) item ``index``; call from a worker, it runs the agent.
 
