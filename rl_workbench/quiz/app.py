@@ -41,7 +41,6 @@ from .screens.intro import MIN_SIZE, IntroScreen, TooSmallScreen, intro_text
 from .session import CloseReport, QuizSession
 from .store import AnswerStore, SessionLock, StoreError
 
-
 PREFETCH_DELAY_S = 0.3
 """How long after a screen appears the next item starts building (people take seconds to
 answer; mounting a screen takes about 0.1 s)."""
