@@ -456,6 +456,36 @@ async def test_an_answered_screen_takes_no_second_answer_and_the_next_item_is_bu
         assert type(app.screen).__name__ == "IntroScreen"  # the predict phase's card
 
 
+async def test_a_built_item_is_shown_while_a_later_item_is_still_being_built(db: Path) -> None:
+    """The next screen never waits for the build of the item after it (issue 14: next-item
+    latency): a build holding the session's build lock for 5 s does not delay a ready item."""
+    import threading
+
+    app = _app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_for(pilot, app, "WelcomeScreen")
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "StudyScreen")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.session.is_built(1):
+                break
+        held = threading.Event()
+
+        def slow_build() -> None:  # stands for the agent building item 2
+            with app.session._building:
+                held.set()
+                time.sleep(5.0)
+
+        threading.Thread(target=slow_build, daemon=True).start()
+        held.wait(1)
+        await pilot.press("enter")  # to the predict phase's card
+        started = time.perf_counter()
+        await pilot.press("enter")  # to item 1, built: shown at once
+        await _wait_for(pilot, app, "PredictScreen", tries=200)
+        assert time.perf_counter() - started < 2.5
+
+
 async def test_a_deck_asking_for_more_levels_than_exist_stops_with_the_reason(db: Path) -> None:
     """3x3 mazes have only a few dozen distinct levels: the quiz stops when no fresh one is left,
     with the reason and exit status 2, every answer so far stored (never "Answers saved")."""
