@@ -1,9 +1,10 @@
 """``search``: the fewest atomic edits that meet the target, by exhaustive then beam search.
 
-Depth 1 is exhaustive over every legal single edit (move the cheese, toggle a wall, move the
-sign); deeper levels expand the ``beam_width`` best candidates by target score. Every candidate
-must stay playable (the cheese reachable from the mouse). Agent evaluations are batched per depth.
-This is the ground truth the other methods' edit counts are divided by.
+Depth 1 is exhaustive over every legal single edit (mazes: move the cheese, toggle a wall, move
+the sign; MiniGrid: move the goal or an object, a wall, a door's state, the agent); deeper levels
+expand the ``beam_width`` best candidates by target score. Every candidate must stay playable, as
+its domain says (mazes: the cheese reachable from the mouse). Agent evaluations are batched per
+depth. This is the ground truth the other methods' edit counts are divided by.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class SearchMethod(Method):
                         child = edit.apply(parent)
                     except InvalidEditError:
                         continue
-                    if child in seen or not is_playable(child):
+                    if child in seen or not domain.is_playable(child):
                         continue
                     seen.add(child)
                     children.append(child)

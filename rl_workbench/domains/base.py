@@ -125,6 +125,10 @@ class LevelDomain(Domain[S], Protocol[S]):
         """Every legal atomic edit of ``state`` (each has ``apply(state)`` and ``describe()``)."""
         ...
 
+    def is_playable(self, state: S) -> bool:
+        """Whether an edited state is still a level the agent can play (its goal reachable)."""
+        ...
+
     def level_tensor(self, state: S) -> torch.Tensor:
         """The symbolic level [C, W, W] a generator models, whatever the agent sees."""
         ...

@@ -488,6 +488,10 @@ class MazeDomain:
         """Whether this configuration's generator could have produced ``state``."""
         return fits_variant(state, self.sizes, self.cheese_region, self.sign_mode)
 
+    def is_playable(self, state: MazeState) -> bool:
+        """The cheese is reachable from the mouse."""
+        return bool(bfs_distances(state.walls, state.mouse)[state.cheese] >= 0)
+
     def edits(self, state: MazeState, *, mouse: bool = False) -> Iterator[Edit]:
         """Every legal atomic edit: move the cheese, toggle an inner wall, move the sign
         (and move the mouse when ``mouse`` is True)."""

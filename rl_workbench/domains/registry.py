@@ -21,6 +21,7 @@ from .atari import AtariDomain, AtariState
 from .base import Domain
 from .environments import env_family, make_env
 from .maze import MazeDomain
+from .minigrid import MiniGridDomain, MiniGridState
 
 
 def _maze_domain(env_id: str, env_kwargs: dict[str, Any] | None) -> Domain:
@@ -34,10 +35,15 @@ def _maze_domain(env_id: str, env_kwargs: dict[str, Any] | None) -> Domain:
 DOMAIN_BUILDERS: dict[str, Callable[[str, dict[str, Any] | None], Domain]] = {
     "maze": _maze_domain,
     "atari": lambda env_id, _kwargs: AtariDomain(env_id),
+    "minigrid": MiniGridDomain.for_env_id,
 }
 """How each family's domain is made from an env id and its keyword arguments."""
 
-STATE_TYPES: dict[type, str] = {MazeState: "maze", AtariState: "atari"}
+STATE_TYPES: dict[type, str] = {
+    MazeState: "maze",
+    AtariState: "atari",
+    MiniGridState: "minigrid",
+}
 """Each family's state type (how a bare state says which family it belongs to)."""
 
 
@@ -71,7 +77,7 @@ def domain_for(env_id: str, env_kwargs: dict[str, Any] | None = None) -> Domain:
 
     Raises:
         UnknownNameError: the id is in no supported family.
-        InvalidArgumentError: the family has no domain yet (e.g. MiniGrid).
+        InvalidArgumentError: the family has no domain.
     """
     family = env_family(env_id)
     build = DOMAIN_BUILDERS.get(family)

@@ -14,10 +14,12 @@ from PIL import Image
 
 from .atari_figure import atari_figure, stack_animation
 from .counterfactual_figure import counterfactual_figure
+from .grid_figure import grid_figure
 
 PAIR_FIGURES: dict[str, Callable[..., Image.Image]] = {
     "maze": counterfactual_figure,
     "atari": atari_figure,
+    "minigrid": grid_figure,
 }
 """The still figure of a pair: (original, counterfactual, probs before, probs after, action
 names, title before, title after) -> image."""
