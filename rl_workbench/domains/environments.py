@@ -4,7 +4,9 @@ Families and what an agent of each sees:
 
 - ``rlwb/...``: our maze family, as registered (symbolic channels by default).
 - ``MiniGrid-...``: minigrid's env behind ``FullyObsWrapper`` + ``ImgObsWrapper``, the usual
-  recipe for training a stable-baselines3 agent on a fully observed gridworld.
+  recipe for training a stable-baselines3 agent on a fully observed gridworld; with the
+  workbench's own keyword ``view="partial"``, behind ``ImgObsWrapper`` alone (the agent's 7x7
+  view, minigrid's default observation).
 - ``ALE/...`` (and ``*NoFrameskip-v4``): stable-baselines3's standard Atari pipeline with its
   4-frame stack (see :mod:`rl_workbench.domains.atari`).
 """
@@ -20,6 +22,8 @@ import rl_workbench.envs  # noqa: F401  (registers the maze family)
 from rl_workbench.envs.maze import ACTION_NAMES as MAZE_ACTION_NAMES
 from rl_workbench.errors import InvalidArgumentError, UnknownNameError
 
+MINIGRID_VIEWS = ("full", "partial")
+"""What a MiniGrid agent may see (the workbench's ``view`` keyword, not minigrid's)."""
 FAMILIES = ("rlwb/", "MiniGrid-", "ALE/")
 """Prefixes of the environment ids the workbench knows how to wrap."""
 
@@ -92,6 +96,12 @@ def make_env(
     check_env_id(env_id)
     family = env_family(env_id)
     kwargs = dict(env_kwargs or {})
+    view = kwargs.pop("view", "full") if family == "minigrid" else "full"
+    if view not in MINIGRID_VIEWS:
+        raise InvalidArgumentError(
+            f"view={view!r}: a MiniGrid agent sees the full grid or its partial 7x7 view; pass "
+            "--env-arg view=full or --env-arg view=partial."
+        )
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     try:
@@ -107,7 +117,7 @@ def make_env(
     if family == "minigrid":
         from minigrid.wrappers import FullyObsWrapper, ImgObsWrapper
 
-        env = ImgObsWrapper(FullyObsWrapper(env))
+        env = ImgObsWrapper(FullyObsWrapper(env) if view == "full" else env)
     return env
 
 

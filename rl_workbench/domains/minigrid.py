@@ -380,8 +380,11 @@ class MiniGridDomain:
     def pair_metrics(self, a: MiniGridState, b: MiniGridState) -> dict[str, float]:
         return {}
 
-    def picture(self, state: MiniGridState, tile_size: int = 16) -> np.ndarray:
-        """minigrid's own drawing of the state (uint8 RGB), the agent as its red triangle."""
+    def picture(self, state: MiniGridState, tile_size: int | None = None) -> np.ndarray:
+        """minigrid's own drawing of the state (uint8 RGB), the agent as its red triangle; tiles
+        of 16 px, larger for small rooms (about 160 px across)."""
+        if tile_size is None:
+            tile_size = max(16, 160 // state.width)
         write_state(self.env, state)
         return np.asarray(_base(self.env).get_frame(highlight=False, tile_size=tile_size))
 

@@ -23,7 +23,7 @@ from rl_workbench.domains.minigrid import (
     write_state,
 )
 from rl_workbench.domains.registry import domain_for, family_of_state
-from rl_workbench.errors import InvalidEditError
+from rl_workbench.errors import InvalidArgumentError, InvalidEditError
 
 ENVS = ("MiniGrid-Empty-6x6-v0", "MiniGrid-DoorKey-6x6-v0", "MiniGrid-LavaGapS5-v0")
 
@@ -53,7 +53,7 @@ def test_a_state_written_into_a_fresh_env_is_seen_and_drawn_as_the_original(env_
         write_state(fresh, state)
         assert read_state(fresh) == state
         drawn = env.unwrapped.get_frame(highlight=False, tile_size=16)
-        assert np.array_equal(domain.picture(state), drawn)
+        assert np.array_equal(domain.picture(state, tile_size=16), drawn)
         assert MiniGridState.from_dict(domain.state_to_json(state)) == state
 
 
@@ -204,3 +204,36 @@ def test_rlwb_explain_on_a_minigrid_agent_writes_flips_that_hold_in_the_env(
         assert int(agent.act(seen)[0]) == action
     if method == "search":
         assert all(item["valid"] for item in items)  # one turn or one goal move always works
+
+
+def test_an_agent_of_the_partial_view_is_fed_its_7x7_view() -> None:
+    env_id = "MiniGrid-DoorKey-6x6-v0"
+    domain = domain_for(env_id, {"view": "partial"})
+    for seed in range(4):
+        env = make_env(env_id, {"view": "partial"})
+        obs, _ = env.reset(seed=seed)
+        for action in (0, 2, 2, 1, 2)[: seed + 1]:
+            obs, *_ = env.step(action)
+        assert obs.shape == (7, 7, 3)
+        assert np.array_equal(domain.observe(read_state(env)), obs)
+    with pytest.raises(InvalidArgumentError, match="view=full or --env-arg view=partial"):
+        make_env(env_id, {"view": "egocentric"})
+
+
+def test_the_figure_outlines_exactly_the_changed_tile() -> None:
+    from rl_workbench.report.grid_figure import changed_boxes
+
+    domain = domain_for("MiniGrid-Empty-6x6-v0")
+    env = make_env("MiniGrid-Empty-6x6-v0")
+    env.reset(seed=0)
+    state = read_state(env)
+    from rl_workbench.domains.minigrid import Edit
+
+    turned = Edit("turn_agent", state.agent_pos, value=1).apply(state)
+    before, after = domain.picture(state), domain.picture(turned)
+    tile = before.shape[1] // state.width
+    (box,) = changed_boxes(before, after)  # one region: the agent's tile
+    x, y = state.agent_pos
+    assert x * tile <= box[0] and box[2] < (x + 1) * tile
+    assert y * tile <= box[1] and box[3] < (y + 1) * tile
+    assert changed_boxes(before, before) == []
