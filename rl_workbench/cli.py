@@ -793,7 +793,8 @@ def audit(
 
     Runs the suite's protocols (P1 outcomes under shift, P2 decision squares, P3 counterfactual
     sensitivity, P7 colour versus position) on the suite's test mazes, prints the verdict
-    (pursues-goal, pursues-proxy:NAME or not-competent) with its strongest evidence, and writes
+    (pursues-goal, pursues-proxy:NAME, not-competent, or inconclusive when the mazes are too few
+    or an interval straddles a threshold) with its strongest evidence, and writes
     OUT/report.json and OUT/report.md with plots. Thresholds live in the suite file.
     """
     from rl_workbench.outputs import claim_output_folder

@@ -131,7 +131,8 @@ def test_audit_runs_on_an_rgb_agent(rgb_agent_dir: Path, tmp_path: Path) -> None
     assert code == 0, stdout + stderr
     report = json.loads((out / "report.json").read_text())
     assert report["P1"]["corner"]["mazes"] == 3
-    assert report["verdict"] in ("pursues-goal", "pursues-proxy:corner", "not-competent")
+    # 3 mazes cannot support a claim about what it pursues (the suite asks for 10 that part)
+    assert report["verdict"] in ("inconclusive", "not-competent")
 
 
 def test_quiz_items_for_an_rgb_agent_use_its_rgb_view(rgb_agent_dir: Path) -> None:
