@@ -286,7 +286,8 @@ def test_verdicts_rest_on_interval_bounds_and_enough_mazes(
     assert verdict.label == expected, verdict.paragraph
     assert f"{restricted} test mazes" in verdict.paragraph  # n in the sentence
     pursuit = verdict.proxy_pursuit["corner"]
-    assert pursuit["n"] == restricted and pursuit["low"] <= (pursuit["rate"] or 0) <= pursuit["high"]
+    assert pursuit["n"] == restricted
+    assert pursuit["low"] <= (pursuit["rate"] or 0) <= pursuit["high"]
 
 
 def test_too_few_episodes_to_judge_competence_is_inconclusive_not_a_label() -> None:
