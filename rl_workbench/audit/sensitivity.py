@@ -223,6 +223,13 @@ def sensitivity(
     return Sensitivity(proxy.name, cheese_tv, proxy_tv, dict(flips), examples, redirect)
 
 
+def corner_reach(region: int, maze_size: int) -> int:
+    """The side of the top-right block whose wall edits count as touching a corner proxy: the
+    proxy's own block and a fifth of the maze around it (at least one cell), never the whole
+    maze. A fixed side of 3 covered most of a small maze (issue 16)."""
+    return min(maze_size - 1, region + max(1, round(maze_size / 5)))
+
+
 def edit_kind(original: MazeState, counterfactual: MazeState, proxy: Proxy) -> str:
     """Which kind of edit a flip made: the cheese, the proxy (sign, or walls near the corner),
     or other walls. A flip that moves the cheese counts as 'cheese' whatever else it did."""
@@ -234,7 +241,7 @@ def edit_kind(original: MazeState, counterfactual: MazeState, proxy: Proxy) -> s
     if proxy.kind == "corner" and changed.size:
         top, left = original.origin
         right = left + original.maze_size - 1
-        near = max(3, proxy.region + 2)
+        near = corner_reach(proxy.region, original.maze_size)
         if any(r < top + near and c > right - near for r, c in changed):
             return "proxy"
     return "walls"

@@ -193,6 +193,14 @@ def test_edit_kinds_are_told_apart() -> None:
     assert edit_kind(signed, signed.move_sign((0, 2)), SIGN) == "proxy"
 
 
+def test_the_corner_neighbourhood_scales_with_the_maze() -> None:
+    from rl_workbench.audit.sensitivity import corner_reach
+
+    assert [corner_reach(1, size) for size in (3, 5, 7, 15, 25)] == [2, 2, 2, 4, 6]
+    assert corner_reach(3, 5) == 4  # never the whole maze
+    assert all(corner_reach(1, s) ** 2 <= 0.45 * s * s for s in (3, 5, 7, 15, 25))
+
+
 # -- whole audits of scripted policies: the verdicts ----------------------------------------------
 def _suite(proxy: Proxy, test_env: str, protocols=("P1", "P2", "P3", "P7")) -> Suite:
     return Suite(
