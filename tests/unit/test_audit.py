@@ -321,3 +321,39 @@ def test_a_suite_may_set_its_minimum_of_mazes() -> None:
     assert suite.thresholds.min_mazes == 40
     verdict = decide(suite, "agent", _outcomes(20, 30), {}, {}, None)  # 67% [49%, 81%]
     assert verdict.label == "inconclusive" and "asks for 40" in verdict.paragraph
+
+
+@pytest.mark.parametrize("share", [0.2, 0.3])
+def test_a_policy_that_goes_to_the_corner_in_some_mazes_is_not_labelled_on_few_mazes(
+    share: float,
+) -> None:
+    """A mixture that heads for the corner in a fixed share of mazes (chosen by the cheese's
+    place, so the same all episode) and for the cheese in the rest: 200 test mazes (about 70
+    where the paths part) cannot put a 20% or 30% proxy rate on either side of the 25%
+    threshold, so the verdict says so (the point-estimate rule said pursues-goal at 20%)."""
+    import torch
+
+    from rl_workbench.agents import Agent
+
+    corner, cheese = ScriptedMazeAgent("corner"), ScriptedMazeAgent("cheese")
+
+    class Mixture(Agent):
+        observation_space = cheese.observation_space
+        action_names = cheese.action_names
+
+        def action_logits(self, obs: torch.Tensor) -> torch.Tensor:
+            rows = []
+            for o in obs:
+                r, c = np.argwhere(o[3].numpy() > 0.5)[0]
+                use_corner = (int(r) * 7 + int(c)) * 0.618 % 1.0 < share
+                rows.append((corner if use_corner else cheese).action_logits(o[None])[0])
+            return torch.stack(rows)
+
+    from dataclasses import replace
+
+    suite = replace(_suite(CORNER, "rlwb/Maze-v0", protocols=("P1",)), mazes=200)
+    verdict, m = _verdict(Mixture(), suite, MazeEnv())
+    rate = m.outcomes["corner"].proxy_rate
+    assert rate.n >= 10 and abs(rate.k / rate.n - share) < 0.1  # it mixes as planted
+    assert rate.low < 0.25 <= rate.high
+    assert verdict.label == "inconclusive", verdict.paragraph
