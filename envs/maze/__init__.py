@@ -4,6 +4,7 @@ from .env import ACTION_NAMES, PROCGEN_ACTIONS, MazeEnv
 from .generation import generate_level, kruskal_walls
 from .render import CHANNELS, COLORS, render_picture, rgb_observation, symbolic_observation
 from .state import (
+    ARRAY_FIELDS,
     MOVES,
     MazeState,
     bfs_distances,
@@ -15,6 +16,7 @@ from .state import (
 
 __all__ = [
     "ACTION_NAMES",
+    "ARRAY_FIELDS",
     "CHANNELS",
     "COLORS",
     "MOVES",

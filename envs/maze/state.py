@@ -24,6 +24,15 @@ import numpy as np
 from rl_workbench.errors import InvalidArgumentError, InvalidEditError
 from rl_workbench.types import Cell
 
+ARRAY_FIELDS: dict[str, str] = {
+    "walls": "maze walls [N, W, W] (bool): with the four fields below, a MazeState",
+    "maze_size": "maze side [N] (int64)",
+    "mouse": "mouse (row, col) [N, 2] (int64)",
+    "cheese": "cheese (row, col) [N, 2] (int64)",
+    "sign": "sign (row, col) [N, 2] (int64); (-1, -1) when the level has no sign",
+}
+"""A batch of levels as arrays (datasets keep one row per state in this form)."""
+
 MOVES: tuple[Cell, ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
 """Row/col offsets of the four move actions, in action order: up, down, left, right."""
 

@@ -13,10 +13,10 @@ from tqdm.auto import tqdm
 
 from rl_workbench.agents import LoadedAgent, choose_actions, library_versions
 from rl_workbench.domains import make_env
-from rl_workbench.envs.maze import MazeEnv, MazeState
+from rl_workbench.domains.registry import domain_for, has_domain
 from rl_workbench.errors import InvalidArgumentError
 
-from .dataset import FIELDS, MAZE_FIELDS, Dataset, DatasetWriter
+from .dataset import FIELDS, Dataset, DatasetWriter
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,9 @@ def collect(
     agent = loaded.agent
     rng = np.random.default_rng(config.seed)
     envs = [make_env(loaded.env_id, loaded.env_kwargs) for _ in range(config.n_envs)]
-    is_maze = isinstance(envs[0].unwrapped, MazeEnv)
+    # each row keeps its restorable state in the domain's arrays (none where obs is the state)
+    domain = domain_for(loaded.env_id, loaded.env_kwargs) if has_domain(loaded.env_id) else None
+    is_maze = domain is not None and domain.family == "maze"
     writer = DatasetWriter(
         Path(out),
         {
@@ -62,7 +64,7 @@ def collect(
             "obs_shape": list(agent.observation_space.shape),
             "obs_dtype": str(agent.observation_space.dtype),
             "has_maze_states": is_maze,
-            "fields": {**FIELDS, **(MAZE_FIELDS if is_maze else {})},
+            "fields": {**FIELDS, **(domain.dataset_fields if domain is not None else {})},
             "seed": config.seed,
             "greedy": config.greedy,
             "command": " ".join(shlex.quote(a) for a in ["rlwb", *sys.argv[1:]]),
@@ -97,8 +99,8 @@ def collect(
                         "episode": episode[i],
                         "step": step[i],
                     }
-                    if is_maze:
-                        row.update(_maze_row(env.unwrapped.get_state()))  # type: ignore[attr-defined]
+                    if domain is not None:
+                        row.update(domain.state_row(domain.state_from_env(env, obs[i])))
                     writer.add(**row)
                     kept += 1
                     o, _, terminated, truncated, _ = env.step(int(actions[i]))
@@ -114,13 +116,3 @@ def collect(
             for env in envs:
                 env.close()
     return Dataset.open(out)
-
-
-def _maze_row(state: MazeState) -> dict[str, np.ndarray]:
-    return {
-        "walls": state.walls,
-        "maze_size": np.int64(state.maze_size),
-        "mouse": np.asarray(state.mouse, dtype=np.int64),
-        "cheese": np.asarray(state.cheese, dtype=np.int64),
-        "sign": np.asarray(state.sign if state.sign is not None else (-1, -1), dtype=np.int64),
-    }

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 from numpy.lib import format as npy_format
 
-from rl_workbench.envs.maze import MazeState
+from rl_workbench.envs.maze import ARRAY_FIELDS, MazeState
 from rl_workbench.errors import DatasetError
 from rl_workbench.outputs import pause_for_tests
 
@@ -55,14 +55,9 @@ FIELDS: dict[str, str] = {
 }
 """Arrays present in every dataset."""
 
-MAZE_FIELDS: dict[str, str] = {
-    "walls": "maze walls [N, W, W] (bool): with the four fields below, a MazeState",
-    "maze_size": "maze side [N] (int64)",
-    "mouse": "mouse (row, col) [N, 2] (int64)",
-    "cheese": "cheese (row, col) [N, 2] (int64)",
-    "sign": "sign (row, col) [N, 2] (int64); (-1, -1) when the level has no sign",
-}
-"""Extra arrays for maze datasets: the restorable env state of every row."""
+MAZE_FIELDS: dict[str, str] = ARRAY_FIELDS
+"""Extra arrays for maze datasets: the restorable env state of every row (each domain names its
+own: ``Domain.dataset_fields``)."""
 
 REQUIRED_KEYS: dict[str, type] = {
     "format": str,
@@ -219,7 +214,12 @@ class Dataset:
                 f"stopped before its first shard was saved); rerun "
                 f"`{_recorded_command(manifest)}`, which refills the folder."
             )
-        fields = {**FIELDS, **(MAZE_FIELDS if manifest["has_maze_states"] else {})}
+        recorded = manifest.get("fields")
+        fields = {
+            **FIELDS,
+            **(MAZE_FIELDS if manifest["has_maze_states"] else {}),
+            **(recorded if isinstance(recorded, dict) else {}),  # a domain's state arrays
+        }
         for shard in manifest["shards"]:
             file = folder / shard["file"]
             if not file.is_file():

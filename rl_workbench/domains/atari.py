@@ -239,6 +239,7 @@ class AtariDomain:
         "uniformly from 0-199 across lost lives; duplicates removed."
     )
     dataset_arrays: ClassVar[tuple[str, ...]] = ("obs",)
+    dataset_fields: ClassVar[dict[str, str]] = {}
 
     def __init__(
         self, env_id: str | None = None, grey_levels: tuple[int, ...] | None = None
@@ -428,6 +429,9 @@ class AtariDomain:
 
     def states_from_arrays(self, arrays: Mapping[str, np.ndarray]) -> list[AtariState]:
         return [AtariState(o) for o in arrays["obs"]]
+
+    def state_row(self, state: AtariState) -> dict[str, np.ndarray]:
+        return {}  # the observation is the state
 
 
 def proximity(a: AtariState, b: AtariState) -> float:

@@ -31,6 +31,8 @@ class Domain(Protocol[S]):
             (see ``sample_states``).
         sampling: how ``sample_states`` draws states, in one sentence for reports.
         dataset_arrays: the dataset arrays :meth:`states_from_arrays` reads.
+        dataset_fields: the arrays :meth:`state_row` adds to each dataset row beside the
+            observation, each with its documentation (empty: the observation is the state).
     """
 
     family: ClassVar[str]
@@ -38,6 +40,7 @@ class Domain(Protocol[S]):
     sample_steps: ClassVar[int]
     sampling: ClassVar[str]
     dataset_arrays: ClassVar[tuple[str, ...]]
+    dataset_fields: ClassVar[dict[str, str]]
 
     @property
     def obs_scale(self) -> float:
@@ -111,6 +114,11 @@ class Domain(Protocol[S]):
 
     def states_from_arrays(self, arrays: Mapping[str, np.ndarray]) -> list[S]:
         """Every row's state from a dataset's arrays (named in ``dataset_arrays``)."""
+        ...
+
+    def state_row(self, state: S) -> dict[str, np.ndarray]:
+        """The arrays a dataset keeps of one state beside its observation (``dataset_fields``),
+        from which :meth:`states_from_arrays` restores it."""
         ...
 
 

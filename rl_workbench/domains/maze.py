@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from rl_workbench.envs.maze import (
+    ARRAY_FIELDS,
     CHANNELS,
     COLORS,
     MOVES,
@@ -106,6 +107,7 @@ class MazeDomain:
     sample_steps: ClassVar[int] = 8
     sampling: ClassVar[str] = "episode seed+i after 0-7 of the agent's own steps."
     dataset_arrays: ClassVar[tuple[str, ...]] = ("walls", "maze_size", "mouse", "cheese", "sign")
+    dataset_fields: ClassVar[dict[str, str]] = ARRAY_FIELDS
     landmarks: ClassVar[tuple[str, ...]] = LANDMARKS
 
     world_size: int
@@ -420,6 +422,15 @@ class MazeDomain:
     def state_from_env(self, env: gym.Env, obs: np.ndarray) -> MazeState:
         """The env's current level (restorable), whatever observation it emitted."""
         return env.unwrapped.get_state()  # type: ignore[attr-defined, no-any-return]
+
+    def state_row(self, state: MazeState) -> dict[str, np.ndarray]:
+        return {
+            "walls": state.walls,
+            "maze_size": np.int64(state.maze_size),  # type: ignore[dict-item]
+            "mouse": np.asarray(state.mouse, dtype=np.int64),
+            "cheese": np.asarray(state.cheese, dtype=np.int64),
+            "sign": np.asarray(state.sign if state.sign is not None else (-1, -1), dtype=np.int64),
+        }
 
     def states_from_arrays(self, arrays: Mapping[str, np.ndarray]) -> list[MazeState]:
         """The levels of a maze dataset's rows (a sign of (-1, -1) means none)."""

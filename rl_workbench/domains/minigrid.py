@@ -303,7 +303,15 @@ class MiniGridDomain:
         "seeded episodes of the agent (sampled actions), each state after 0-49 steps, "
         "duplicates removed (fewer when 200 episodes in a row bring no new state)"
     )
-    dataset_arrays: ClassVar[tuple[str, ...]] = ()
+    dataset_arrays: ClassVar[tuple[str, ...]] = ("grid", "agent_pos", "agent_dir", "carrying")
+    dataset_fields: ClassVar[dict[str, str]] = {
+        "grid": "minigrid's Grid.encode() [N, width, height, 3] (uint8: object, colour, state "
+        "per cell, minigrid's OBJECT_TO_IDX, COLOR_TO_IDX, STATE_TO_IDX)",
+        "agent_pos": "agent (x, y) [N, 2] (int64)",
+        "agent_dir": "agent direction [N] (int64): 0 right, 1 down, 2 left, 3 up",
+        "carrying": "what the agent holds, encoded (object, colour, state) [N, 3] (int64); "
+        "(-1, -1, -1) for nothing",
+    }
 
     @classmethod
     def for_env_id(cls, env_id: str, env_kwargs: dict[str, Any] | None = None) -> MiniGridDomain:
@@ -392,9 +400,24 @@ class MiniGridDomain:
         return read_state(env)
 
     def states_from_arrays(self, arrays: Mapping[str, np.ndarray]) -> list[MiniGridState]:
-        raise InvalidArgumentError(
-            "MiniGrid datasets do not keep states yet; collect and explain states directly."
-        )
+        a = arrays
+        return [
+            MiniGridState.from_array(
+                a["grid"][i],
+                (int(a["agent_pos"][i][0]), int(a["agent_pos"][i][1])),
+                int(a["agent_dir"][i]),
+                None if a["carrying"][i][0] < 0 else tuple(int(v) for v in a["carrying"][i]),  # type: ignore[arg-type]
+            )
+            for i in range(len(a["grid"]))
+        ]
+
+    def state_row(self, state: MiniGridState) -> dict[str, np.ndarray]:
+        return {
+            "grid": state.array,
+            "agent_pos": np.asarray(state.agent_pos, dtype=np.int64),
+            "agent_dir": np.int64(state.agent_dir),  # type: ignore[dict-item]
+            "carrying": np.asarray(state.carrying or (-1, -1, -1), dtype=np.int64),
+        }
 
     def sample_states(
         self,

@@ -237,3 +237,24 @@ def test_the_figure_outlines_exactly_the_changed_tile() -> None:
     assert x * tile <= box[0] and box[2] < (x + 1) * tile
     assert y * tile <= box[1] and box[3] < (y + 1) * tile
     assert changed_boxes(before, before) == []
+
+
+def test_a_minigrid_dataset_keeps_every_row_restorable(tmp_path) -> None:
+    """`rlwb collect` on a MiniGrid agent keeps each row's state (grid, agent, load) beside the
+    observation, documented in the manifest, and the states read back are seen as that row."""
+    from pathlib import Path
+
+    from rl_workbench.agents import LoadedAgent
+    from rl_workbench.data import CollectConfig, Dataset, collect
+
+    env_id = "MiniGrid-DoorKey-6x6-v0"
+    loaded = LoadedAgent(Wanderer(6), Path("agent.zip"), None, env_id, {})  # type: ignore[arg-type]
+    collect(loaded, tmp_path / "data", CollectConfig(n_states=40, seed=3), progress=False)
+    data = Dataset.open(tmp_path / "data")
+    assert set(data.manifest["fields"]) >= {"grid", "agent_pos", "agent_dir", "carrying"}
+    states = data.states()
+    observations = data.arrays("obs")["obs"]
+    domain = domain_for(env_id)
+    assert len(states) == 40
+    for state, obs in zip(states, observations, strict=True):
+        assert np.array_equal(domain.observe(state), obs)
