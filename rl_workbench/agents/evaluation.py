@@ -94,6 +94,9 @@ def evaluate(
         success_rate=float(success.mean()),
         mean_return=float(returns.mean()),
         mean_steps=float(steps.mean()),
-        path_efficiency=float(np.nanmean(efficiency)) if success.any() else float("nan"),
+        # NaN where no success had a known shortest path (MiniGrid has no solver here)
+        path_efficiency=float(np.nanmean(efficiency))
+        if np.isfinite(efficiency).any()
+        else float("nan"),
         seed=seed,
     )
