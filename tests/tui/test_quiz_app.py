@@ -28,6 +28,7 @@ async def _wait_for(pilot, app: QuizApp, name: str, tries: int = 100) -> None:
         await pilot.pause(0.02)
         current = type(app.screen).__name__
         if current == name:
+            await pilot.pause()  # until the screen is composed and mounted, not only switched to
             return
         if current == "IntroScreen":
             await pilot.press("enter")
