@@ -666,8 +666,8 @@ def fit_autoencoder_command(
     "well or better than diffusion: the generator does not do the work there; see README); "
     "latent (Atari): search in an "
     "autoencoder's latent space; objects (Space Invaders, Breakout): fewest edits of game "
-    "objects through the emulator's RAM, drawn by the game itself; search (mazes): exhaustive "
-    "edits; nearest: closest real state; pixel: gradient attack on the input.",
+    "objects through the emulator's RAM, drawn by the game itself; search (mazes, MiniGrid): "
+    "the fewest atomic edits; nearest: closest real state; pixel: gradient attack on the input.",
 )
 @click.option(
     "--target",
