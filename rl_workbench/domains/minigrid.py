@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal, cast
 
@@ -28,6 +28,7 @@ from minigrid.minigrid_env import MiniGridEnv
 
 from rl_workbench.errors import InvalidArgumentError, InvalidEditError
 
+from .base import Rollouts
 from .environments import make_env
 
 Cell = tuple[int, int]
@@ -187,6 +188,20 @@ def passable_from(state: MiniGridState, start: Cell) -> set[Cell]:
         if found <= keys:
             return seen
         keys |= found
+
+
+def _distances(state: MiniGridState, target: Cell) -> dict[Cell, int]:
+    """Moves from each cell the agent can reach to ``target`` (turns not counted)."""
+    reachable = passable_from(state, target) | {target}
+    distance = {target: 0}
+    queue = deque([target])
+    while queue:
+        x, y = queue.popleft()
+        for cell in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
+            if cell in reachable and cell not in distance:
+                distance[cell] = distance[(x, y)] + 1
+                queue.append(cell)
+    return distance
 
 
 def legality_problems(state: MiniGridState) -> list[str]:
@@ -446,6 +461,88 @@ class MiniGridDomain:
                     states.append(state)
                     stale = 0
         return states
+
+    # -- behaviour: where the agent goes ------------------------------------------------------
+    landmarks: ClassVar[tuple[str, ...]] = ("goal",)
+
+    def has_landmark(self, state: MiniGridState, goal: str) -> bool:
+        return goal == "goal" and _only(state, GOAL) is not None
+
+    def first_move_toward(self, state: MiniGridState, goal: str) -> int | None:
+        """Forward when the next cell of a shortest way to the goal is ahead, else the turn
+        toward it (minigrid's actions: 0 left, 1 right, 2 forward)."""
+        target = _only(state, GOAL) if goal == "goal" else None
+        if target is None:
+            return None
+        distance = _distances(state, target)
+        x, y = state.agent_pos
+        if (x, y) not in distance or distance[(x, y)] == 0:
+            return None
+        steps = [
+            (d, (x + dx, y + dy))
+            for d, (dx, dy) in enumerate(((1, 0), (0, 1), (-1, 0), (0, -1)))
+            if distance.get((x + dx, y + dy), -1) == distance[(x, y)] - 1
+        ]
+        if any(d == state.agent_dir for d, _ in steps):
+            return 2
+        wanted = steps[0][0]
+        return 1 if (wanted - state.agent_dir) % 4 == 1 else 0
+
+    def roll_out(
+        self,
+        states: Sequence[MiniGridState],
+        probs: Callable[[torch.Tensor], torch.Tensor],
+        goal: str,
+        *,
+        greedy: bool = True,
+        rng: np.random.Generator | None = None,
+    ) -> Rollouts:
+        """Play each state out in minigrid's own env (its dynamics: turns, doors, pickups, lava)
+        with the agent, greedy or sampled, until the goal, the episode's end, the env's step
+        limit or (greedy) a repeated situation."""
+        if not greedy and rng is None:
+            raise InvalidArgumentError("Sampled rollouts need a random generator (rng).")
+        env = make_env(self.env_id, self.env_kwargs)
+        env.reset(seed=0)
+        limit = _base(env).max_steps
+        first: list[frozenset[str]] = []
+        closest = np.full(len(states), -1)
+        steps = np.zeros(len(states), dtype=int)
+        calls = 0
+        for i, state in enumerate(states):
+            target = _only(state, GOAL)
+            distance = {} if target is None else _distances(state, target)
+            write_state(env, state)
+            _base(env).step_count = 0
+            current, seen = state, {state}
+            reached: frozenset[str] = frozenset()
+            closest[i] = distance.get(state.agent_pos, -1)
+            for _ in range(limit):
+                if target is not None and current.agent_pos == target:
+                    reached = frozenset({"goal"})
+                    break
+                p = probs(torch.as_tensor(observation_of(env, current), dtype=torch.float32)[None])
+                calls += 1
+                weights = p[0].detach().double().numpy()
+                if greedy or rng is None:
+                    action = int(weights.argmax())
+                else:
+                    action = int(rng.choice(len(weights), p=weights / weights.sum()))
+                _, _, terminated, truncated, _ = env.step(action)
+                steps[i] += 1
+                current = read_state(env)
+                here = distance.get(current.agent_pos, -1)
+                if here >= 0 and (closest[i] < 0 or here < closest[i]):
+                    closest[i] = here
+                if current.agent_pos == target:
+                    reached = frozenset({"goal"})
+                    break
+                if terminated or truncated or (greedy and current in seen):
+                    break
+                seen.add(current)
+            first.append(reached)
+        env.close()
+        return Rollouts(first, closest, steps, calls)
 
     def edits(self, state: MiniGridState) -> Iterator[Edit]:
         """Every atomic edit: move the goal or an object to a free cell, put up or take down an

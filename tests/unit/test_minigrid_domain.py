@@ -258,3 +258,35 @@ def test_a_minigrid_dataset_keeps_every_row_restorable(tmp_path) -> None:
     assert len(states) == 40
     for state, obs in zip(states, observations, strict=True):
         assert np.array_equal(domain.observe(state), obs)
+
+
+def test_reach_goal_targets_are_judged_by_playing_the_state_out_in_the_env() -> None:
+    """`--target reach:goal`: the smallest legal change after which the agent reaches the
+    goal, judged by rollouts in minigrid's own env (a wanderer that walks the room's edge
+    reaches a goal on its round and misses one in the middle of the room)."""
+    from rl_workbench.counterfactual.targets import parse_target
+    from rl_workbench.domains.minigrid import Edit
+
+    env_id = "MiniGrid-Empty-6x6-v0"
+    domain = domain_for(env_id)
+    agent = Wanderer(6)
+    env = make_env(env_id)
+    env.reset(seed=0)
+    state = read_state(env)  # goal at the bottom right (4, 4): on the wanderer's round
+    probs = lambda obs: agent.action_probs(obs)  # noqa: E731
+    assert domain.roll_out([state], probs, "goal").reached("goal").all()
+    centre = Edit("move_goal", (2, 2)).apply(state)
+    rolled = domain.roll_out([centre], probs, "goal")
+    assert not rolled.reached("goal").any() and rolled.closest[0] >= 1
+    assert domain.first_move_toward(state, "goal") == 2  # facing right, the way is ahead
+    target = parse_target("reach:goal", agent.action_names, domain.landmarks)
+    result = make_method("search").explain(centre, agent, domain, target)
+    assert result.valid and result.edits == 1  # one edit puts the goal back on its round
+    write_state(env, result.counterfactual_state)
+    env.unwrapped.step_count = 0
+    for _ in range(100):  # the env's own play, not the domain's
+        obs = env.observation(env.env.observation(env.unwrapped.gen_obs()))
+        _, _, terminated, _, _ = env.step(int(agent.act(obs)[0]))
+        if terminated:
+            break
+    assert tuple(env.unwrapped.agent_pos) == result.counterfactual_state.cells_of(GOAL)[0]
