@@ -1032,7 +1032,9 @@ def quiz_serve(
     default="learner",
     show_default=True,
     help="Comma-separated: guesser (random), learner (remembers the study examples it is shown), "
-    "perfect (the agent's own distribution).",
+    "perfect (the agent's own distribution), planted (an explain - control effect of known "
+    "size: q mixes π with uniform by a weight drawn lower in the explain arm; checks that your "
+    "analysis recovers it).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @TRUST_AGENT

@@ -11,7 +11,12 @@ and store); only the answers are computed:
   in the explain arm, the counterfactual with its action), and predicts the action of the
   nearest remembered state (the domain's distance), 60% sure; with nothing comparable, it
   guesses. Explanations give it twice the examples, so the explain arm should predict better:
-  an effect the statistics must find.
+  an effect the statistics must find;
+- ``planted``: an effect of known size, to check that a pipeline recovers it. Each planted
+  participant draws a weight w once, uniform on [low, low + 0.4] with ``low`` set per arm
+  (``planted_lows``), and answers q = (1 - w) π + w · uniform, choosing the agent's top action:
+  its distance is w² ‖uniform - π‖², so the arms differ by a known amount
+  (:func:`planted_effect`).
 
 Simulated participants do not build levels: construct items are answered with the level
 unchanged (scored as attempts with no edits).
@@ -31,7 +36,21 @@ from .scoring import confidence_distribution
 from .session import QuizSession
 from .store import AnswerStore
 
-KINDS = ("guesser", "learner", "perfect")
+KINDS = ("guesser", "learner", "perfect", "planted")
+PLANTED_LOWS = {"explain": 0.3, "control": 0.5}
+"""Default ``low`` of the planted participants' weight per arm (explain answers closer to π)."""
+
+
+def planted_effect(lows: dict[str, float], spread: float) -> float:
+    """explain - control of E[w²] for planted participants (multiply by ‖uniform - π‖² of the
+    items: 0.75 for a four-action agent sure of one action)."""
+
+    def second_moment(low: float) -> float:
+        return ((low + 0.4) ** 3 - low**3) / (3 * 0.4)
+
+    return spread * (second_moment(lows["explain"]) - second_moment(lows["control"]))
+
+
 USER_PREFIX = "sim-"
 """Simulated participants' names start with this, so they are never taken for people."""
 
@@ -39,11 +58,18 @@ USER_PREFIX = "sim-"
 class _Participant:
     """One simulated participant's answers (see the module doc)."""
 
-    def __init__(self, kind: str, agents: QuizAgents, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        kind: str,
+        agents: QuizAgents,
+        rng: np.random.Generator,
+        low: float = 0.0,
+    ) -> None:
         self.kind = kind
         self.agents = agents
         self.rng = rng
         self.examples: list[tuple[Any, int]] = []
+        self.weight = float(rng.uniform(low, low + 0.4)) if kind == "planted" else 0.0
 
     def study(self, item: Item) -> None:
         assert item.probs is not None
@@ -56,6 +82,9 @@ class _Participant:
         n = len(item.probs)
         if self.kind == "perfect":
             return [float(p) for p in item.probs], int(np.argmax(item.probs))
+        if self.kind == "planted":
+            q = (1 - self.weight) * np.asarray(item.probs, dtype=float) + self.weight / n
+            return [float(v) for v in q], int(np.argmax(item.probs))
         guess = int(self.rng.integers(n))
         if self.kind == "learner" and self.examples:
             distances = [self.agents.domain.distance(item.state, s) for s, _ in self.examples]
@@ -87,6 +116,7 @@ def simulate(
     kinds: tuple[str, ...] = ("learner",),
     seed: int = 0,
     on_done: Callable[[str], None] | None = None,
+    planted_lows: dict[str, float] | None = None,
 ) -> list[str]:
     """Run ``participants`` simulated participants of each kind through ``deck`` into ``store``;
     returns their names (``sim-KIND-NNN``). Each is assigned an arm as a person would be."""
@@ -99,7 +129,8 @@ def simulate(
             user = f"{USER_PREFIX}{kind}-{k:03d}"
             rng = np.random.default_rng([seed, KINDS.index(kind), k])
             session = QuizSession(deck, user, store, agents, seed=int(rng.integers(2**31)))
-            _run(session, _Participant(kind, agents, rng))
+            low = (planted_lows or PLANTED_LOWS).get(session.condition, 0.4)
+            _run(session, _Participant(kind, agents, rng, low))
             users.append(user)
             if on_done is not None:
                 on_done(user)
