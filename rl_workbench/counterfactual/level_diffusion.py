@@ -44,7 +44,6 @@ from rl_workbench.generative.folder import make_scheduler, padded_side
 
 from .base import Budget, Method, Query, best
 from .result import count_edits
-from .search import is_playable
 
 
 @dataclass
@@ -184,6 +183,7 @@ class LevelDiffusionMethod(Method):
         attempts already scored (``tried``).
         """
         original = query.state
+        playable = cast("MazeDomain", query.domain).is_playable
         cheese_options = [original.cheese]
         opened: list[tuple[int, ...]] = []
         closed: list[tuple[int, ...]] = []
@@ -212,7 +212,7 @@ class LevelDiffusionMethod(Method):
         options = [
             o
             for o in dict.fromkeys(options)
-            if o != original and o not in tried and is_playable(o) and is_perfect_maze(o)
+            if o != original and o not in tried and playable(o) and is_perfect_maze(o)
         ]
         if not options:
             return None

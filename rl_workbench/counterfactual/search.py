@@ -15,15 +15,10 @@ from typing import ClassVar, cast
 import torch
 
 from rl_workbench.domains.base import LevelDomain
-from rl_workbench.envs.maze import MazeState, bfs_distances
+from rl_workbench.envs.maze import MazeState
 from rl_workbench.errors import InvalidEditError
 
 from .base import Budget, Method, Query, best
-
-
-def is_playable(state: MazeState) -> bool:
-    """The cheese is reachable from the mouse."""
-    return bfs_distances(state.walls, state.mouse)[state.cheese] >= 0
 
 
 @dataclass

@@ -151,6 +151,11 @@ def write_state(env: gym.Env, state: MiniGridState) -> None:
 def observation_of(env: gym.Env, state: MiniGridState) -> np.ndarray:
     """What an agent trained on ``env`` (its observation wrappers included) sees in ``state``."""
     write_state(env, state)
+    return current_observation(env)
+
+
+def current_observation(env: gym.Env) -> np.ndarray:
+    """What an agent trained on ``env`` sees in the state the env is in now."""
     chain = []
     layer: Any = env
     while isinstance(layer, gym.Wrapper):
@@ -521,7 +526,7 @@ class MiniGridDomain:
                 if target is not None and current.agent_pos == target:
                     reached = frozenset({"goal"})
                     break
-                p = probs(torch.as_tensor(observation_of(env, current), dtype=torch.float32)[None])
+                p = probs(torch.as_tensor(current_observation(env), dtype=torch.float32)[None])
                 calls += 1
                 weights = p[0].detach().double().numpy()
                 if greedy or rng is None:

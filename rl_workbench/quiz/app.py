@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -286,12 +287,16 @@ class QuizApp(App[None]):
                 timeout=10,
             )
 
-    def submit_view(self, item: Item) -> None:
+    def _record_and_advance(self, answer: Callable[[QuizSession], object]) -> None:
+        """Give one answer to the session, tell the person what the store did, move on."""
         assert self.session is not None
         before = len(self.session.pending)
-        self.session.answer_view(item)
+        answer(self.session)
         self._report_store(before)
         self.advance()
+
+    def submit_view(self, item: Item) -> None:
+        self._record_and_advance(lambda session: session.answer_view(item))
 
     def submit_predict(
         self, item: Item, q: list[float], chosen: int | None, *, advance: bool
@@ -326,18 +331,10 @@ class QuizApp(App[None]):
             self.screen.show_outcome(score, probs)
 
     def submit_attention(self, item: Item, chosen: str) -> None:
-        assert self.session is not None
-        before = len(self.session.pending)
-        self.session.answer_attention(item, chosen)
-        self._report_store(before)
-        self.advance()
+        self._record_and_advance(lambda session: session.answer_attention(item, chosen))
 
     def submit_spot(self, item: Item, flawed: str, blind_to: str) -> None:
-        assert self.session is not None
-        before = len(self.session.pending)
-        self.session.answer_spot(item, flawed, blind_to)
-        self._report_store(before)
-        self.advance()
+        self._record_and_advance(lambda session: session.answer_spot(item, flawed, blind_to))
 
 
 def create_app(

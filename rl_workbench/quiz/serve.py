@@ -34,7 +34,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from textual_serve.app_service import AppService
-from textual_serve.server import Server
+from textual_serve.server import Server, to_int
 
 from .deck import Deck
 
@@ -160,8 +160,8 @@ class QuizServer(Server):  # type: ignore[misc]  # textual-serve ships no type h
             # one quiz per person at a time (a second tab would be refused by the session lock)
             raise web.HTTPConflict(text="this participant's quiz is open elsewhere, or full")
         websocket = web.WebSocketResponse(heartbeat=15)
-        width = _to_int(request.query.get("width"), 80)
-        height = _to_int(request.query.get("height"), 24)
+        width = max(1, min(1000, to_int(request.query.get("width", "80"), 80)))
+        height = max(1, min(1000, to_int(request.query.get("height", "24"), 24)))
         self.running.add(participant)
         service: AppService | None = None
         try:
@@ -185,10 +185,3 @@ class QuizServer(Server):  # type: ignore[misc]  # textual-serve ships no type h
                 await service.stop()
             self.running.discard(participant)
         return websocket
-
-
-def _to_int(value: str | None, default: int) -> int:
-    try:
-        return max(1, min(1000, int(value or default)))
-    except ValueError:
-        return default

@@ -455,7 +455,6 @@ class QuizSession:
         predict = [r for r in mine if r["kind"] == "predict"]
         construct = [r for r in mine if r["kind"] == "construct"]
         spot = [r for r in mine if r["kind"] == "spot-question"]
-        attention = [r for r in mine if r["kind"] == "attention"]
         history = []
         for sid in sorted({r["session"] for r in rows}):
             ps = [r for r in rows if r["session"] == sid and r["kind"] == "predict"]
@@ -483,8 +482,6 @@ class QuizSession:
             # and "0%" for a correctly named agent read as a wrong one (issue 14).
             "spot_agent_correct": _mean([r["score"]["agent_correct"] for r in spot]),
             "spot_object_correct": _mean([r["score"]["object_correct"] for r in spot]),
-            "attention_checks": len(attention),
-            "attention_passed": sum(bool(r["score"]["passed"]) for r in attention),
             "calibration": calibration_table(
                 [r["score"]["stated_confidence"] for r in predict],
                 [r["score"]["top_choice_correct"] for r in predict],

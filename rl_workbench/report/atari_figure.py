@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .counterfactual_figure import bars
+from .counterfactual_figure import above_bars
 from .figures import titled_row
 
 
@@ -43,12 +43,7 @@ def atari_figure(
     width = top.width
 
     def with_bars(img: Image.Image, probs: np.ndarray | None) -> Image.Image:
-        chosen = None if probs is None else int(np.argmax(probs))
-        under = bars(probs, action_names, min(width, 360), chosen)
-        out = Image.new("RGB", (width, img.height + under.height), "white")
-        out.paste(img, (0, 0))
-        out.paste(under, (0, img.height))
-        return out
+        return above_bars(img, probs, action_names, min(width, 360))
 
     if counterfactual is None:
         middle = Image.new("RGB", top.size, (235, 235, 235))

@@ -57,6 +57,18 @@ def bars(
     return img
 
 
+def above_bars(
+    image: Image.Image, probs: np.ndarray | None, names: tuple[str, ...], bar_width: int
+) -> Image.Image:
+    """A picture with the agent's action distribution under it (the argmax bar coloured)."""
+    chosen = None if probs is None else int(np.argmax(probs))
+    under = bars(probs, names, bar_width, chosen)
+    out = Image.new("RGB", (max(image.width, under.width), image.height + under.height), "white")
+    out.paste(image, (0, 0))
+    out.paste(under, (0, image.height))
+    return out
+
+
 def counterfactual_figure(
     original: MazeState,
     counterfactual: MazeState | None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .counterfactual_figure import bars
+from .counterfactual_figure import above_bars
 from .figures import titled_row
 
 
@@ -64,12 +64,7 @@ def grid_figure(
     outlined, each with the agent's distribution under it."""
 
     def with_bars(img: Image.Image, probs: np.ndarray | None) -> Image.Image:
-        chosen = None if probs is None else int(np.argmax(probs))
-        under = bars(probs, action_names, max(img.width, 240), chosen)
-        out = Image.new("RGB", (max(img.width, under.width), img.height + under.height), "white")
-        out.paste(img, (0, 0))
-        out.paste(under, (0, img.height))
-        return out
+        return above_bars(img, probs, action_names, max(img.width, 240))
 
     before = with_bars(_outlined(original, counterfactual), probs_before)
     if counterfactual is None:
