@@ -132,16 +132,19 @@ ENV_ARG = click.option(
 )
 
 
-def agent_options(command: Any) -> Any:
+def agent_options(command: Any = None, *, required: bool = True) -> Any:
     """The one way every command names an agent: --agent REF, --env ID, --env-arg K=V and
     --trust-agent. A card.json beside the zip fills in --env and --env-arg when they are absent
-    (a minimal card holding only env_id and env_kwargs is enough)."""
+    (a minimal card holding only env_id and env_kwargs is enough). ``required=False`` where the
+    command has another way to name agents (audit's --population)."""
+    if command is None:
+        return lambda c: agent_options(c, required=required)
     for option in reversed(
         (
             click.option(
                 "--agent",
                 "agent_ref",
-                required=True,
+                required=required,
                 metavar="REF",
                 help="zoo:NAME, a stable-baselines3 .zip, or a folder holding agent.zip (and "
                 "card.json).",
@@ -160,6 +163,63 @@ def agent_options(command: Any) -> Any:
     ):
         command = option(command)
     return command
+
+
+def engine_options(command: Any) -> Any:
+    """Where a population's tasks run: a local process pool by default, Ray with --ray."""
+    for option in reversed(
+        (
+            click.option(
+                "--ray",
+                "ray_address",
+                is_flag=False,
+                flag_value="auto",
+                default=None,
+                metavar="[ADDRESS]",
+                help="Run the tasks on Ray: --ray alone (or --ray auto) starts a local Ray; "
+                "--ray ADDRESS joins a cluster (e.g. ray://head:10001) [default: a local "
+                "process pool].",
+            ),
+            click.option(
+                "--workers",
+                type=click.IntRange(1),
+                default=None,
+                help="Worker processes (CPUs of a local Ray) [default: every core].",
+            ),
+            click.option(
+                "--serial",
+                is_flag=True,
+                help="Run the tasks one after another in this process (the speed baseline; "
+                "easiest to debug).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _backend(ray_address: str | None, workers: int | None, serial: bool) -> Any:
+    from rl_workbench.population import Backend
+
+    if serial and ray_address is not None:
+        raise InvalidArgumentError("--serial and --ray exclude each other: pick one.")
+    if serial:
+        return Backend("serial", workers or 1)
+    if ray_address is not None:
+        return Backend("ray", workers or 0, ray_address)
+    return Backend("pool", workers or 0)
+
+
+def _report_failures(outcome: Any, total: int, what: str) -> None:
+    """One line on what resumed and what failed; failures make the exit status 1."""
+    if outcome.resumed:
+        click.echo(f"{outcome.resumed} of {total} {what} were already done (resumed).")
+    if outcome.failures:
+        click.echo(
+            f"{len(outcome.failures)} of {total} {what} failed (listed in the report); run the "
+            "same command again to retry them.",
+            err=True,
+        )
 
 
 def _load_agent(
@@ -246,10 +306,19 @@ def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
+    "--seeds",
+    default=None,
+    metavar="LIST",
+    help="Train a population of this recipe instead of one agent: e.g. 0-9 or 0,3,5. Each seed "
+    "is one task (a local process pool, or Ray with --ray) writing OUT/seed-N/; OUT/report.md "
+    "holds every seed's scores and their spread. A rerun resumes unfinished seeds.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     required=True,
-    help="Folder for agent.zip, card.json, README.md and checkpoints/.",
+    help="Folder for agent.zip, card.json, README.md and checkpoints/ (with --seeds: the "
+    "population's folder).",
 )
 @click.option(
     "--resume/--fresh",
@@ -285,6 +354,7 @@ def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
 @DEVICE
 @VEC_ENV
 @TRUST_AGENT
+@engine_options
 @click.pass_context
 def train(
     ctx: click.Context,
@@ -292,6 +362,7 @@ def train(
     env_args: tuple[str, ...],
     steps: int,
     seed: int,
+    seeds: str | None,
     out: Path,
     resume: bool,
     eval_episodes: int,
@@ -301,6 +372,9 @@ def train(
     trust_agent: bool,
     device: str,
     vec_env: str,
+    ray_address: str | None,
+    workers: int | None,
+    serial: bool,
 ) -> None:
     """Train a PPO agent and write it with its model card.
 
@@ -310,7 +384,13 @@ def train(
       rlwb train --env rlwb/Maze-v0 --env-arg cheese_region=5 --out runs/region5
       rlwb train --env rlwb/Maze-v0 --env-arg max_size=15 --extractor recurrent-grid \\
         --imitation-samples 500000 --steps 100000 --out runs/maze15
+      rlwb train --env rlwb/MazeCorner-v0 --seeds 0-9 --out runs/corner-population --ray
     """
+    seed_list = None
+    if seeds is not None:
+        from rl_workbench.population import parse_seeds
+
+        seed_list = parse_seeds(seeds)
     from rl_workbench.outputs import claim_output_folder
 
     ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
@@ -320,7 +400,7 @@ def train(
         env_id=env_id,
         env_kwargs=_parse_env_args(env_args),
         total_steps=steps,
-        seed=seed,
+        seed=seed if seed_list is None else seed_list[0],
         eval_episodes=eval_episodes,
         checkpoint_every=checkpoint_every,
         extractor=extractor,  # type: ignore[arg-type]
@@ -328,12 +408,76 @@ def train(
         device=device,  # type: ignore[arg-type]
         vec_env=vec_env,  # type: ignore[arg-type]
     )
+    if seed_list is not None:
+        _train_population(
+            ctx, config, seed_list, out, resume, _backend(ray_address, workers, serial)
+        )
+        return
     result = train_ppo(config, out, resume=resume, progress=_progress(ctx), trust=trust_agent)
     sampled = result.card.evaluation["sampled"]
     click.echo(
         f"Agent written to {result.agent_path} (success {sampled['success_rate']:.1%} over "
         f"{sampled['episodes']} episodes; card: {result.folder / 'README.md'})"
     )
+
+
+def _train_population(
+    ctx: click.Context, config: Any, seeds: list[int], out: Path, resume: bool, backend: Any
+) -> None:
+    import dataclasses
+    import shutil
+
+    from rl_workbench.population import Task, run_tasks
+    from rl_workbench.population.report import write_training_report
+
+    out = out.resolve()  # workers (Ray's above all) may not share our working directory
+    if not resume:
+        for s in seeds:
+            shutil.rmtree(out / f"seed-{s}", ignore_errors=True)
+            (out / "tasks" / f"train--seed-{s}.json").unlink(missing_ok=True)
+    tasks = [
+        Task(
+            f"train--seed-{s}",
+            "train",
+            {
+                "config": _jsonable_config(dataclasses.replace(config, seed=s, threads=1)),
+                "out": str(out / f"seed-{s}"),
+            },
+        )
+        for s in seeds
+    ]
+    click.echo(f"Training {len(seeds)} seeds {backend.describe()}.", err=True)
+    outcome = run_tasks(tasks, out, backend, progress=_progress(ctx), desc="seeds")
+    summary = write_training_report(
+        out,
+        list(outcome.results.values()),
+        outcome.failures,
+        {
+            "env_id": config.env_id,
+            "env_kwargs": config.env_kwargs,
+            "total_steps": config.total_steps,
+            "seeds": seeds,
+            "engine": backend.describe(),
+            "seconds": round(outcome.seconds, 2),
+        },
+    )
+    mean = summary["sampled_success"].get("mean")
+    if mean:
+        click.echo(
+            f"{len(outcome.results)} agents in {out}/seed-N; sampled success over seeds "
+            f"{mean['value']:.1%}."
+        )
+    _report_failures(outcome, len(tasks), "seeds")
+    click.echo(f"Report written to {out / 'report.md'} ({outcome.seconds:.1f} s)")
+    if outcome.failures:
+        ctx.exit(1)
+
+
+def _jsonable_config(config: Any) -> dict[str, Any]:
+    """A TrainConfig as plain JSON (tuples as lists) for a task's parameters."""
+    import dataclasses
+
+    return json.loads(json.dumps(dataclasses.asdict(config)))
 
 
 @cli.group(cls=_Group)
@@ -693,6 +837,21 @@ def fit_autoencoder_command(
     "draws its real levels from it).",
 )
 @click.option(
+    "--whole-dataset",
+    is_flag=True,
+    help="With --data: explain every distinct state of the dataset (--n is ignored), in slices "
+    "of --slice states, each an independent task (a local process pool, or Ray with --ray); "
+    "each slice's report goes to OUT/slices/, OUT/report.md pools them. A rerun resumes.",
+)
+@click.option(
+    "--slice",
+    "slice_size",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="States per task with --whole-dataset.",
+)
+@click.option(
     "--generator",
     "generator_ref",
     default=None,
@@ -704,6 +863,7 @@ def fit_autoencoder_command(
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")
+@engine_options
 @click.pass_context
 def explain(
     ctx: click.Context,
@@ -714,10 +874,15 @@ def explain(
     target: str,
     n: int,
     data: Path | None,
+    whole_dataset: bool,
+    slice_size: int,
     generator_ref: str | None,
     seed: int,
     out: Path,
     trust_agent: bool,
+    ray_address: str | None,
+    workers: int | None,
+    serial: bool,
 ) -> None:
     """Find counterfactual levels: the smallest legal change that makes the agent act otherwise.
 
@@ -737,10 +902,33 @@ def explain(
             "states read from a dataset carry none. Run without --data: states are then met in "
             "seeded games."
         )
+    if whole_dataset and data is None:
+        raise InvalidArgumentError(
+            "--whole-dataset explains every state of a dataset: name it with --data DATASET."
+        )
     loaded = _load_agent(agent_ref, env_id, env_args, trust_agent)
     from rl_workbench.counterfactual.explain import require_supported
 
     require_supported(loaded.env_id, method)
+    if whole_dataset:
+        assert data is not None
+        _explain_dataset(
+            ctx,
+            loaded,
+            agent_ref,
+            env_id,
+            env_args,
+            trust_agent,
+            method,
+            target,
+            data,
+            slice_size,
+            generator_ref,
+            seed,
+            out,
+            _backend(ray_address, workers, serial),
+        )
+        return
     states = pool = None
     if data is not None:
         from rl_workbench.data import Dataset
@@ -764,30 +952,122 @@ def explain(
     )
 
 
+def _explain_dataset(
+    ctx: click.Context,
+    loaded: Any,
+    agent_ref: str,
+    env_id: str | None,
+    env_args: tuple[str, ...],
+    trust_agent: bool,
+    method: str,
+    target: str,
+    data: Path,
+    slice_size: int,
+    generator_ref: str | None,
+    seed: int,
+    out: Path,
+    backend: Any,
+) -> None:
+    from rl_workbench.counterfactual.explain import load_method_model
+    from rl_workbench.data import Dataset
+    from rl_workbench.data.dataset import check_dataset_matches
+    from rl_workbench.population import Task, run_tasks
+    from rl_workbench.population.report import write_explain_report
+
+    dataset = Dataset.open(data)
+    check_dataset_matches(dataset, loaded)
+    total = len(dict.fromkeys(dataset.states()))
+    load_method_model(method, loaded, generator_ref, agent_ref)  # a missing generator: now
+    out = out.resolve()  # workers (Ray's above all) may not share our working directory
+    agent = agent_ref if agent_ref.startswith("zoo:") else str(Path(agent_ref).resolve())
+    tasks = [
+        Task(
+            f"explain--{start:07d}-{min(start + slice_size, total):07d}",
+            "explain",
+            {
+                "agent": agent,
+                "env": env_id,
+                "env_kwargs": _parse_env_args(env_args) if env_args else None,
+                "trust": trust_agent,
+                "data": str(Path(data).resolve()),
+                "start": start,
+                "stop": min(start + slice_size, total),
+                "method": method,
+                "target": target,
+                "generator": generator_ref,
+                "seed": seed + start,
+                "out": str(out / "slices" / f"{start:07d}"),
+            },
+        )
+        for start in range(0, total, slice_size)
+    ]
+    click.echo(
+        f"Explaining {total} distinct states in {len(tasks)} slices {backend.describe()}.",
+        err=True,
+    )
+    outcome = run_tasks(tasks, out, backend, progress=_progress(ctx), desc="slices")
+    pooled = write_explain_report(
+        out,
+        list(outcome.results.values()),
+        outcome.failures,
+        {
+            "data": str(data),
+            "method": method,
+            "target": target,
+            "slice": slice_size,
+            "seed": seed,
+            "engine": backend.describe(),
+            "seconds": round(outcome.seconds, 2),
+        },
+    )
+    validity = "n/a" if pooled["validity"] is None else format(pooled["validity"], ".1%")
+    click.echo(f"{pooled['n']} counterfactuals, validity {validity}")
+    _report_failures(outcome, len(tasks), "slices")
+    click.echo(f"Report written to {out / 'report.md'} ({outcome.seconds:.1f} s)")
+    if outcome.failures:
+        ctx.exit(1)
+
+
 @cli.command()
-@agent_options
+@agent_options(required=False)
+@click.option(
+    "--population",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="FILE_OR_DIR",
+    help="Audit many agents instead of --agent: a text file with one agent reference per line "
+    "(paths or zoo:NAME; # comments), or a folder of agents (sub-folders holding agent.zip). "
+    "Each agent x suite is one task; see --ray and --workers.",
+)
 @click.option(
     "--suite",
-    "suite_ref",
+    "suite_refs",
     required=True,
-    help="An audit suite YAML file, or the name of a shipped one (corner, sign: scenarios/).",
+    multiple=True,
+    help="An audit suite YAML file, or the name of a shipped one (corner, sign: scenarios/); "
+    "repeatable with --population.",
 )
 @click.option(
     "--mazes", type=click.IntRange(1), default=None, help="Test mazes [default: the suite's]."
 )
 @click.option("--seed", type=int, default=None, help="First maze seed [default: the suite's].")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")
+@engine_options
 @click.pass_context
 def audit(
     ctx: click.Context,
-    agent_ref: str,
+    agent_ref: str | None,
     env_id: str | None,
     env_args: tuple[str, ...],
-    suite_ref: str,
+    population: Path | None,
+    suite_refs: tuple[str, ...],
     mazes: int | None,
     seed: int | None,
     out: Path,
     trust_agent: bool,
+    ray_address: str | None,
+    workers: int | None,
+    serial: bool,
 ) -> None:
     """Goal-misgeneralization audit: does the agent pursue the cheese, or a proxy?
 
@@ -796,19 +1076,128 @@ def audit(
     (pursues-goal, pursues-proxy:NAME, not-competent, or inconclusive when the mazes are too few
     or an interval straddles a threshold) with its strongest evidence, and writes
     OUT/report.json and OUT/report.md with plots. Thresholds live in the suite file.
+
+    \b
+    With --population, every agent is audited with every --suite as independent tasks (a local
+    process pool, or Ray with --ray); each agent's report goes to OUT/audits/AGENT--SUITE/ and
+    OUT/report.md holds per-agent rows, each training condition's score with a bootstrap
+    interval over agents, and the detection plot. Finished tasks are recorded in OUT/tasks/, so
+    an interrupted run resumes where it stopped; a failing agent is reported, not fatal.
+    \b
+    Examples:
+      rlwb audit --agent zoo:maze-corner --suite corner --out audit/
+      rlwb audit --population agents.txt --suite corner --suite sign --out pop-audit/ --ray
     """
+    if (agent_ref is None) == (population is None):
+        raise InvalidArgumentError(
+            "Name the agent with --agent REF, or many agents with --population FILE_OR_DIR "
+            "(one of the two)."
+        )
+    if population is None and len(suite_refs) > 1:
+        raise InvalidArgumentError(
+            "One agent is audited with one --suite per run; audit several suites at once with "
+            "--population (a one-line file naming the agent will do)."
+        )
     from rl_workbench.outputs import claim_output_folder
 
     ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
-    from rl_workbench.audit import run_audit
     from rl_workbench.audit.suite import resolve_suite
 
-    suite = resolve_suite(suite_ref)
+    suites = [resolve_suite(ref) for ref in suite_refs]  # a bad suite stops us before any work
+    if population is not None:
+        _audit_population(
+            ctx,
+            population,
+            suites,
+            env_id,
+            env_args,
+            mazes,
+            seed,
+            out,
+            trust_agent,
+            _backend(ray_address, workers, serial),
+        )
+        return
+    from rl_workbench.audit import run_audit
+
+    assert agent_ref is not None
     loaded = _load_agent(agent_ref, env_id, env_args, trust_agent)
-    data = run_audit(loaded, suite, out, mazes=mazes, seed=seed, progress=_progress(ctx))
+    data = run_audit(loaded, suites[0], out, mazes=mazes, seed=seed, progress=_progress(ctx))
     click.echo(f"Verdict: {data['verdict']}")
     click.echo(data["summary"])
     click.echo(f"Report written to {Path(out) / 'report.md'}")
+
+
+def _audit_population(
+    ctx: click.Context,
+    population: Path,
+    suites: list[Any],
+    env_id: str | None,
+    env_args: tuple[str, ...],
+    mazes: int | None,
+    seed: int | None,
+    out: Path,
+    trust_agent: bool,
+    backend: Any,
+) -> None:
+    from rl_workbench.population import Task, read_population, run_tasks
+    from rl_workbench.population.report import write_population_report
+
+    members = read_population(population)
+    out = out.resolve()  # workers (Ray's above all) may not share our working directory
+    env_kwargs = _parse_env_args(env_args) if env_args else None
+    tasks = [
+        Task(
+            f"audit--{m.name}--{suite.name}",
+            "audit",
+            {
+                "name": m.name,
+                "agent": m.ref,
+                "env": env_id,
+                "env_kwargs": env_kwargs,
+                "trust": trust_agent,
+                "suite": str(Path(suite.path).resolve()),
+                "mazes": mazes,
+                "seed": seed,
+                "out": str(out / "audits" / f"{m.name}--{suite.name}"),
+            },
+        )
+        for m in members
+        for suite in suites
+    ]
+    click.echo(
+        f"Auditing {len(members)} agents x {len(suites)} suite(s) {backend.describe()}.", err=True
+    )
+    outcome = run_tasks(tasks, out, backend, progress=_progress(ctx), desc="audits")
+    mazes_text = f"{mazes} mazes each" if mazes is not None else "each suite's own number of mazes"
+    summary = write_population_report(
+        out,
+        list(outcome.results.values()),
+        outcome.failures,
+        {
+            "population": str(population),
+            "agents": len(members),
+            "suites": [str(s.path) for s in suites],
+            "mazes": mazes,
+            "mazes_text": mazes_text,
+            "seed": seed,
+            "engine": backend.describe(),
+            "seconds": round(outcome.seconds, 2),
+        },
+        threshold_by_suite={s.name: s.thresholds.proxy_rate for s in suites},
+    )
+    for suite, conditions in summary.items():
+        for condition, agg in conditions.items():
+            mean = agg["proxy_pursuit"].get("mean")
+            value = "n/a" if not mean else f"{mean['value']:.2f}"
+            click.echo(
+                f"{suite}: {condition}: {agg['proxy_pursuit']['agents']} agents, mean proxy "
+                f"pursuit {value}; verdicts {agg['verdicts']}"
+            )
+    _report_failures(outcome, len(tasks), "audits")
+    click.echo(f"Report written to {out / 'report.md'} ({outcome.seconds:.1f} s)")
+    if outcome.failures:
+        ctx.exit(1)
 
 
 DECK = click.option(

@@ -10,5 +10,5 @@ Cell = tuple[int, int]
 ObsMode = Literal["symbolic", "rgb"]
 """How the maze is observed: one-hot object channels, or a 64x64 RGB picture like procgen."""
 
-SignMode = Literal["none", "on_cheese", "away"]
+SignMode = Literal["none", "on_cheese", "away", "independent"]
 """Where the green sign goes: absent, on the cheese (training), or away from it (test)."""

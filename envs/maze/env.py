@@ -5,7 +5,9 @@ A perfect maze (randomized Kruskal) of odd side, centred in a fixed square world
 at the maze's bottom-left cell and must reach the cheese (+10, the episode ends). Langosco et al.'s
 variants are keyword arguments: ``cheese_region=k`` puts the cheese in the top-right k x k block
 of the maze during training (k = 0 or 1: exactly the corner); ``sign`` adds a green sign that
-marks the cheese (``"on_cheese"``) or is placed away from it (``"away"``).
+marks the cheese (``"on_cheese"``), is placed away from it (``"away"``), or lands on any free
+square but the mouse's, drawn without regard to the cheese (``"independent"``: the honest control
+for the sign suite, an agent that has seen signs that mean nothing).
 
 ## Action space
 ``Discrete(4)``: 0 up, 1 down, 2 left, 3 right. procgen has 15 actions; its Maze moves only on
@@ -54,7 +56,7 @@ ACTION_NAMES: tuple[str, ...] = ("up", "down", "left", "right")
 PROCGEN_ACTIONS: dict[str, int] = {"up": 5, "down": 3, "left": 1, "right": 7}
 """Index of the same move in procgen's 15-action space."""
 
-_SIGN_MODES = ("none", "on_cheese", "away")
+_SIGN_MODES = ("none", "on_cheese", "away", "independent")
 _OBS_MODES = ("symbolic", "rgb")
 
 
@@ -67,7 +69,8 @@ class MazeEnv(gym.Env[np.ndarray, np.int64]):
             on a CPU in minutes.
         world_size: side of the world the maze is padded into; defaults to ``max_size``.
         cheese_region: None for cheese anywhere; k for the top-right k x k block.
-        sign: "none", "on_cheese" (sign marks the cheese) or "away" (sign elsewhere).
+        sign: "none", "on_cheese" (sign marks the cheese), "away" (sign elsewhere) or
+            "independent" (any free square but the mouse's, the cheese's included).
         obs_mode: "symbolic" or "rgb".
         max_steps: steps before truncation.
         render_mode: None or "rgb_array" (a large picture for people).

@@ -105,6 +105,9 @@ def generate_level(
         sign_cell = cheese
     elif sign == "away":
         sign_cell = _place_sign_away(base, mouse, cheese, rng)
+    elif sign == "independent":
+        free = [c for c in base.free_cells() if c != mouse]
+        sign_cell = free[int(rng.integers(len(free)))]
     return MazeState(walls=walls, maze_size=maze_size, mouse=mouse, cheese=cheese, sign=sign_cell)
 
 

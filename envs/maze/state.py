@@ -340,7 +340,7 @@ def fits_variant(
 
     :func:`is_on_distribution` plus the settings' own rules: a maze size the generator draws,
     and the sign absent, on the cheese, or elsewhere as ``sign_mode`` ("none", "on_cheese",
-    "away") says.
+    "away", "independent") says.
     """
     if state.maze_size not in sizes or not is_on_distribution(state, cheese_region):
         return False
@@ -348,4 +348,6 @@ def fits_variant(
         return state.sign is None
     if sign_mode == "on_cheese":
         return state.sign == state.cheese
+    if sign_mode == "independent":
+        return state.sign is not None and state.sign != state.mouse
     return state.sign is not None and state.sign != state.cheese

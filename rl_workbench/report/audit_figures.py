@@ -65,3 +65,45 @@ def histogram(
     draw.text((left, height - 16), f"{edges[0]:.1f}", fill="gray")
     draw.text((width - 30, height - 16), f"{edges[-1]:.1f}", fill="gray")
     return img
+
+
+def detection_plot(
+    groups: Sequence[tuple[str, Sequence[tuple[float, float, float]]]],
+    title: str,
+    threshold: float | None = None,
+    width: int = 560,
+) -> Image.Image:
+    """Each group's agents as dots with their interval whiskers on a 0-1 axis, side by side.
+
+    ``groups`` is (label, [(score, low, high), ...]); a grey line marks ``threshold``. This is
+    the population audit's picture: do agents trained on a proxy score apart from controls?
+    """
+    height, top, bottom, left = 260, 28, 44, 34
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((4, 4), title, fill="black")
+    plot_h = height - top - bottom
+    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = top + plot_h * (1 - frac)
+        draw.line((left, y, width - 6, y), fill=(225, 225, 225))
+        draw.text((4, y - 6), f"{frac:.2f}", fill="gray")
+    if threshold is not None:
+        y = top + plot_h * (1 - threshold)
+        draw.line((left, y, width - 6, y), fill=(150, 150, 150), width=2)
+    slot = (width - left - 6) / max(1, len(groups))
+    for i, (label, points) in enumerate(groups):
+        x0 = left + i * slot
+        n = max(1, len(points))
+        for j, (score, low, high) in enumerate(points):
+            x = x0 + slot * (0.15 + 0.7 * (j + 0.5) / n)
+            y_low, y_high = top + plot_h * (1 - low), top + plot_h * (1 - high)
+            draw.line((x, y_low, x, y_high), fill=(120, 120, 120))
+            y = top + plot_h * (1 - score)
+            draw.ellipse((x - 3, y - 3, x + 3, y + 3), fill=(200, 60, 40))
+        if points:
+            mean = sum(p[0] for p in points) / len(points)
+            y = top + plot_h * (1 - mean)
+            draw.line((x0 + slot * 0.1, y, x0 + slot * 0.9, y), fill="black", width=2)
+        draw.text((x0 + 2, top + plot_h + 4), label[: max(4, int(slot / 6.5))], fill="black")
+        draw.text((x0 + 2, top + plot_h + 18), f"n={len(points)}", fill="gray")
+    return img

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rl_workbench.envs.maze import (
     MazeState,
     bfs_distances,
+    fits_variant,
     generate_level,
     is_on_distribution,
     is_perfect_maze,
@@ -108,3 +109,21 @@ def test_sign_modes() -> None:
         assert bfs_distances(away.walls, away.cheese)[away.sign] >= 2
         none = generate_level(rng, sizes=(7,), world_size=7, cheese_region=None, sign="none")
         assert none.sign is None
+
+
+def test_independent_sign_ignores_the_cheese() -> None:
+    """The sign suite's honest control: a sign on any free square but the mouse's, the cheese's
+    as likely as any other (about 1 in the free squares' count), never depending on it."""
+    rng = np.random.default_rng(3)
+    on_cheese = 0
+    levels = [
+        generate_level(rng, sizes=(7,), world_size=7, cheese_region=None, sign="independent")
+        for _ in range(400)
+    ]
+    for level in levels:
+        assert level.sign is not None and level.sign != level.mouse
+        assert fits_variant(level, (7,), None, "independent")
+        on_cheese += level.sign == level.cheese
+    free = np.mean([len(level.free_cells()) - 1 for level in levels])
+    assert 0.25 / free < on_cheese / len(levels) < 3 / free
+    assert not fits_variant(levels[0].move_sign(None), (7,), None, "independent")

@@ -1,0 +1,112 @@
+"""Who is in a population: agent references from a list file or a folder, and seed ranges."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rl_workbench.errors import InvalidArgumentError
+
+AGENT_FILE = "agent.zip"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One agent of a population: a unique, file-name-safe name and the reference to load."""
+
+    name: str
+    ref: str
+
+
+def read_population(source: str | Path) -> list[Member]:
+    """The agents named by ``source``.
+
+    A folder: every sub-folder holding an ``agent.zip`` (e.g. what ``rlwb train --seeds`` or a
+    population benchmark writes) and every ``.zip`` directly in it. A text file: one reference
+    per line (a path, relative to the file's folder or absolute, or ``zoo:NAME``); blank lines
+    and ``#`` comments are skipped.
+
+    Raises:
+        InvalidArgumentError: nothing there, or nothing that names an agent.
+    """
+    path = Path(source).expanduser()
+    if path.is_dir():
+        folder = path.resolve()  # workers may not share our working directory
+        refs = [str(p) for p in sorted(folder.iterdir()) if (p / AGENT_FILE).is_file()]
+        refs += [str(p) for p in sorted(folder.glob("*.zip")) if p.is_file()]
+        where = f"the folder {path}"
+        hint = "sub-folders holding an agent.zip, or .zip files"
+    elif path.is_file():
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidArgumentError(
+                f"Cannot read the population file {path}: {exc}. Give a text file with one agent "
+                "reference per line, or a folder of agents."
+            ) from exc
+        refs = []
+        for line in lines:
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            if text.startswith("zoo:"):
+                refs.append(text)
+            elif Path(text).expanduser().is_absolute():
+                refs.append(str(Path(text).expanduser()))
+            else:
+                refs.append(str((path.parent / text).resolve()))
+        where = f"the file {path}"
+        hint = "one agent reference per line (a path or zoo:NAME)"
+    else:
+        raise InvalidArgumentError(
+            f"No population at {source}: give a text file with one agent reference per line, or "
+            "a folder of agents."
+        )
+    if not refs:
+        raise InvalidArgumentError(f"No agents in {where}: expected {hint}.")
+    return _named(refs)
+
+
+def _named(refs: list[str]) -> list[Member]:
+    members: list[Member] = []
+    used: set[str] = set()
+    for ref in refs:
+        if ref.startswith("zoo:"):
+            base = ref[len("zoo:") :]
+        else:
+            p = Path(ref)
+            base = (
+                p.parent.name if p.name == AGENT_FILE else p.stem if p.suffix == ".zip" else p.name
+            )
+        base = re.sub(r"[^A-Za-z0-9_.=+-]", "_", base).lstrip("._-") or "agent"
+        name, k = base, 2
+        while name in used:
+            name, k = f"{base}-{k}", k + 1
+        used.add(name)
+        members.append(Member(name, ref))
+    return members
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``0-9``, ``3``, ``0,2,5`` or ``0-4,10-12`` as a sorted list of distinct seeds.
+
+    Raises:
+        InvalidArgumentError: anything else, or a range that runs backwards.
+    """
+    seeds: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if match is None:
+            raise InvalidArgumentError(
+                f"--seeds {text!r} is not a seed list: write e.g. 0-9, 3, or 0,2,5 (ranges include "
+                "both ends)."
+            )
+        low = int(match.group(1))
+        high = int(match.group(2) or low)
+        if high < low:
+            raise InvalidArgumentError(f"--seeds range {part} runs backwards: write {high}-{low}.")
+        seeds.update(range(low, high + 1))
+    if len(seeds) > 10_000:
+        raise InvalidArgumentError(f"--seeds {text!r} names {len(seeds):,} seeds; at most 10,000.")
+    return sorted(seeds)
