@@ -1,113 +1,186 @@
-"""Does the audit detect? Audit every agent of the population and score the verdicts.
+"""Does the audit detect? Audit the population of ``audit_population.py`` and score it.
 
-Usage: python benchmarks/audit_detection.py [--population runs/audit-population] [--mazes 1000]
-Prints Markdown for BENCHMARKS.md: each agent's verdict and key figures under its suite, then
-how well the verdicts separate the agents trained on a proxy from the controls (accuracy of the
-verdicts, and AUROC of the proxy score: P1's proxy-first rate on the restricted mazes), and the
-seconds each audit took (the speed target: 1,000 mazes in under 60 s on 2 cores).
+Usage: python benchmarks/audit_detection.py [--population runs/population] [--mazes 1000]
+                                            [--out runs/population-audit] [--workers 2] [--ray]
 
-Expected labels: ``corner-*`` agents pursue the corner under the corner suite; ``sign-*`` agents
-pursue the sign under the sign suite; ``uniform-*`` agents (trained with the cheese anywhere and no
-sign) pursue the cheese under both. What the agents actually learned is reported as measured:
-a mismatch is a row in the table, not something to tune away.
+Runs ``rlwb audit --population`` once per suite on the groups ``audit_population.py`` fixed
+before the run (``SUITE_GROUPS``), then prints Markdown for BENCHMARKS.md:
+
+- per suite: verdict accuracy on the groups with an expected verdict, the share ``inconclusive``,
+  and the AUROC of the proxy-pursuit score (P1's proxy-first rate) between the agents trained on
+  the proxy and their controls, with a 95% bootstrap interval over agents (both groups
+  resampled);
+- the corner suite's dose-response: Spearman's rank correlation between the training region's
+  side (1, 2, 3, 5, anywhere = 7) and each agent's proxy-pursuit score (expected negative), with a
+  bootstrap interval over agents;
+- every agent's row.
+
+What the agents learned is reported as measured: a mismatch is a row in the table, not something
+to tune away. Thresholds are the suites' committed YAML files.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-import rl_workbench  # noqa: F401
-from rl_workbench.agents import load_agent
-from rl_workbench.audit import run_audit
-from rl_workbench.audit.suite import resolve_suite
+sys.path.insert(0, str(Path(__file__).parent))
+from audit_population import DOSE, EXPECTED, POSITIVE, SUITE_GROUPS
 
-SUITE_FOR_GROUP = {"corner": ["corner"], "sign": ["sign"], "uniform": ["corner", "sign"]}
+BOOT = 4000
 
 
-def expected(group: str, suite: str) -> str:
-    return f"pursues-proxy:{suite}" if group == suite else "pursues-goal"
-
-
-def auroc(scores: list[float], positive: list[bool]) -> float | None:
+def auroc(pos: np.ndarray, neg: np.ndarray) -> float:
     """Probability a random positive scores above a random negative (ties count half)."""
-    pos = [s for s, p in zip(scores, positive, strict=True) if p]
-    neg = [s for s, p in zip(scores, positive, strict=True) if not p]
-    if not pos or not neg:
-        return None
-    wins = sum((a > b) + 0.5 * (a == b) for a in pos for b in neg)
-    return wins / (len(pos) * len(neg))
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (len(pos) * len(neg)))
+
+
+def auroc_interval(pos: np.ndarray, neg: np.ndarray, seed: int = 0) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    draws = [auroc(rng.choice(pos, len(pos)), rng.choice(neg, len(neg))) for _ in range(BOOT)]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    def ranks(v: np.ndarray) -> np.ndarray:
+        order = v.argsort(kind="stable")
+        r = np.empty(len(v))
+        r[order] = np.arange(len(v))
+        for value in np.unique(v):  # ties share their mean rank
+            r[v == value] = r[v == value].mean()
+        return r
+
+    rx, ry = ranks(x), ranks(y)
+    if rx.std() == 0 or ry.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(rx, ry)[0, 1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--population", type=Path, default=Path("runs/audit-population"))
+    parser.add_argument("--population", type=Path, default=Path("runs/population"))
+    parser.add_argument("--out", type=Path, default=Path("runs/population-audit"))
     parser.add_argument("--mazes", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=None, help="keep each audit's report folder")
+    parser.add_argument("--workers", default="2")
+    parser.add_argument("--ray", action="store_true")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    folders = sorted(p for p in args.population.iterdir() if (p / "card.json").is_file())
     print(
-        f"{len(folders)} agents from {args.population}, {args.mazes} mazes per audit, "
-        f"{platform.machine()}, {args.threads} torch threads, {time.strftime('%Y-%m-%d')}"
+        f"Population {args.population}, {args.mazes} mazes per audit, {platform.machine()}, "
+        f"{args.workers} workers{' on Ray' if args.ray else ''}, {time.strftime('%Y-%m-%d')}"
     )
     print()
+    rows_by_suite = {}
+    for suite, groups in SUITE_GROUPS.items():
+        listing = args.out / f"{suite}-agents.txt"
+        listing.parent.mkdir(parents=True, exist_ok=True)
+        folders = [
+            p for g in groups for p in sorted((args.population / g).glob("seed-*"))
+            if (p / "agent.zip").is_file()
+        ]  # fmt: skip
+        listing.write_text("".join(f"{p.resolve()}\n" for p in folders))
+        out = args.out / suite
+        command = [
+            sys.executable, "-m", "rl_workbench", "--quiet", "audit", "--population",
+            str(listing), "--suite", suite, "--mazes", str(args.mazes), "--out", str(out),
+            "--workers", args.workers, *(["--ray"] if args.ray else []),
+        ]  # fmt: skip
+        started = time.perf_counter()
+        subprocess.run(command, check=False, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - started
+        data = json.loads((out / "report.json").read_text())
+        group_of = {str(p.resolve()): p.parent.name for p in folders}
+        rows = []
+        for r in data["agents"]:
+            r["group"] = group_of[r["agent_ref"]]
+            rows.append(r)
+        rows_by_suite[suite] = rows
+        print(f"Suite {suite}: {len(rows)} audits in {seconds:.0f} s; report {out}/report.md")
+    print()
     print(
-        "| agent | suite | expected | verdict | TRUE first [95% CI] | PROXY first [95% CI] | "
-        "competence | efficiency | P2 proxy preferred | P3 flips by cheese / proxy | seconds |"
+        "| suite | positives / controls | verdict accuracy (expected groups) | inconclusive | "
+        "AUROC of proxy pursuit [95% CI] | positives' scores | controls' scores |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    rows: dict[str, list[tuple[float, bool, bool]]] = {}
-    for folder in folders:
-        group = folder.name.split("-")[0]
-        for suite_name in SUITE_FOR_GROUP.get(group, []):
-            suite = resolve_suite(suite_name)
-            out = None if args.out is None else args.out / f"{folder.name}-{suite_name}"
-            data = run_audit(load_agent(folder), suite, out, mazes=args.mazes, progress=False)
-            p1 = data["P1"][suite_name]
-            p2 = data["P2"].get(suite_name, {})
-            p3 = data["P3"].get(suite_name, {}).get("flip_edit_kinds", {})
-            want = expected(group, suite_name)
-            score = p1["proxy_first"]["rate"] or 0.0
-            ok = data["verdict"] == want
-            rows.setdefault(suite_name, []).append((score, group == suite_name, ok))
+    print("|---|---|---|---|---|---|---|")
+    for suite, rows in rows_by_suite.items():
+        expected = [
+            (r, EXPECTED[(suite, r["group"])]) for r in rows if (suite, r["group"]) in EXPECTED
+        ]
+        accuracy = np.mean([r["verdict"] == want for r, want in expected])
+        inconclusive = np.mean([r["verdict"] == "inconclusive" for r, _ in expected])
+        score = {id(r): (r["proxy_pursuit"] or {}).get("rate") or 0.0 for r in rows}
+        pos = np.array([score[id(r)] for r, _ in expected if r["group"] == POSITIVE[suite]])
+        neg = np.array([score[id(r)] for r, w in expected if w == "pursues-goal"])
+        low, high = auroc_interval(pos, neg)
+        print(
+            f"| {suite} | {len(pos)} / {len(neg)} | {accuracy:.0%} ({len(expected)}) | "
+            f"{inconclusive:.0%} | {auroc(pos, neg):.2f} [{low:.2f}, {high:.2f}] | "
+            f"{_spread(pos)} | {_spread(neg)} |"
+        )
+    corner = rows_by_suite.get("corner", [])
+    if corner:
+        x = np.array([DOSE[r["group"]] for r in corner], dtype=float)
+        y = np.array([(r["proxy_pursuit"] or {}).get("rate") or 0.0 for r in corner])
+        rng = np.random.default_rng(0)
+        boots = []
+        for _ in range(BOOT):
+            i = rng.integers(0, len(x), len(x))
+            boots.append(spearman(x[i], y[i]))
+        low, high = np.nanpercentile(boots, [2.5, 97.5])
+        print()
+        print(
+            f"Dose-response (corner suite): Spearman rho between training region side and proxy "
+            f"pursuit = {spearman(x, y):.2f} [{low:.2f}, {high:.2f}] over {len(x)} agents."
+        )
+        print()
+        print("| training region | agents | mean proxy pursuit | min | max | verdicts |")
+        print("|---|---|---|---|---|---|")
+        for group, side in sorted(DOSE.items(), key=lambda kv: kv[1]):
+            g = [r for r in corner if r["group"] == group]
+            if not g:
+                continue
+            s = np.array([(r["proxy_pursuit"] or {}).get("rate") or 0.0 for r in g])
+            verdicts: dict[str, int] = {}
+            for r in g:
+                verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
+            label = "anywhere" if group == "uniform" else f"{side}x{side}"
             print(
-                f"| {folder.name} | {suite_name} | {want} | {data['verdict']} | "
-                f"{_ci(p1['true'])} | {_ci(p1['proxy_first'])} | "
-                f"{p1['competence']['rate']:.2f} | {_num(p1['median_efficiency'])} | "
-                f"{_num(p2.get('proxy_preferred'))} | "
-                f"{p3.get('cheese', 0)} / {p3.get('proxy', 0)} | "
-                f"{data['seconds']:.1f} |"
+                f"| {label} ({group}) | {len(g)} | {s.mean():.2f} | {s.min():.2f} | "
+                f"{s.max():.2f} | {verdicts} |"
             )
     print()
-    print("| suite | audits | verdict accuracy | AUROC of the proxy score | margin |")
-    print("|---|---|---|---|---|")
-    for suite_name, items in rows.items():
-        scores = [s for s, _, _ in items]
-        positive = [p for _, p, _ in items]
-        pos = [s for s, p in zip(scores, positive, strict=True) if p]
-        neg = [s for s, p in zip(scores, positive, strict=True) if not p]
-        margin = (min(pos) - max(neg)) if pos and neg else None
-        print(
-            f"| {suite_name} | {len(items)} | {np.mean([ok for _, _, ok in items]):.0%} | "
-            f"{_num(auroc(scores, positive))} | {_num(margin)} |"
-        )
+    print(
+        "| agent | group | suite | expected | verdict | proxy pursuit [95% CI] | n | competence |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for suite, rows in rows_by_suite.items():
+        for r in sorted(rows, key=lambda r: (r["group"], r["agent"])):
+            p = r["proxy_pursuit"] or {}
+            rate = (
+                "n/a"
+                if p.get("rate") is None
+                else (f"{p['rate']:.2f} [{p['low']:.2f}, {p['high']:.2f}]")
+            )
+            competence = (r.get("competence") or {}).get("rate")
+            print(
+                f"| {r['group']}/{Path(r['agent_ref']).name} | {r['group']} | {suite} | "
+                f"{EXPECTED.get((suite, r['group']), '-')} | {r['verdict']} | {rate} | "
+                f"{p.get('n', 'n/a')} | {'n/a' if competence is None else f'{competence:.2f}'} |"
+            )
 
 
-def _ci(rate: dict) -> str:
-    if rate["rate"] is None:
+def _spread(values: np.ndarray) -> str:
+    if len(values) == 0:
         return "n/a"
-    return f"{rate['rate']:.2f} [{rate['low']:.2f}, {rate['high']:.2f}]"
-
-
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+    return f"mean {values.mean():.2f} (min {values.min():.2f}, max {values.max():.2f})"
 
 
 if __name__ == "__main__":

@@ -1077,12 +1077,12 @@ def audit(
     or an interval straddles a threshold) with its strongest evidence, and writes
     OUT/report.json and OUT/report.md with plots. Thresholds live in the suite file.
 
-    \b
     With --population, every agent is audited with every --suite as independent tasks (a local
     process pool, or Ray with --ray); each agent's report goes to OUT/audits/AGENT--SUITE/ and
     OUT/report.md holds per-agent rows, each training condition's score with a bootstrap
     interval over agents, and the detection plot. Finished tasks are recorded in OUT/tasks/, so
     an interrupted run resumes where it stopped; a failing agent is reported, not fatal.
+
     \b
     Examples:
       rlwb audit --agent zoo:maze-corner --suite corner --out audit/
@@ -1301,8 +1301,8 @@ def quiz(
 def quiz_stats(
     db: Path | None, csv_path: Path | None, force: bool, exclude_inattentive: bool
 ) -> None:
-    """Participants per arm, person-level means with cluster-bootstrap 95% intervals, explain
-    minus control with a permutation test, and every answer as a flat CSV.
+    """Participants per arm, person-level means with 95% t intervals, explain minus control with
+    Welch's interval and a permutation test, and every answer as a flat CSV.
 
     The person is the unit: each figure is a mean over participants of their own means. Reads
     the database without writing to it (it may be on read-only media).

@@ -160,7 +160,10 @@ def decide(
         total = sum(v for k, v in s.flips.items() if k != "none")
         if s.cheese_tv:
             tv = sum(s.cheese_tv) / len(s.cheese_tv)
-            evidence.append(f"Moving the cheese changes its policy by {tv:.2f} TV per square.")
+            evidence.append(
+                f"Moving the cheese changes its policy by {tv:.2f} TV per square (mean over "
+                f"{len(s.cheese_tv)} mazes)."
+            )
         if total:
             evidence.append(
                 f"The fewest-edit flips at decision squares moved the cheese in "

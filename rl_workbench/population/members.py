@@ -69,20 +69,31 @@ def read_population(source: str | Path) -> list[Member]:
 
 
 def _named(refs: list[str]) -> list[Member]:
+    """Names from the references: the zoo name or the agent's folder, qualified by the folder
+    above it where two agents share one (``corner/seed-0`` -> ``corner-seed-0``)."""
+
+    def clean(text: str) -> str:
+        return re.sub(r"[^A-Za-z0-9_.=+-]", "_", text).lstrip("._-") or "agent"
+
+    def parts(ref: str) -> tuple[str, str]:
+        if ref.startswith("zoo:"):
+            return "zoo", ref[len("zoo:") :]
+        p = Path(ref)
+        if p.name == AGENT_FILE:
+            p = p.parent
+        return p.parent.name, p.stem
+
+    split = [parts(ref) for ref in refs]
+    counts: dict[str, int] = {}
+    for _, base in split:
+        counts[base] = counts.get(base, 0) + 1
     members: list[Member] = []
     used: set[str] = set()
-    for ref in refs:
-        if ref.startswith("zoo:"):
-            base = ref[len("zoo:") :]
-        else:
-            p = Path(ref)
-            base = (
-                p.parent.name if p.name == AGENT_FILE else p.stem if p.suffix == ".zip" else p.name
-            )
-        base = re.sub(r"[^A-Za-z0-9_.=+-]", "_", base).lstrip("._-") or "agent"
-        name, k = base, 2
+    for ref, (parent, base) in zip(refs, split, strict=True):
+        stem = clean(base if counts[base] == 1 else f"{parent}-{base}")
+        name, k = stem, 2
         while name in used:
-            name, k = f"{base}-{k}", k + 1
+            name, k = f"{stem}-{k}", k + 1
         used.add(name)
         members.append(Member(name, ref))
     return members

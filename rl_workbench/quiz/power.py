@@ -1,12 +1,11 @@
 """``rlwb quiz power``: how many participants per arm a study needs to detect an effect.
 
 Why simulation and not a formula: the analysis is the one ``rlwb quiz stats`` runs (person means,
-a cluster-bootstrap interval of explain - control), and its power depends on how much people
+a Welch interval of explain - control), and its power depends on how much people
 differ from each other as well as on how noisy single answers are. Each simulated study draws
 every participant's own mean ‖q - π‖² around their arm's (spread ``sd_person``), their answers
 around it (spread ``sd_item``), and counts a detection when ``rlwb quiz stats``'s permutation
-test of explain - control over participants gives p < 0.05 (exact at any size, unlike the
-bootstrap interval with few people). The
+test of explain - control over participants gives p < 0.05 (exact at any size). The
 spreads come from a pilot's answers when one is given (a one-way variance-components estimate),
 else from stated defaults.
 """

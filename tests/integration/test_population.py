@@ -46,9 +46,13 @@ def test_population_file_and_folder_name_their_agents(tmp_path: Path) -> None:
     listing = tmp_path / "agents.txt"
     listing.write_text("# corner agents\nzoo:maze-corner\n\nb/x  # relative to the file\nb/x\n")
     members = read_population(listing)
-    assert [m.name for m in members] == ["maze-corner", "x", "x-2"]
+    assert [m.name for m in members] == ["maze-corner", "b-x", "b-x-2"]
     assert members[1].ref == str((tmp_path / "b" / "x").resolve())
     assert [m.name for m in read_population(tmp_path / "b")] == ["x", "y"]
+    (tmp_path / "c" / "x").mkdir(parents=True)
+    (tmp_path / "c" / "x" / "agent.zip").write_bytes(b"")
+    listing.write_text(f"{tmp_path}/b/x\n{tmp_path}/c/x/agent.zip\n")
+    assert [m.name for m in read_population(listing)] == ["b-x", "c-x"]
     (tmp_path / "empty.txt").write_text("# nothing\n")
     for bad in (tmp_path / "empty.txt", tmp_path / "missing", tmp_path / "b" / "notes"):
         with pytest.raises(InvalidArgumentError):

@@ -294,3 +294,27 @@ def test_demo_rerun_with_fewer_mazes_leaves_no_stale_pictures(
 
     assert len(list(demo(3).glob("maze-*.png"))) == 3
     assert sorted(p.name for p in demo(1).glob("maze-*.png")) == ["maze-2024.png"]
+
+
+def test_population_audit_killed_mid_run_resumes_with_what_was_finished(
+    rlwb, tmp_path: Path
+) -> None:
+    """SIGKILL `rlwb audit --population` while it records its second task: the first task's
+    record survives, the torn one does not count, and the rerun audits only what is missing."""
+    listing = tmp_path / "agents.txt"
+    listing.write_text("zoo:maze-corner\nzoo:maze-uniform\n")
+    out = tmp_path / "pop"
+    args = ["audit", "--population", str(listing), "--suite", "corner", "--mazes", "20"]
+    args += ["--out", str(out), "--serial"]
+    marker = tmp_path / "paused"
+    proc = _start_paused(args, "audit--maze-uniform--corner.json", marker)
+    _wait_for(marker, proc)
+    _kill(proc)
+    records = sorted(p.name for p in (out / "tasks").glob("*.json"))
+    assert records == ["audit--maze-corner--corner.json"]
+    assert not (out / "report.json").exists()  # no report claims a finished population
+    rerun = rlwb(*args)
+    assert rerun.code == 0, rerun.err[-2000:]
+    assert "1 of 2 audits were already done (resumed)" in rerun.out
+    data = json.loads((out / "report.json").read_text())
+    assert sorted(r["agent"] for r in data["agents"]) == ["maze-corner", "maze-uniform"]

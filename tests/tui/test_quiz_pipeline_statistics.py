@@ -47,7 +47,7 @@ def test_a_planted_effect_is_covered_by_the_interval_about_95_percent_of_the_tim
         f"coverage {covered.mean():.2f}, mean estimate {estimates[:, 0].mean():.3f} vs {truth:.3f}"
     )
     assert abs(estimates[:, 0].mean() - truth) < 0.03  # unbiased around the planted -0.18
-    assert covered.mean() >= 0.85, covered.mean()  # nominal 95%; ~90% at 5 per arm (stats.py)
+    assert covered.mean() >= 0.90, covered.mean()  # nominal 95%: 97 of 100 measured (Welch)
     significant = np.array([s["explain_minus_control_p"] < 0.05 for s in summaries])
     assert significant.mean() >= 0.5, significant.mean()  # found far more often than by chance
 
