@@ -177,8 +177,9 @@ def engine_options(command: Any) -> Any:
                 default=None,
                 metavar="[ADDRESS]",
                 help="Run the tasks on Ray: --ray alone (or --ray auto) starts a local Ray; "
-                "--ray ADDRESS joins a cluster (e.g. ray://head:10001) [default: a local "
-                "process pool].",
+                "--ray ADDRESS joins a cluster (e.g. ray://head:10001), whose nodes must see "
+                "the agents, datasets and OUT at the same paths (a shared filesystem) and have "
+                "rl-workbench installed [default: a local process pool].",
             ),
             click.option(
                 "--workers",
@@ -208,6 +209,16 @@ def _backend(ray_address: str | None, workers: int | None, serial: bool) -> Any:
     if ray_address is not None:
         return Backend("ray", workers or 0, ray_address)
     return Backend("pool", workers or 0)
+
+
+def _refuse_unused(ctx: click.Context, names: tuple[str, ...], why: str) -> None:
+    """An option the user set that this run would ignore is an error, not a silent no-op."""
+    from click.core import ParameterSource
+
+    opts = {p.name: p.opts[0] for p in ctx.command.params if p.opts}
+    for name in names:
+        if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT):
+            raise InvalidArgumentError(f"{opts.get(name, name)} {why}")
 
 
 def _report_failures(outcome: Any, total: int, what: str) -> None:
@@ -391,6 +402,11 @@ def train(
         from rl_workbench.population import parse_seeds
 
         seed_list = parse_seeds(seeds)
+        _refuse_unused(ctx, ("seed",), "and --seeds exclude each other: --seeds names them all.")
+    else:
+        _refuse_unused(
+            ctx, ("ray_address", "workers", "serial"), "runs a population's tasks: add --seeds."
+        )
     from rl_workbench.outputs import claim_output_folder
 
     ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
@@ -410,7 +426,7 @@ def train(
     )
     if seed_list is not None:
         _train_population(
-            ctx, config, seed_list, out, resume, _backend(ray_address, workers, serial)
+            ctx, config, seed_list, out, resume, trust_agent, _backend(ray_address, workers, serial)
         )
         return
     result = train_ppo(config, out, resume=resume, progress=_progress(ctx), trust=trust_agent)
@@ -422,14 +438,26 @@ def train(
 
 
 def _train_population(
-    ctx: click.Context, config: Any, seeds: list[int], out: Path, resume: bool, backend: Any
+    ctx: click.Context,
+    config: Any,
+    seeds: list[int],
+    out: Path,
+    resume: bool,
+    trust: bool,
+    backend: Any,
 ) -> None:
     import dataclasses
+    import shlex
     import shutil
 
+    from rl_workbench.domains import make_env
+    from rl_workbench.domains.environments import check_env_id
     from rl_workbench.population import Task, run_tasks
     from rl_workbench.population.report import write_training_report
 
+    check_env_id(config.env_id)  # one line now, not one failure per seed
+    make_env(config.env_id, config.env_kwargs).close()  # bad --env-arg values too
+    command = " ".join(shlex.quote(a) for a in ["rlwb", *sys.argv[1:]])
     out = out.resolve()  # workers (Ray's above all) may not share our working directory
     if not resume:
         for s in seeds:
@@ -441,8 +469,11 @@ def _train_population(
             "train",
             {
                 "config": _jsonable_config(dataclasses.replace(config, seed=s, threads=1)),
+                "trust": trust,
+                "command": f"{command}  # seed {s}",
                 "out": str(out / f"seed-{s}"),
             },
+            expects=str(out / f"seed-{s}" / "agent.zip"),
         )
         for s in seeds
     ]
@@ -906,6 +937,14 @@ def explain(
         raise InvalidArgumentError(
             "--whole-dataset explains every state of a dataset: name it with --data DATASET."
         )
+    if whole_dataset:
+        _refuse_unused(ctx, ("n",), "is ignored with --whole-dataset (every state is explained).")
+    else:
+        _refuse_unused(
+            ctx,
+            ("slice_size", "ray_address", "workers", "serial"),
+            "splits a whole dataset into tasks: add --data DATASET --whole-dataset.",
+        )
     loaded = _load_agent(agent_ref, env_id, env_args, trust_agent)
     from rl_workbench.counterfactual.explain import require_supported
 
@@ -996,8 +1035,11 @@ def _explain_dataset(
                 "target": target,
                 "generator": generator_ref,
                 "seed": seed + start,
-                "out": str(out / "slices" / f"{start:07d}"),
+                "out": str(out / "slices" / f"{start:07d}-{min(start + slice_size, total):07d}"),
             },
+            expects=str(
+                out / "slices" / f"{start:07d}-{min(start + slice_size, total):07d}" / "report.json"
+            ),
         )
         for start in range(0, total, slice_size)
     ]
@@ -1098,12 +1140,23 @@ def audit(
             "One agent is audited with one --suite per run; audit several suites at once with "
             "--population (a one-line file naming the agent will do)."
         )
+    if population is None:
+        _refuse_unused(
+            ctx, ("ray_address", "workers", "serial"), "runs a population: add --population."
+        )
     from rl_workbench.outputs import claim_output_folder
 
     ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
     from rl_workbench.audit.suite import resolve_suite
 
     suites = [resolve_suite(ref) for ref in suite_refs]  # a bad suite stops us before any work
+    names = [suite.name for suite in suites]
+    for name in names:
+        if names.count(name) > 1:
+            raise InvalidArgumentError(
+                f"Two --suite options name the suite {name!r}: give each suite once (suites with "
+                "the same name: rename one in its file)."
+            )
     if population is not None:
         _audit_population(
             ctx,
@@ -1128,6 +1181,12 @@ def audit(
     click.echo(f"Report written to {Path(out) / 'report.md'}")
 
 
+def _file_safe(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.=+-]", "_", name).lstrip("._-")[:60] or "suite"
+
+
 def _audit_population(
     ctx: click.Context,
     population: Path,
@@ -1148,7 +1207,7 @@ def _audit_population(
     env_kwargs = _parse_env_args(env_args) if env_args else None
     tasks = [
         Task(
-            f"audit--{m.name}--{suite.name}",
+            f"audit--{m.name}--{_file_safe(suite.name)}",
             "audit",
             {
                 "name": m.name,
@@ -1159,8 +1218,9 @@ def _audit_population(
                 "suite": str(Path(suite.path).resolve()),
                 "mazes": mazes,
                 "seed": seed,
-                "out": str(out / "audits" / f"{m.name}--{suite.name}"),
+                "out": str(out / "audits" / f"{m.name}--{_file_safe(suite.name)}"),
             },
+            expects=str(out / "audits" / f"{m.name}--{_file_safe(suite.name)}" / "report.json"),
         )
         for m in members
         for suite in suites
@@ -1190,9 +1250,11 @@ def _audit_population(
         for condition, agg in conditions.items():
             mean = agg["proxy_pursuit"].get("mean")
             value = "n/a" if not mean else f"{mean['value']:.2f}"
+            agents = agg["proxy_pursuit"]["agents"] + agg["no_score"]
             click.echo(
-                f"{suite}: {condition}: {agg['proxy_pursuit']['agents']} agents, mean proxy "
-                f"pursuit {value}; verdicts {agg['verdicts']}"
+                f"{suite}: {condition}: {agents} agents, mean proxy pursuit {value}"
+                + (f" (over {agg['proxy_pursuit']['agents']})" if agg["no_score"] else "")
+                + f"; verdicts {agg['verdicts']}"
             )
     _report_failures(outcome, len(tasks), "audits")
     click.echo(f"Report written to {out / 'report.md'} ({outcome.seconds:.1f} s)")

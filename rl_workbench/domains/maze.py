@@ -271,6 +271,10 @@ class MazeDomain:
             sign_mask = inside.copy()
             sign_mask[cheese] = False
             sign = _argmax_cell(a[SIGN], sign_mask)
+        elif self.sign_mode == "independent":  # anywhere but under the mouse
+            sign_mask = inside.copy()
+            sign_mask[mouse] = False
+            sign = _argmax_cell(a[SIGN], sign_mask)
         return MazeState(walls=walls, maze_size=size, mouse=mouse, cheese=cheese, sign=sign)
 
     def decode_like(self, x: torch.Tensor | np.ndarray, like: MazeState) -> MazeState:
@@ -516,7 +520,11 @@ class MazeDomain:
             for c in range(left, left + state.maze_size):
                 if (r, c) not in occupied:
                     yield Edit("toggle_wall", (r, c))
-        if state.sign is not None and state.sign != state.cheese:
+        # A sign that marks the cheese moves with it; an independent one that only happens to
+        # share its square moves on its own.
+        if state.sign is not None and (
+            state.sign != state.cheese or self.sign_mode == "independent"
+        ):
             for cell in free:
                 if cell != state.sign:
                     yield Edit("move_sign", cell)

@@ -39,13 +39,26 @@ BackendKind = Literal["serial", "pool", "ray"]
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=+-]{0,150}$")
 
 
+LOCATION_PARAMS = ("out",)
+"""Parameters that say where a task writes, not what it computes: a record made before OUT was
+moved still counts."""
+
+
 @dataclass(frozen=True)
 class Task:
-    """One independent piece of work: ``kind`` names a function of :mod:`.work`."""
+    """One independent piece of work: ``kind`` names a function of :mod:`.work`.
+
+    Attributes:
+        key: a file-name-safe identifier, unique in the run.
+        kind: which function of :mod:`.work` runs it.
+        params: its JSON parameters (absolute paths: workers may run elsewhere).
+        expects: a file the task leaves behind; a record whose file is gone is run again.
+    """
 
     key: str
     kind: str
     params: dict[str, Any]
+    expects: str | None = None
 
     def __post_init__(self) -> None:
         if not _KEY.match(self.key):
@@ -109,9 +122,13 @@ class Ledger:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None  # missing, or torn by a crash: run it again
-        same = record.get("kind") == task.kind and record.get("params") == task.params
+        same = record.get("kind") == task.kind and _identity(record.get("params")) == _identity(
+            task.params
+        )
         if record.get("status") != "done" or not same:
             return None
+        if task.expects is not None and not Path(task.expects).exists():
+            return None  # its output was deleted since: run it again
         return dict(record["result"])
 
     def record(self, task: Task, status: str, payload: Any, seconds: float) -> None:
@@ -125,6 +142,12 @@ class Ledger:
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         write_text_atomically(self._path(task.key), json.dumps(body, indent=1) + "\n")
+
+
+def _identity(params: Any) -> Any:
+    if not isinstance(params, dict):
+        return params
+    return {k: v for k, v in params.items() if k not in LOCATION_PARAMS}
 
 
 def run_guarded(kind: str, params: dict[str, Any]) -> tuple[str, Any, float]:
@@ -146,6 +169,15 @@ def run_guarded(kind: str, params: dict[str, Any]) -> tuple[str, Any, float]:
 
 
 def _init_worker(threads: int) -> None:
+    """One torch thread per worker, and (on Linux) die with the parent: a killed run must not
+    leave workers training into folders that its rerun is about to use."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
     import torch
 
     torch.set_num_threads(threads)
@@ -208,13 +240,22 @@ def _run_serial(todo: list[Task], backend: Backend, finish: _Finish) -> None:
 
 
 def _run_pool(todo: list[Task], backend: Backend, finish: _Finish) -> None:
+    """All tasks on one pool; should a worker die (killed, out of memory), Python fails every
+    task still in that pool, so those run again each in a pool of its own: only the task that
+    kills its worker again is recorded as failed."""
+    broken = _pool_pass(todo, min(backend.worker_count(), len(todo)), finish)
+    for task in broken:
+        for again in _pool_pass([task], 1, finish):
+            finish(again, "failed", "its worker process died (killed, or out of memory)", 0.0)
+
+
+def _pool_pass(todo: list[Task], workers: int, finish: _Finish) -> list[Task]:
     # spawn, not fork: the parent has torch (and its thread pools) loaded, which fork copies
     # in an undefined state; workers import what their tasks need.
     context = multiprocessing.get_context("spawn")
-    workers = min(backend.worker_count(), len(todo))
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(1,)
-    ) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(1,))
+    broken: list[Task] = []
+    try:
         pending: dict[Future[tuple[str, Any, float]], Task] = {
             pool.submit(run_guarded, task.kind, task.params): task for task in todo
         }
@@ -223,11 +264,20 @@ def _run_pool(todo: list[Task], backend: Backend, finish: _Finish) -> None:
             for future in done:
                 task = pending.pop(future)
                 try:
-                    finish(task, *future.result())
+                    result = future.result()
                 except BrokenProcessPool:
-                    finish(
-                        task, "failed", "its worker process died (killed, or out of memory)", 0.0
-                    )
+                    broken.append(task)
+                    continue
+                finish(task, *result)
+    except BaseException:
+        # Ctrl-C, or a record that cannot be written: stop now, not after every queued task
+        # (whose results nobody would record).
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return broken
 
 
 def _run_ray(todo: list[Task], backend: Backend, finish: _Finish) -> None:
@@ -267,7 +317,8 @@ def _run_ray(todo: list[Task], backend: Backend, finish: _Finish) -> None:
                 try:
                     finish(task, *ray.get(ref))
                 except ray.exceptions.RayError as exc:  # the worker died, not the task raised
-                    finish(task, "failed", f"Ray lost the task: {type(exc).__name__}", 0.0)
+                    first = (str(exc).strip().splitlines() or [""])[0][:300]
+                    finish(task, "failed", f"Ray lost the task ({type(exc).__name__}): {first}", 0)
     finally:
         if started_here:
             ray.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,32 +70,27 @@ def read_population(source: str | Path) -> list[Member]:
 
 
 def _named(refs: list[str]) -> list[Member]:
-    """Names from the references: the zoo name or the agent's folder, qualified by the folder
-    above it where two agents share one (``corner/seed-0`` -> ``corner-seed-0``)."""
+    """Names that depend on the reference alone (so adding an agent to the list renames none,
+    and a resumed run finds its records): the zoo name, or the agent's folder qualified by the
+    folder above it (``runs/corner/seed-0`` -> ``corner-seed-0``). A reference listed twice is
+    one member; two references that would share a name get a short digest of the reference."""
 
-    def clean(text: str) -> str:
-        return re.sub(r"[^A-Za-z0-9_.=+-]", "_", text).lstrip("._-") or "agent"
-
-    def parts(ref: str) -> tuple[str, str]:
+    def name_of(ref: str) -> str:
         if ref.startswith("zoo:"):
-            return "zoo", ref[len("zoo:") :]
-        p = Path(ref)
-        if p.name == AGENT_FILE:
-            p = p.parent
-        return p.parent.name, p.stem
+            text = ref[len("zoo:") :]
+        else:
+            p = Path(ref)
+            if p.name == AGENT_FILE:
+                p = p.parent
+            text = f"{p.parent.name}-{p.stem}" if p.parent.name else p.stem
+        return re.sub(r"[^A-Za-z0-9_.=+-]", "_", text).lstrip("._-")[:80] or "agent"
 
-    split = [parts(ref) for ref in refs]
-    counts: dict[str, int] = {}
-    for _, base in split:
-        counts[base] = counts.get(base, 0) + 1
-    members: list[Member] = []
-    used: set[str] = set()
-    for ref, (parent, base) in zip(refs, split, strict=True):
-        stem = clean(base if counts[base] == 1 else f"{parent}-{base}")
-        name, k = stem, 2
-        while name in used:
-            name, k = f"{stem}-{k}", k + 1
-        used.add(name)
+    unique = list(dict.fromkeys(refs))
+    names = [name_of(ref) for ref in unique]
+    members = []
+    for ref, name in zip(unique, names, strict=True):
+        if names.count(name) > 1:
+            name = f"{name}-{hashlib.sha1(ref.encode()).hexdigest()[:6]}"
         members.append(Member(name, ref))
     return members
 

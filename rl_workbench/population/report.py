@@ -116,8 +116,12 @@ def write_population_report(
         for condition, agg in conditions.items():
             pp = agg["proxy_pursuit"]
             verdicts = ", ".join(f"{k} {v}" for k, v in sorted(agg["verdicts"].items()))
+            agents = pp["agents"] + agg["no_score"]
+            counted = f"{agents}" + (
+                f" ({agg['no_score']} without a score)" if agg["no_score"] else ""
+            )
             report.text(
-                f"| `{condition}` | {pp['agents']} | {_interval(pp.get('mean'))} | "
+                f"| `{condition}` | {counted} | {_interval(pp.get('mean'))} | "
                 f"{_interval(pp.get('iqm'))} | {verdicts} |"
             )
         report.text("")

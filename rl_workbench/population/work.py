@@ -58,7 +58,14 @@ def train_one(params: dict[str, Any]) -> dict[str, Any]:
     fields = params["config"]  # JSON turned the config's tuples into lists
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
     config = TrainConfig(**values)
-    result = train_ppo(config, Path(params["out"]), resume=True, progress=False)
+    result = train_ppo(
+        config,
+        Path(params["out"]),
+        resume=True,
+        progress=False,
+        trust=params.get("trust", False),
+        command=params.get("command"),
+    )
     evaluation = result.card.evaluation
     return {
         "seed": config.seed,

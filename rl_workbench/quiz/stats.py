@@ -112,6 +112,8 @@ def person_mean_interval(means: Sequence[float], *, level: float = 0.95) -> Esti
         return None, None, None
     if x.size < MIN_PEOPLE_FOR_INTERVAL:
         return float(x.mean()), None, None
+    if x.std() == 0:  # everyone alike: no spread to build an interval on, not a certainty
+        return float(x.mean()), None, None
     half = student_t_quantile(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
     return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
 
@@ -127,8 +129,8 @@ def person_difference_interval(
     if min(x.size, y.size) < MIN_PEOPLE_FOR_INTERVAL:
         return diff, None, None
     va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
-    if va + vb == 0:  # every person alike in both arms: no spread to widen by
-        return diff, diff, diff
+    if va + vb == 0:  # everyone alike in both arms: no spread to build an interval on
+        return diff, None, None
     df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
     half = student_t_quantile(0.5 + level / 2, df) * math.sqrt(va + vb)
     return diff, diff - half, diff + half
@@ -253,7 +255,9 @@ def _ci(triple: Estimate, pct: bool = False) -> str:
         return "n/a"
     fmt = (lambda v: f"{v:.0%}") if pct else (lambda v: f"{v:.3f}")
     if low is None or high is None:
-        return f"{fmt(mean)} [n/a: < {MIN_PEOPLE_FOR_INTERVAL} people]"
+        return f"{fmt(mean)} [n/a: < {MIN_PEOPLE_FOR_INTERVAL} people, or no spread]"
+    if pct:  # a rate's interval stays within what a rate can be
+        low, high = max(0.0, low), min(1.0, high)
     return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
 
 

@@ -46,13 +46,18 @@ def test_population_file_and_folder_name_their_agents(tmp_path: Path) -> None:
     listing = tmp_path / "agents.txt"
     listing.write_text("# corner agents\nzoo:maze-corner\n\nb/x  # relative to the file\nb/x\n")
     members = read_population(listing)
-    assert [m.name for m in members] == ["maze-corner", "b-x", "b-x-2"]
+    assert [m.name for m in members] == ["maze-corner", "b-x"]  # b/x listed twice: one member
     assert members[1].ref == str((tmp_path / "b" / "x").resolve())
-    assert [m.name for m in read_population(tmp_path / "b")] == ["x", "y"]
-    (tmp_path / "c" / "x").mkdir(parents=True)
-    (tmp_path / "c" / "x" / "agent.zip").write_bytes(b"")
-    listing.write_text(f"{tmp_path}/b/x\n{tmp_path}/c/x/agent.zip\n")
-    assert [m.name for m in read_population(listing)] == ["b-x", "c-x"]
+    assert [m.name for m in read_population(tmp_path / "b")] == ["b-x", "b-y"]
+    (tmp_path / "c" / "b" / "x").mkdir(parents=True)
+    (tmp_path / "c" / "b" / "x" / "agent.zip").write_bytes(b"")
+    listing.write_text(f"{tmp_path}/b/x\n{tmp_path}/c/b/x/agent.zip\n")
+    first, second = read_population(listing)
+    assert first.name.startswith("b-x-") and second.name.startswith("b-x-")
+    assert first.name != second.name
+    # names depend on the reference alone: adding a member renames no one
+    listing.write_text("b/x\n")
+    assert read_population(listing)[0].name == "b-x"
     (tmp_path / "empty.txt").write_text("# nothing\n")
     for bad in (tmp_path / "empty.txt", tmp_path / "missing", tmp_path / "b" / "notes"):
         with pytest.raises(InvalidArgumentError):
@@ -70,8 +75,9 @@ def test_population_audit_reports_each_agent_survives_a_broken_one_and_resumes(
     assert code == 1, stderr  # one member failed: reported, the others finished
     assert "1 of 3 audits failed" in stderr
     data = json.loads((out / "report.json").read_text())
-    assert list(data["failures"]) == ["audit--missing-agent--corner"]
-    assert "No agent at" in data["failures"]["audit--missing-agent--corner"]
+    (failed,) = data["failures"]
+    assert failed.startswith("audit--") and failed.endswith("-missing-agent--corner")
+    assert "No agent at" in data["failures"][failed]
     verdicts = {r["agent"]: r["verdict"] for r in data["agents"]}
     assert verdicts == {"maze-corner": "pursues-proxy:corner", "maze-uniform": "pursues-goal"}
     by_condition = data["conditions"]["corner"]
@@ -87,11 +93,17 @@ def test_population_audit_reports_each_agent_survives_a_broken_one_and_resumes(
     assert code == 0, stderr
     assert "2 of 2 audits were already done (resumed)" in stdout
     assert record.stat().st_mtime_ns == before
-    # A changed setting is a different task: it runs again.
+    # A lost record, or a deleted report folder, runs that task again.
     record.unlink()
     code, stdout, _ = run(*args, "--out", str(out), "--serial")
     assert code == 0 and "1 of 2 audits were already done" in stdout
     assert record.is_file()
+    import shutil
+
+    shutil.rmtree(out / "audits" / "maze-uniform--corner")
+    code, stdout, _ = run(*args, "--out", str(out), "--serial")
+    assert code == 0 and "1 of 2 audits were already done" in stdout
+    assert (out / "audits" / "maze-uniform--corner" / "report.json").is_file()
 
 
 def test_ray_gives_the_pool_s_results(tmp_path: Path) -> None:

@@ -318,3 +318,51 @@ def test_population_audit_killed_mid_run_resumes_with_what_was_finished(
     assert "1 of 2 audits were already done (resumed)" in rerun.out
     data = json.loads((out / "report.json").read_text())
     assert sorted(r["agent"] for r in data["agents"]) == ["maze-corner", "maze-uniform"]
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads children from /proc")
+def test_a_killed_pool_worker_costs_no_task(rlwb, tmp_path: Path) -> None:
+    """SIGKILL one worker of `rlwb audit --population` (as the out-of-memory killer would):
+    Python fails every task of that pool, and the run gives each of them a pool of its own, so
+    every audit still finishes and none is reported failed."""
+    listing = tmp_path / "agents.txt"
+    listing.write_text("zoo:maze-corner\nzoo:maze-uniform\n")
+    out = tmp_path / "pop"
+    args = ["audit", "--population", str(listing), "--suite", "corner", "--suite", "sign"]
+    args += ["--mazes", "100"]
+    args += ["--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rl_workbench", "--quiet", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = [c for c in _children(proc.pid) if b"spawn_main" in _cmdline(c)]
+        if len(workers) == 2:
+            break
+        time.sleep(0.05)
+    assert len(workers) == 2, "the pool never started"
+    time.sleep(1.0)  # the workers are importing torch or running their first audit
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr[-2000:]
+    assert "Traceback" not in stderr
+    data = json.loads((out / "report.json").read_text())
+    assert data["failures"] == {}
+    assert len(data["agents"]) == 4  # 2 agents x 2 suites
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

@@ -127,3 +127,18 @@ def test_independent_sign_ignores_the_cheese() -> None:
     free = np.mean([len(level.free_cells()) - 1 for level in levels])
     assert 0.25 / free < on_cheese / len(levels) < 3 / free
     assert not fits_variant(levels[0].move_sign(None), (7,), None, "independent")
+
+
+def test_independent_sign_decodes_and_moves_on_its_own() -> None:
+    """A sign that only happens to share the cheese's square is decoded where it is and can be
+    moved by itself (a sign that marks the cheese moves with it)."""
+    from rl_workbench.domains.maze import MazeDomain
+
+    rng = np.random.default_rng(5)
+    domain = MazeDomain(7, (7,), None, "independent")
+    marking = MazeDomain(7, (7,), None, "on_cheese")
+    level = generate_level(rng, sizes=(7,), world_size=7, cheese_region=None, sign="independent")
+    on_cheese = level.move_sign(level.cheese)
+    assert domain.decode_level_like(domain.encode(level), level) == level
+    assert any(e.kind == "move_sign" for e in domain.edits(on_cheese))
+    assert not any(e.kind == "move_sign" for e in marking.edits(on_cheese))

@@ -132,7 +132,7 @@ def test_summary_counts_people_per_arm_and_the_csv_is_flat(tmp_path: Path) -> No
     assert summary["explain_minus_control"][1] is None  # one control person: no interval
     text = format_summary(summary)
     assert text.splitlines()[0] == "participants per arm: control 1, explain 2"
-    assert "[n/a: < 3 people]" in text
+    assert "[n/a: < 3 people, or no spread]" in text
     out = tmp_path / "a.csv"
     assert export_csv(store, out) == 15
     with open(out) as f:
