@@ -39,9 +39,10 @@ BackendKind = Literal["serial", "pool", "ray"]
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=+-]{0,150}$")
 
 
-LOCATION_PARAMS = ("out",)
-"""Parameters that say where a task writes, not what it computes: a record made before OUT was
-moved still counts."""
+LOCATION_PARAMS = ("out", "command", "trust")
+"""Parameters that do not change what a task computes (where it writes, the command line to
+quote on a card, whether loading may run code): a record made before OUT was moved, or by a
+command with other --workers, still counts."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ when the database refuses one, the person is told on screen and the answer is ke
 
 from __future__ import annotations
 
-import contextlib
 import gc
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import get_current_worker
 
 from rl_workbench.envs.maze import MazeState
 from rl_workbench.errors import RLWorkbenchError
@@ -45,6 +45,11 @@ from .store import AnswerStore, SessionLock, StoreError
 PREFETCH_DELAY_S = 0.3
 """How long after a screen appears the next item starts building (people take seconds to
 answer; mounting a screen takes about 0.1 s)."""
+PREFETCH_AHEAD = 3
+"""Items built ahead of the one on screen, one after another in one worker. One was not enough
+where an item takes longer to build than to answer: a Space Invaders study explanation takes
+2.5-7 s to build and a few seconds to look at, so the next one was late (issue 14); building
+through the phase while its intro card and first items are read keeps the queue ahead."""
 
 
 class QuizApp(App[None]):
@@ -218,15 +223,23 @@ class QuizApp(App[None]):
             return
         self.call_from_thread(self._show, item)
 
-    @work(thread=True, group="prefetch")
+    @work(thread=True, exclusive=True, group="prefetch")
     def _prefetch(self, index: int) -> None:
-        """Build the item after the one on screen while the person answers (the agent's and
-        the explanation's work takes from milliseconds to seconds). A failure here is left for
-        ``_build`` to report when the item is needed."""
+        """Build the next ``PREFETCH_AHEAD`` items while the person answers the one on screen
+        (the agent's and the explanation's work takes from milliseconds to seconds). A newer
+        request replaces this one between builds. A failure here is left for ``_build`` to
+        report when the item is needed."""
         session = self.session
-        if session is not None and index < len(session.slots):
-            with contextlib.suppress(ItemDrawError):
-                session.item(index)
+        if session is None:
+            return
+        worker = get_current_worker()
+        for ahead in range(index, min(index + PREFETCH_AHEAD, len(session.slots))):
+            if worker.is_cancelled:
+                return
+            try:
+                session.item(ahead)
+            except ItemDrawError:
+                return
 
     def _stop(self, problem: str) -> None:
         """End the quiz on a problem the person cannot fix (answers so far are stored); the
