@@ -155,12 +155,23 @@ def write_population_report(
             f"{'n/a' if competence is None else format(competence, '.2f')} | "
             f"{r['seconds']:.1f} | [report]({Path(r['report']).relative_to(out)}) |"
         )
-    if failures:
-        report.text("", "## Failed tasks (a rerun tries them again)", "")
-        report.text(*[f"- `{key}`: {message}" for key, message in sorted(failures.items())])
-    report.data.update({"agents": rows, "conditions": summary, "failures": failures})
-    report.write(config, library_versions())
+    _finish(report, "tasks", failures, config, {"agents": rows, "conditions": summary})
     return summary
+
+
+def _finish(
+    report: ReportWriter,
+    what: str,
+    failures: dict[str, str],
+    config: dict[str, Any],
+    data: dict[str, Any],
+) -> None:
+    """List the failed tasks (a rerun tries them again), then write report.json and report.md."""
+    if failures:
+        report.text("", f"## Failed {what} (a rerun tries them again)", "")
+        report.text(*[f"- `{key}`: {message}" for key, message in sorted(failures.items())])
+    report.data.update({**data, "failures": failures})
+    report.write(config, library_versions())
 
 
 def _interval(value: dict[str, Any] | None) -> str:
@@ -217,11 +228,7 @@ def write_explain_report(
         "|---|---|---|---|",
         *rows,
     )
-    if failures:
-        report.text("", "## Failed slices (a rerun tries them again)", "")
-        report.text(*[f"- `{key}`: {message}" for key, message in sorted(failures.items())])
-    report.data.update({"summary": pooled, "slices": slices, "failures": failures})
-    report.write(config, library_versions())
+    _finish(report, "slices", failures, config, {"summary": pooled, "slices": slices})
     return pooled
 
 
@@ -251,11 +258,7 @@ def write_training_report(
             for r in runs
         ],
     )
-    if failures:
-        report.text("", "## Failed seeds (a rerun resumes them)", "")
-        report.text(*[f"- `{key}`: {message}" for key, message in sorted(failures.items())])
-    report.data.update({"summary": summary, "runs": runs, "failures": failures})
-    report.write(config, library_versions())
+    _finish(report, "seeds", failures, config, {"summary": summary, "runs": runs})
     return summary
 
 

@@ -90,6 +90,7 @@ def detection_plot(
     if threshold is not None:
         y = top + plot_h * (1 - threshold)
         draw.line((left, y, width - 6, y), fill=(150, 150, 150), width=2)
+        draw.text((width - 110, y - 13), f"threshold {threshold:.2f}", fill=(110, 110, 110))
     slot = (width - left - 6) / max(1, len(groups))
     for i, (label, points) in enumerate(groups):
         x0 = left + i * slot
