@@ -139,8 +139,12 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
          "conditions", "phases", "consent", "debrief", "completion_code"),
     )  # fmt: skip
     env = r.string(r.get(doc, "env", required=True), "env")
-    if not env.startswith(("rlwb/", "ALE/")):
-        raise r.fail(r.get(doc, "env"), "env", "a maze (rlwb/...) or Atari (ALE/...) id")
+    if not env.startswith(("rlwb/", "ALE/", "MiniGrid-")):
+        raise r.fail(
+            r.get(doc, "env"),
+            "env",
+            "a maze (rlwb/...), MiniGrid (MiniGrid-...) or Atari (ALE/...) id",
+        )
     flawed = r.get(doc, "flawed_agent")
     flawed_ref, flaw = None, "blind-cheese"
     if flawed is not None:
@@ -161,7 +165,12 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
         )
     if not env.startswith("rlwb/") and any(p.kind in ("construct", "spot") for p in phases):
         raise DeckError(
-            r.where(phases_node, "phases", "study or predict phases for Atari decks", "others")
+            r.where(
+                phases_node,
+                "phases",
+                "study or predict phases for Atari and MiniGrid decks",
+                "others",
+            )
         )
     conditions_node = r.get(doc, "conditions")
     conditions: tuple[str, ...] = CONDITIONS

@@ -163,12 +163,14 @@ def _draw_played(deck: Deck, agents: QuizAgents, seed: int) -> Any:
 STATE_DRAWERS: dict[str, Callable[[Deck, QuizAgents, int], Any]] = {
     "maze": _draw_level,
     "atari": _draw_played,
+    "minigrid": _draw_played,
 }
 """How the quiz draws an item's state, by domain family."""
 
 STUDY_METHODS: dict[str, Callable[[QuizAgents], Any]] = {
     "maze": lambda agents: SearchMethod(on_distribution_only=True),
     "atari": lambda agents: make_method("diffusion", generator=agents.generator),
+    "minigrid": lambda agents: SearchMethod(),
 }
 """The counterfactual a study item shows in the explain condition, by domain family: the fewest
 edits to a level the person could have built themselves (the construct screen's rules: a

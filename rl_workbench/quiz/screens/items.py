@@ -26,8 +26,9 @@ from ..construct_rules import (
 )
 from ..items import SPOT_OBJECTS, Item
 from ..scoring import NoChoiceError
-from ..widgets import FrameView, MazeView, ProbabilityPicker, TitleBar
+from ..widgets import FrameView, GridView, MazeView, ProbabilityPicker, TitleBar
 from ..widgets.frame_view import FULL_SIZE, contrast_scale
+from ..widgets.grid_view import LEGEND as GRID_LEGEND
 from ..widgets.maze_view import REMOVED
 
 
@@ -46,7 +47,19 @@ def _frame_widget(state: Any, *, stride: int, like: Any) -> Widget:
     return FrameView(state.obs, stride=stride, scale=scale)
 
 
-STATE_WIDGETS: dict[str, Callable[..., Widget]] = {"maze": _maze_widget, "atari": _frame_widget}
+def _grid_widget(state: Any, *, stride: int, like: Any) -> Widget:
+    """A MiniGrid situation; with ``like`` (the original), the changed cells framed."""
+    view = GridView(state)
+    if like is not None:
+        view.before = like
+    return view
+
+
+STATE_WIDGETS: dict[str, Callable[..., Widget]] = {
+    "maze": _maze_widget,
+    "atari": _frame_widget,
+    "minigrid": _grid_widget,
+}
 """How the quiz draws a state, by domain family."""
 
 
@@ -55,6 +68,44 @@ def state_widget(state: Any, *, stride: int = 1, like: Any = None) -> Widget:
     ``stride``-th pixel; :meth:`ItemScreen.frame_stride` picks it for the terminal). ``like`` is
     the original a counterfactual is compared with."""
     return STATE_WIDGETS[family_of_state(state)](state, stride=stride, like=like)
+
+
+def _grid_change(before: Any, after: Any) -> str:
+    """What changed between two MiniGrid situations, in words: objects moved, walls added or
+    removed, doors opened or closed, the agent moved or turned."""
+    from minigrid.core.constants import IDX_TO_OBJECT, STATE_TO_IDX
+
+    from rl_workbench.domains.minigrid import DIRECTIONS
+
+    a, b = before.array, after.array
+    parts = []
+    for kind in ("goal", "key", "ball", "box", "lava"):
+        idx = next(i for i, name in IDX_TO_OBJECT.items() if name == kind)
+        old, new = set(before.cells_of(idx)), set(after.cells_of(idx))
+        gone, came = sorted(old - new), sorted(new - old)
+        if len(gone) == 1 and len(came) == 1:
+            parts.append(f"the {kind} moved from {gone[0]} to {came[0]}")
+        elif gone or came:
+            parts.append(f"{kind}: {len(came)} added, {len(gone)} removed")
+    wall = next(i for i, name in IDX_TO_OBJECT.items() if name == "wall")
+    added = int(((b[:, :, 0] == wall) & (a[:, :, 0] != wall)).sum())
+    removed = int(((a[:, :, 0] == wall) & (b[:, :, 0] != wall)).sum())
+    if added:
+        parts.append(f"{added} wall{'s' if added > 1 else ''} added")
+    if removed:
+        parts.append(f"{removed} wall{'s' if removed > 1 else ''} removed")
+    door = next(i for i, name in IDX_TO_OBJECT.items() if name == "door")
+    names = {v: k for k, v in STATE_TO_IDX.items()}
+    both = (a[:, :, 0] == door) & (b[:, :, 0] == door) & (a[:, :, 2] != b[:, :, 2])
+    for x, y in zip(*both.nonzero(), strict=True):
+        parts.append(f"the door at {(int(x), int(y))} now {names.get(int(b[x, y, 2]), '?')}")
+    if before.agent_pos != after.agent_pos:
+        parts.append(f"the agent moved from {before.agent_pos} to {after.agent_pos}")
+    if before.agent_dir != after.agent_dir:
+        parts.append(f"the agent now faces {DIRECTIONS[after.agent_dir]}")
+    if before.carrying != after.carrying:
+        parts.append("it carries something else")
+    return " · ".join(parts) or "nothing"
 
 
 def _frame_change(before: Any, after: Any) -> str:
@@ -79,11 +130,14 @@ def _with_frame_note(widget: Widget) -> ComposeResult:
         yield Static("", classes="frame-note")
     elif isinstance(widget, MazeView):
         yield Static(MAZE_LEGEND, classes="maze-legend")
+    elif isinstance(widget, GridView):
+        yield Static(GRID_LEGEND, classes="maze-legend")
 
 
 CHANGE_IN_WORDS: dict[str, Callable[[Any, Any], str]] = {
     "maze": change_in_words,
     "atari": _frame_change,
+    "minigrid": _grid_change,
 }
 """The one-line description of a counterfactual's change, by domain family."""
 
@@ -101,6 +155,7 @@ STUDY_LEGENDS = {
     + REMOVED
     + " removed",
     "atari": "the same frame before and after the change (f: the next frame of both)",
+    "minigrid": "red frames: the cells that changed · " + GRID_LEGEND,
 }
 """The symbols of a before/after pair, by domain family."""
 
@@ -181,6 +236,8 @@ class ItemScreen(Screen[None]):
         room = (width - self.BESIDE_FRAMES - 4) // self.FRAME_PANELS - 2
         for maze in self.query(MazeView):
             maze.fit(room, height - MAZE_ROWS_AROUND)
+        for grid in self.query(GridView):
+            grid.fit(room, height - MAZE_ROWS_AROUND)
 
     def action_next_frame(self) -> None:
         for view in self.query(FrameView):
@@ -224,6 +281,8 @@ class StudyScreen(ItemScreen):
                     yield (shown := state_widget(item.state))
                     if item.counterfactual is None and isinstance(shown, MazeView):
                         yield Static(MAZE_LEGEND, classes="maze-legend")
+                    elif item.counterfactual is None and isinstance(shown, GridView):
+                        yield Static(GRID_LEGEND, classes="maze-legend")
                 if item.counterfactual is not None:
                     with Vertical(classes="panel"):
                         yield Static(

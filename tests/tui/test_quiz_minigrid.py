@@ -1,0 +1,101 @@
+"""A MiniGrid deck end to end with the Pilot: the room drawn with the agent's direction, a study
+counterfactual found by search with its change framed and said in words, predictions scored and
+stored (issue 15, section 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rl_workbench.agents import LoadedAgent
+from rl_workbench.quiz.app import QuizApp, create_app, screen_text
+from rl_workbench.quiz.deck import Deck, Phase, parse_deck
+from rl_workbench.quiz.items import QuizAgents
+from rl_workbench.quiz.store import AnswerStore
+from rl_workbench.quiz.widgets import GridView
+from rl_workbench.quiz.widgets.grid_view import ARROWS
+from tests.unit.test_minigrid_domain import GoalSeeker
+
+pytestmark = pytest.mark.anyio
+
+ENV = "MiniGrid-Empty-5x5-v0"
+
+
+def _agents() -> QuizAgents:
+    """A scripted agent (forward when the goal is straight ahead, else turn left): its choices
+    hinge on the room, so a search finds the edits that flip them."""
+    agent = GoalSeeker(5)
+    return QuizAgents(LoadedAgent(agent, Path("scripted.zip"), None, ENV, {}), None)  # type: ignore[arg-type]
+
+
+def _deck() -> Deck:
+    return Deck(
+        name="grid",
+        description="A tiny MiniGrid deck for tests.",
+        env=ENV,
+        agent="tiny-grid",
+        phases=(Phase("study", 1), Phase("predict", 2, feedback=True)),
+        digest="grid-1",
+    )
+
+
+async def _wait_for(pilot, app: QuizApp, name: str, tries: int = 300) -> None:
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        current = type(app.screen).__name__
+        if current == name:
+            await pilot.pause()
+            return
+        if current in ("IntroScreen", "WelcomeScreen"):
+            await pilot.press("enter")
+    raise AssertionError(f"never reached {name}; on {type(app.screen).__name__}")
+
+
+async def test_a_minigrid_session_draws_the_room_explains_and_scores(tmp_path: Path) -> None:
+    agents = _agents()
+    db = tmp_path / "q.sqlite"
+    app = create_app(_deck(), "ada", db, agents=agents, condition="explain", seed=3)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _wait_for(pilot, app, "StudyScreen")
+        views = list(app.screen.query(GridView))
+        assert len(views) == 2  # before and after
+        before, after = views
+        assert after.before is before.state
+        assert after.changed_cells()  # the change is framed on the counterfactual
+        text = screen_text(app)
+        change = next(line for line in text.splitlines() if "Change: " in line)
+        assert any(k in change for k in ("goal moved", "wall", "agent moved", "faces")), change
+        assert ARROWS[before.state.agent_dir] in text  # the agent's direction is drawn
+        assert "▶ agent (points where it faces)" in text
+        await pilot.press("enter")
+        predicted = 0
+        for _ in range(300):
+            await pilot.pause(0.05)
+            screen = app.screen
+            name = type(screen).__name__
+            if name == "ResultsScreen":
+                break
+            if name == "PredictScreen" and not screen.answered:
+                assert list(screen.query(GridView))
+                await pilot.press("1", "enter")
+                predicted += 1
+            elif name in ("PredictScreen", "IntroScreen"):
+                await pilot.press("enter")  # past the feedback, or the phase's card
+        assert type(app.screen).__name__ == "ResultsScreen" and predicted == 2
+    store = AnswerStore(db, read_only=True)
+    rows = store.rows()
+    assert [r["kind"] for r in rows] == ["study", "predict", "predict"]
+    assert all(r["chosen_action"] == 0 for r in rows if r["kind"] == "predict")
+
+
+def test_minigrid_decks_take_study_and_predict_phases_only() -> None:
+    text = (
+        "name: g\nenv: MiniGrid-Empty-5x5-v0\nagent: zoo:none\n"
+        "phases:\n  - kind: predict\n    items: 2\n"
+    )
+    assert parse_deck(text).env == ENV
+    from rl_workbench.quiz.deck import DeckError
+
+    with pytest.raises(DeckError, match="study or predict phases for Atari and MiniGrid"):
+        parse_deck(text.replace("kind: predict", "kind: construct\n    target: left"))
