@@ -21,7 +21,6 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import get_current_worker
 
-from rl_workbench.envs.maze import MazeState
 from rl_workbench.errors import RLWorkbenchError
 
 from .deck import Deck, resolve_deck
@@ -30,6 +29,7 @@ from .screens import (
     AttentionScreen,
     ConsentScreen,
     ConstructScreen,
+    GridConstructScreen,
     HelpScreen,
     LoadingScreen,
     PredictScreen,
@@ -260,7 +260,9 @@ class QuizApp(App[None]):
         if item.kind == "predict":
             screen: Any = PredictScreen(item, names, progress, phase.feedback)
         elif item.kind == "construct":
-            screen = ConstructScreen(item, names, progress)
+            family = session.agents.domain.family
+            editor = GridConstructScreen if family == "minigrid" else ConstructScreen
+            screen = editor(item, names, progress)
         elif item.kind == "spot-question":
             screen = SpotQuestionScreen(item, names, progress)
         elif item.kind == "attention":
@@ -323,12 +325,12 @@ class QuizApp(App[None]):
             self.advance()
         return score
 
-    def check_construct(self, item: Item, level: MazeState) -> str | None:
+    def check_construct(self, item: Item, level: Any) -> str | None:
         assert self.session is not None
         return self.session.check_construct(item, level)
 
     @work(thread=True, exclusive=True, group="construct")
-    def submit_construct(self, item: Item, level: MazeState) -> None:
+    def submit_construct(self, item: Item, level: Any) -> None:
         assert self.session is not None
         before = len(self.session.pending)
         score = self.session.answer_construct(item, level)
@@ -340,7 +342,7 @@ class QuizApp(App[None]):
 
     def _construct_done(self, score: dict[str, Any], probs: list[float], before: int = 0) -> None:
         self._report_store(before)
-        if isinstance(self.screen, ConstructScreen):
+        if isinstance(self.screen, (ConstructScreen, GridConstructScreen)):
             self.screen.show_outcome(score, probs)
 
     def submit_attention(self, item: Item, chosen: str) -> None:

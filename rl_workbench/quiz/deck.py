@@ -156,21 +156,25 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
     phases = []
     phases_node = r.get(doc, "phases", required=True)
     for i, node in enumerate(r.sequence(phases_node, "phases")):
-        phases.append(_parse_phase(r, node, f"phases[{i}]"))
+        phases.append(_parse_phase(r, node, f"phases[{i}]", env))
     if not phases:
         raise DeckError(r.where(phases_node, "phases", "at least one phase", "an empty list"))
-    if any(p.kind == "spot" for p in phases) and flawed_ref is None:
+    if env.startswith("ALE/") and any(p.kind in ("construct", "spot") for p in phases):
         raise DeckError(
-            r.where(phases_node, "phases", "a flawed_agent for spot phases", "no flawed_agent")
+            r.where(phases_node, "phases", "study or predict phases for Atari decks", "others")
         )
-    if not env.startswith("rlwb/") and any(p.kind in ("construct", "spot") for p in phases):
+    if env.startswith("MiniGrid-") and any(p.kind == "spot" for p in phases):
         raise DeckError(
             r.where(
                 phases_node,
                 "phases",
-                "study or predict phases for Atari and MiniGrid decks",
-                "others",
+                "study, predict or construct phases for MiniGrid decks",
+                "spot",
             )
+        )
+    if any(p.kind == "spot" for p in phases) and flawed_ref is None:
+        raise DeckError(
+            r.where(phases_node, "phases", "a flawed_agent for spot phases", "no flawed_agent")
         )
     conditions_node = r.get(doc, "conditions")
     conditions: tuple[str, ...] = CONDITIONS
@@ -220,8 +224,8 @@ def _optional_text(r: YamlReader, doc: dict[str, Any], fieldname: str) -> str | 
     return text
 
 
-def _parse_phase(r: YamlReader, node: Any, name: str) -> Phase:
-    """One entry of ``phases``, checked field by field."""
+def _parse_phase(r: YamlReader, node: Any, name: str, env: str = "rlwb/Maze-v0") -> Phase:
+    """One entry of ``phases``, checked field by field (construct targets are ``env``'s)."""
     pm = r.mapping(node, name)
     r.only(
         pm, name,
@@ -245,10 +249,11 @@ def _parse_phase(r: YamlReader, node: Any, name: str) -> Phase:
     if kind == "construct":
         target_node = r.get(pm, "target", required=True)
         target = r.string(target_node, f"{name}.target")
-        targets = _construct_targets()
+        targets = _construct_targets(env)
         if target not in targets:
+            what = "an action" + (" or corner" if "corner" in targets else "")
             raise DeckError(
-                r.where(target_node, f"{name}.target", "corner or an action", repr(target))
+                r.where(target_node, f"{name}.target", what, repr(target))
                 + did_you_mean(target, targets)
             )
     phase = Phase(
@@ -298,8 +303,12 @@ def _parse_attention(r: YamlReader, pm: dict[str, Any], name: str) -> Phase:
     )  # fmt: skip
 
 
-def _construct_targets() -> tuple[str, ...]:
-    """What a construct phase may ask for: a maze action, or ``corner``."""
+def _construct_targets(env: str) -> tuple[str, ...]:
+    """What a construct phase may ask for: a maze action or ``corner``; a MiniGrid action."""
+    if env.startswith("MiniGrid-"):
+        from minigrid.core.actions import Actions
+
+        return tuple(a.name for a in Actions)
     from rl_workbench.envs.maze import ACTION_NAMES
 
     return (*ACTION_NAMES, "corner")

@@ -26,6 +26,7 @@ from rl_workbench.domains.registry import domain_for
 from rl_workbench.envs.maze import MazeState
 
 from .deck import Deck, item_seed
+from .grid_rules import FROZEN_KINDS as GRID_FROZEN_KINDS
 
 ItemKind = Literal["study", "predict", "construct", "spot", "spot-question", "attention"]
 SPOT_OBJECTS = ("cheese", "walls", "mouse")
@@ -178,6 +179,10 @@ perfect maze, objects where the generator puts them; issue 14: 14 of 40 shown we
 diffusion edit for frame stacks (no edit search exists for pixels)."""
 
 STUDY_NEEDS_GENERATOR = frozenset({"atari"})
+CONSTRUCT_FROZEN: dict[str, tuple[str, ...]] = {"minigrid": GRID_FROZEN_KINDS}
+"""Edit kinds a person building a level may not make, by family (a maze's edits never move the
+mouse; in MiniGrid the agent's pose is the situation asked about), so the fewest edits scored
+against are ones the person could make."""
 """Families whose study method needs the shipped generator loaded with the agents."""
 
 
@@ -286,7 +291,12 @@ def _item_on(deck: Deck, agents: QuizAgents, item: Item, flawed_label: str) -> I
         item.budget = p.budget
         # The optimum under the person's own rules (issue 14: 13 of 30 optima were levels
         # they could not build): only levels the construct screen accepts count.
-        result = SearchMethod(on_distribution_only=True, max_edits=max(3, p.budget)).explain(
+        search = SearchMethod(
+            on_distribution_only=True,
+            max_edits=max(3, p.budget),
+            frozen_kinds=CONSTRUCT_FROZEN.get(agents.domain.family, ()),
+        )
+        result = search.explain(
             state, agent, agents.domain, Target("action", action=item.target), seed=seed
         )
         item.fewest_edits = result.edits if result.valid else None

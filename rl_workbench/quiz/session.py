@@ -31,7 +31,7 @@ import numpy as np
 
 from rl_workbench.agents.flaws import BlindAgent
 from rl_workbench.counterfactual.result import count_edits
-from rl_workbench.envs.maze import MazeState, is_perfect_maze
+from rl_workbench.envs.maze import is_perfect_maze
 
 from .construct_rules import maze_problems
 from .deck import Deck
@@ -224,8 +224,12 @@ class QuizSession:
         }
         return self._record(item, answer, score, columns)
 
-    def check_construct(self, item: Item, level: MazeState) -> str | None:
+    def check_construct(self, item: Item, level: Any) -> str | None:
         """Why an edited level is refused (None: it is legal and within the budget)."""
+        if self.agents.domain.family == "minigrid":
+            from .grid_rules import grid_refusal
+
+            return grid_refusal(self.agents.domain, item.state, level, item.budget)
         original = item.state
         if level.mouse != original.mouse:
             return "The mouse stays where it is; edit the cheese, the walls or the sign."
@@ -242,14 +246,15 @@ class QuizSession:
             return f"{used} edits is over the budget of {item.budget}."
         return None
 
-    def answer_construct(self, item: Item, level: MazeState) -> dict[str, Any]:
+    def answer_construct(self, item: Item, level: Any) -> dict[str, Any]:
         """Run the hidden agent on the person's (legal) level and score the attempt."""
         reason = self.check_construct(item, level)
         if reason is not None:
             raise ValueError(reason)
         probs = probs_of(self.agents.main.agent, level, self.agents.domain)
         success = int(np.argmax(probs)) == item.target
-        score = ConstructScore(success, count_edits(item.state, level), item.fewest_edits)
+        used = int(self.agents.domain.distance(item.state, level))
+        score = ConstructScore(success, used, item.fewest_edits)
         answer = {"level": level.to_dict(), "agent_probs_after": [float(p) for p in probs]}
         return self._record(item, answer, score.to_dict())
 

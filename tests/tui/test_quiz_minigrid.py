@@ -35,7 +35,11 @@ def _deck() -> Deck:
         description="A tiny MiniGrid deck for tests.",
         env=ENV,
         agent="tiny-grid",
-        phases=(Phase("study", 1), Phase("predict", 2, feedback=True)),
+        phases=(
+            Phase("study", 1),
+            Phase("predict", 2, feedback=True),
+            Phase("construct", 1, target="forward", budget=2),
+        ),
         digest="grid-1",
     )
 
@@ -74,7 +78,7 @@ async def test_a_minigrid_session_draws_the_room_explains_and_scores(tmp_path: P
             await pilot.pause(0.05)
             screen = app.screen
             name = type(screen).__name__
-            if name == "ResultsScreen":
+            if name == "GridConstructScreen":
                 break
             if name == "PredictScreen" and not screen.answered:
                 assert list(screen.query(GridView))
@@ -82,14 +86,44 @@ async def test_a_minigrid_session_draws_the_room_explains_and_scores(tmp_path: P
                 predicted += 1
             elif name in ("PredictScreen", "IntroScreen"):
                 await pilot.press("enter")  # past the feedback, or the phase's card
-        assert type(app.screen).__name__ == "ResultsScreen" and predicted == 2
+        assert type(app.screen).__name__ == "GridConstructScreen" and predicted == 2
+        await pilot.pause()
+        screen = app.screen
+        room = screen.item.state
+        room_pos, room_dir = room.agent_pos, room.agent_dir
+        # A gap in the outer wall: drawn as not legal, refused on Enter with the reason.
+        screen.view.cursor = (0, 2)
+        await pilot.press("w")
+        assert "Not a legal room yet" in screen_text(app) and "outer wall" in screen_text(app)
+        await pilot.press("enter")
+        assert "Refused" in screen_text(app) and not screen.answered
+        await pilot.press("u")  # undone: the room as it was
+        assert screen.level == room
+        # The agent's pose is not the person's to change; the goal is.
+        free = next(
+            (x, y) for x in range(1, room.width - 1) for y in range(1, room.height - 1)
+            if room.object_at((x, y)) == 1 and (x, y) != room.agent_pos
+        )  # fmt: skip
+        screen.view.cursor = free
+        await pilot.press("g", "enter")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.outcome_shown:
+                break
+        assert "fewest possible" in screen_text(app)
+        await pilot.press("enter")
+        await _wait_for(pilot, app, "ResultsScreen")
     store = AnswerStore(db, read_only=True)
     rows = store.rows()
-    assert [r["kind"] for r in rows] == ["study", "predict", "predict"]
+    assert [r["kind"] for r in rows] == ["study", "predict", "predict", "construct"]
+    construct = rows[-1]
+    assert construct["score"]["edits"] == 1  # the goal moved once; the refused gap undone
+    level = construct["answer"]["level"]
+    assert level["agent_pos"] == list(room_pos) and level["agent_dir"] == room_dir
     assert all(r["chosen_action"] == 0 for r in rows if r["kind"] == "predict")
 
 
-def test_minigrid_decks_take_study_and_predict_phases_only() -> None:
+def test_minigrid_decks_take_minigrid_actions_and_no_spot_phase() -> None:
     text = (
         "name: g\nenv: MiniGrid-Empty-5x5-v0\nagent: zoo:none\n"
         "phases:\n  - kind: predict\n    items: 2\n"
@@ -97,5 +131,9 @@ def test_minigrid_decks_take_study_and_predict_phases_only() -> None:
     assert parse_deck(text).env == ENV
     from rl_workbench.quiz.deck import DeckError
 
-    with pytest.raises(DeckError, match="study or predict phases for Atari and MiniGrid"):
-        parse_deck(text.replace("kind: predict", "kind: construct\n    target: left"))
+    construct = parse_deck(text.replace("kind: predict", "kind: construct\n    target: forward"))
+    assert construct.phases[0].target == "forward"
+    with pytest.raises(DeckError, match="an action"):  # a maze action is not a MiniGrid one
+        parse_deck(text.replace("kind: predict", "kind: construct\n    target: up"))
+    with pytest.raises(DeckError, match="study, predict or construct phases for MiniGrid"):
+        parse_deck(text.replace("kind: predict", "kind: spot"))

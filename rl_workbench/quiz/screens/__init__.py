@@ -5,6 +5,7 @@ from .help import HelpScreen
 from .items import (
     AttentionScreen,
     ConstructScreen,
+    GridConstructScreen,
     PredictScreen,
     SpotQuestionScreen,
     StudyScreen,
@@ -16,6 +17,7 @@ __all__ = [
     "AttentionScreen",
     "ConsentScreen",
     "ConstructScreen",
+    "GridConstructScreen",
     "HelpScreen",
     "LoadingScreen",
     "PredictScreen",

@@ -392,6 +392,17 @@ class PredictScreen(ItemScreen):
             )
 
 
+def _show_outcome(screen: ItemScreen, score: dict[str, Any], probs: list[float]) -> None:
+    """What the agent did on the person's level, and how many edits it took."""
+    went = screen.names[int(np.argmax(probs))].upper()
+    result = "[green]Success[/green]" if score["success"] else "[red]Not this time[/red]"
+    fewest = score["fewest_edits"]
+    screen.query_one("#message", Static).update(
+        f"{result}: the agent goes {went}. Edits used {score['edits']}, fewest possible "
+        f"{'n/a' if fewest is None else fewest}. Enter to go on."
+    )
+
+
 class ConstructScreen(ItemScreen):
     """Make the agent take the target action by editing the level, within the edit budget."""
 
@@ -528,13 +539,138 @@ class ConstructScreen(ItemScreen):
         self.app.submit_construct(self.item, self.level)  # type: ignore[attr-defined]
 
     def show_outcome(self, score: dict[str, Any], probs: list[float]) -> None:
-        went = self.names[int(np.argmax(probs))].upper()
-        result = "[green]Success[/green]" if score["success"] else "[red]Not this time[/red]"
-        fewest = score["fewest_edits"]
-        self.query_one("#message", Static).update(
-            f"{result}: the agent goes {went}. Edits used {score['edits']}, fewest possible "
-            f"{'n/a' if fewest is None else fewest}. Enter to go on."
+        _show_outcome(self, score, probs)
+        self.outcome_shown = True
+
+
+GRID_CONSTRUCT_LEGEND = (
+    "arrows: move the cursor (blue)\n"
+    "g goal here · w wall on/off\n"
+    "o the nearest key/ball/box here\n"
+    "d the door: open/closed/locked\n"
+    "the agent stays as it is\n"
+    "u undo · r reset · Enter submit"
+)
+
+
+class GridConstructScreen(ItemScreen):
+    """MiniGrid: make the agent take the target action by editing the room around it."""
+
+    BESIDE_FRAMES = 44
+
+    BINDINGS = [
+        *ItemScreen.BINDINGS,
+        Binding("enter", "submit", "Submit"),
+        Binding("up", "cursor(0,-1)", "↑", show=False),
+        Binding("down", "cursor(0,1)", "↓", show=False),
+        Binding("left", "cursor(-1,0)", "←", show=False),
+        Binding("right", "cursor(1,0)", "→", show=False),
+        Binding("g", "edit('g')", "Goal here"),
+        Binding("w", "edit('w')", "Wall"),
+        Binding("o", "edit('o')", "Object here", show=False),
+        Binding("d", "edit('d')", "Door", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("r", "reset", "Reset"),
+    ]
+
+    def __init__(self, item: Item, names: tuple[str, ...], progress: str):
+        super().__init__(item, names, progress)
+        self.level: Any = item.state
+        self.history: list[Any] = []
+        self.outcome_shown = False
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with Horizontal(id="states"):
+            with Vertical(classes="panel"):
+                yield Static(f"Make the agent {self.item.goal} here", classes="caption")
+                view = GridView(self.level, id="editor")
+                view.cursor = self.level.agent_pos
+                yield view
+                yield Static(GRID_LEGEND, classes="maze-legend")
+            with Vertical(classes="panel"):
+                yield Static("", id="status")
+                yield Static("", id="message")
+                yield Static(GRID_CONSTRUCT_LEGEND, classes="legend")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._fit_frames()
+        self._refresh()
+
+    @property
+    def view(self) -> GridView:
+        return self.query_one("#editor", GridView)
+
+    def _refresh(self, message: str = "") -> None:
+        from rl_workbench.domains.minigrid import legality_problems
+
+        used = int(self.app.session.agents.domain.distance(self.item.state, self.level))  # type: ignore[attr-defined]
+        self.view.state = self.level
+        self.view.before = self.item.state
+        problems = legality_problems(self.level)
+        legal = (
+            "[green]A legal room.[/green]"
+            if not problems
+            else "[yellow]Not a legal room yet:[/yellow] " + "; ".join(problems)
         )
+        self.query_one("#status", Static).update(
+            f"Edits: {used} of {self.item.budget}\nNow the agent does: hidden\n{legal}"
+        )
+        self.query_one("#message", Static).update(message)
+
+    def action_cursor(self, dx: int, dy: int) -> None:
+        x, y = self.view.cursor or self.level.agent_pos
+        self.view.cursor = (
+            min(max(x + dx, 0), self.level.width - 1),
+            min(max(y + dy, 0), self.level.height - 1),
+        )
+
+    def action_edit(self, key: str) -> None:
+        from .. import grid_rules
+
+        if self.answered:
+            return
+        cell = self.view.cursor or self.level.agent_pos
+        try:
+            edited = grid_rules.key_edit(self.level, key, cell).apply(self.level)
+        except (ValueError, InvalidEditError) as exc:
+            self._refresh(f"[red]Refused:[/red] {exc}")
+            return
+        if edited != self.level:
+            self.history.append(self.level)
+            self.level = edited
+        self._refresh()
+
+    def action_undo(self) -> None:
+        if not self.answered and self.history:
+            self.level = self.history.pop()
+            self._refresh()
+
+    def action_reset(self) -> None:
+        if not self.answered and self.level != self.item.state:
+            self.history.append(self.level)
+            self.level = self.item.state
+            self._refresh()
+
+    def action_submit(self) -> None:
+        if self.answered:
+            if self.outcome_shown:
+                self.app.advance()  # type: ignore[attr-defined]
+            return
+        if self.level == self.item.state:
+            self._refresh("No edits yet: change the room first (g goal, w wall, o object, d door).")
+            return
+        reason = self.app.check_construct(self.item, self.level)  # type: ignore[attr-defined]
+        if reason is not None:
+            self._refresh(f"[red]Refused:[/red] {reason}")
+            return
+        self.answered = True
+        self.query_one("#message", Static).update("Running the agent...")
+        self.app.submit_construct(self.item, self.level)  # type: ignore[attr-defined]
+
+    def show_outcome(self, score: dict[str, Any], probs: list[float]) -> None:
+        _show_outcome(self, score, probs)
         self.outcome_shown = True
 
 

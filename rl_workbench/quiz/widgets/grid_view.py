@@ -17,7 +17,7 @@ from rl_workbench.domains.minigrid import MiniGridState
 
 CELL_SIZES = ((6, 3), (4, 2), (2, 1))
 """Cell sizes (columns, rows) a grid may be drawn at, largest first."""
-FLOOR, UNSEEN, WALL, CHANGED = "#262a33", "#000000", "#7a7a7a", "#d0503c"
+FLOOR, UNSEEN, WALL, CHANGED, CURSOR = "#262a33", "#000000", "#7a7a7a", "#d0503c", "#5e9eff"
 ARROWS = ("▶", "▼", "◀", "▲")
 """minigrid's agent_dir 0-3: right, down, left, up."""
 AGENT, AGENT_BG = "#ffffff", "#c03030"
@@ -65,6 +65,8 @@ class GridView(Widget):
     DEFAULT_CSS = "GridView { width: auto; height: auto; }"
 
     state: reactive[MiniGridState | None] = reactive(None, layout=True)
+    cursor: reactive[tuple[int, int] | None] = reactive(None)
+    """An editor's cursor (x, y), drawn as a blue frame."""
     before: reactive[MiniGridState | None] = reactive(None)
     """The situation before a change: every cell whose content (or the agent on it) differs is
     drawn with a red frame, so a person sees the whole change."""
@@ -123,11 +125,12 @@ class GridView(Widget):
                         symbol, fg, bg = ARROWS[state.agent_dir], AGENT, AGENT_BG
                     middle = row == h // 2
                     body = [symbol if middle and i == (w - 1) // 2 else " " for i in range(w)]
-                    if (x, y) in changed and w >= 2:
+                    edge = CURSOR if (x, y) == self.cursor else CHANGED
+                    if ((x, y) in changed or (x, y) == self.cursor) and w >= 2:
                         body[0], body[-1] = "▌", "▐"
-                        text.append(body[0], style=f"bold {CHANGED} on {bg}")
+                        text.append(body[0], style=f"bold {edge} on {bg}")
                         text.append("".join(body[1:-1]), style=f"bold {fg} on {bg}")
-                        text.append(body[-1], style=f"bold {CHANGED} on {bg}")
+                        text.append(body[-1], style=f"bold {edge} on {bg}")
                     else:
                         text.append("".join(body), style=f"bold {fg} on {bg}")
                 if y < state.height - 1 or row < h - 1:
