@@ -574,7 +574,8 @@ def zoo_build(
 
     Agents: maze-corner, maze-uniform (7x7, minutes), maze15-corner, maze15-uniform, maze15-sign
     (procgen's easy scale; solver imitation then PPO, about an hour each on one core),
-    spaceinvaders-ppo, breakout-ppo. Generators: maze-generator and maze15-generator (minutes),
+    spaceinvaders-ppo, breakout-ppo, minigrid-doorkey (MiniGrid DoorKey, minutes).
+    Generators: maze-generator and maze15-generator (minutes),
     spaceinvaders-generator (whole stacks; also fits the latent method's autoencoder; on 2 CPU
     cores it takes over an hour), spaceinvaders-inpainter and breakout-inpainter (what
     diffusion edits those games with; about 40 min each on one core).
@@ -1266,7 +1267,8 @@ DECK = click.option(
     "--deck",
     default="maze",
     show_default=True,
-    help="A deck file, or the name of a shipped one (maze, maze15, spaceinvaders: scenarios/).",
+    help="A deck file, or the name of a shipped one (maze, maze15, spaceinvaders, minigrid: "
+    "scenarios/).",
 )
 
 

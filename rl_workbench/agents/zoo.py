@@ -145,6 +145,29 @@ RECIPES: dict[str, ZooRecipe] = {
             extra_evaluations=_MAZE15_ONLY_LARGEST,
         ),
         ZooRecipe(
+            name="minigrid-doorkey",
+            description=(
+                "PPO on MiniGrid-DoorKey-5x5-v0 (pick up the key, unlock the door, reach the "
+                "goal) with the whole grid observed (FullyObsWrapper + ImgObsWrapper): the "
+                "MiniGrid deck's agent, in the gridworld most RL researchers train on."
+            ),
+            config=TrainConfig(
+                env_id="MiniGrid-DoorKey-5x5-v0",
+                total_steps=500_000,
+                seed=0,
+                threads=1,
+                n_envs=8,
+                n_steps=128,
+                batch_size=256,
+                n_epochs=4,
+                learning_rate=2.5e-4,
+                gamma=0.99,
+                ent_coef=0.01,
+                extractor="grid-cnn",
+                checkpoint_every=50_000,
+            ),
+        ),
+        ZooRecipe(
             name="spaceinvaders-ppo",
             description=(
                 "PPO on Space Invaders through stable-baselines3's standard Atari pipeline "

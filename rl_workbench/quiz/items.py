@@ -171,12 +171,15 @@ STATE_DRAWERS: dict[str, Callable[[Deck, QuizAgents, int], Any]] = {
 STUDY_METHODS: dict[str, Callable[[QuizAgents], Any]] = {
     "maze": lambda agents: SearchMethod(on_distribution_only=True),
     "atari": lambda agents: make_method("diffusion", generator=agents.generator),
-    "minigrid": lambda agents: SearchMethod(),
+    "minigrid": lambda agents: SearchMethod(
+        on_distribution_only=True, frozen_kinds=GRID_FROZEN_KINDS
+    ),
 }
 """The counterfactual a study item shows in the explain condition, by domain family: the fewest
 edits to a level the person could have built themselves (the construct screen's rules: a
 perfect maze, objects where the generator puts them; issue 14: 14 of 40 shown were not); the
-diffusion edit for frame stacks (no edit search exists for pixels)."""
+diffusion edit for frame stacks (no edit search exists for pixels); in MiniGrid the fewest
+edits to the room, never to the agent (what the construct screen lets a person change)."""
 
 STUDY_NEEDS_GENERATOR = frozenset({"atari"})
 CONSTRUCT_FROZEN: dict[str, tuple[str, ...]] = {"minigrid": GRID_FROZEN_KINDS}

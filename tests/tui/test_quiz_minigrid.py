@@ -137,3 +137,23 @@ def test_minigrid_decks_take_minigrid_actions_and_no_spot_phase() -> None:
         parse_deck(text.replace("kind: predict", "kind: construct\n    target: up"))
     with pytest.raises(DeckError, match="study, predict or construct phases for MiniGrid"):
         parse_deck(text.replace("kind: predict", "kind: spot"))
+
+
+def test_the_shipped_minigrid_deck_loads_its_agent_and_builds_items() -> None:
+    """`rlwb quiz --deck minigrid`: the deck names the zoo's DoorKey agent; a predict item is a
+    situation the agent meets in its own play, and a study item's explanation is a legal room
+    that changes what the agent does (the agent's pose untouched)."""
+    from rl_workbench.domains.minigrid import legality_problems
+    from rl_workbench.quiz.deck import resolve_deck
+    from rl_workbench.quiz.items import build_item, load_quiz_agents
+
+    deck = resolve_deck("minigrid")
+    agents = load_quiz_agents(deck)
+    assert agents.domain.family == "minigrid"
+    study = build_item(deck, agents, 0, 0, 0, "explain", "A", seed_of=lambda a: 11 + a, seen=set())
+    assert study.counterfactual is not None and not legality_problems(study.counterfactual)
+    assert int(study.probs.argmax()) != int(study.counterfactual_probs.argmax())
+    after = study.counterfactual
+    assert (after.agent_pos, after.agent_dir) == (study.state.agent_pos, study.state.agent_dir)
+    predict = build_item(deck, agents, 4, 1, 0, "explain", "A", seed_of=lambda a: 29 + a)
+    assert predict.probs is not None and predict.probs.shape == (7,)
