@@ -15,7 +15,6 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from rl_workbench.domains.registry import family_of_state
-from rl_workbench.envs.maze import MazeState
 from rl_workbench.errors import InvalidEditError
 
 from ..construct_rules import (
@@ -392,18 +391,68 @@ class PredictScreen(ItemScreen):
             )
 
 
-def _show_outcome(screen: ItemScreen, score: dict[str, Any], probs: list[float]) -> None:
-    """What the agent did on the person's level, and how many edits it took."""
-    went = screen.names[int(np.argmax(probs))].upper()
-    result = "[green]Success[/green]" if score["success"] else "[red]Not this time[/red]"
-    fewest = score["fewest_edits"]
-    screen.query_one("#message", Static).update(
-        f"{result}: the agent goes {went}. Edits used {score['edits']}, fewest possible "
-        f"{'n/a' if fewest is None else fewest}. Enter to go on."
-    )
+class _LevelEditor(ItemScreen):
+    """What both construct screens share: the edited level, undo (a reset can itself be undone),
+    a submit that never sends the untouched level and waits for the agent's outcome."""
+
+    NO_EDITS = "No edits yet: change the level first, then Enter."
+
+    def __init__(self, item: Item, names: tuple[str, ...], progress: str):
+        super().__init__(item, names, progress)
+        self.level: Any = item.state
+        self.history: list[Any] = []
+        """Levels before each edit, for undo."""
+        self.outcome_shown = False
+
+    def _refresh(self, message: str = "") -> None:
+        raise NotImplementedError
+
+    def _keep(self, edited: Any) -> None:
+        """Take an edit (a no-op edit leaves nothing to undo)."""
+        if edited != self.level:
+            self.history.append(self.level)
+            self.level = edited
+        self._refresh()
+
+    def action_undo(self) -> None:
+        if not self.answered and self.history:
+            self.level = self.history.pop()
+            self._refresh()
+
+    def action_reset(self) -> None:
+        if not self.answered and self.level != self.item.state:
+            self.history.append(self.level)  # a reset can itself be undone
+            self.level = self.item.state
+            self._refresh()
+
+    def action_submit(self) -> None:
+        if self.answered:
+            if self.outcome_shown:  # before it, the agent is still running: Enter waits
+                self.app.advance()  # type: ignore[attr-defined]
+            return
+        if self.level == self.item.state:  # a stray Enter never submits the untouched level
+            self._refresh(self.NO_EDITS)
+            return
+        reason = self.app.check_construct(self.item, self.level)  # type: ignore[attr-defined]
+        if reason is not None:
+            self._refresh(f"[red]Refused:[/red] {reason}")
+            return
+        self.answered = True
+        self.query_one("#message", Static).update("Running the agent...")
+        self.app.submit_construct(self.item, self.level)  # type: ignore[attr-defined]
+
+    def show_outcome(self, score: dict[str, Any], probs: list[float]) -> None:
+        went = self.names[int(np.argmax(probs))].upper()
+        result = "[green]Success[/green]" if score["success"] else "[red]Not this time[/red]"
+        fewest = score["fewest_edits"]
+        self.query_one("#message", Static).update(
+            f"{result}: the agent goes {went}. Edits used {score['edits']}, fewest possible "
+            f"{'n/a' if fewest is None else fewest}. Enter to go on."
+        )
+        self.outcome_shown = True
 
 
-class ConstructScreen(ItemScreen):
+class ConstructScreen(_LevelEditor):
     """Make the agent take the target action by editing the level, within the edit budget."""
 
     BESIDE_FRAMES = 44  # the status panel
@@ -422,12 +471,7 @@ class ConstructScreen(ItemScreen):
         Binding("r", "reset", "Reset"),
     ]
 
-    def __init__(self, item: Item, names: tuple[str, ...], progress: str):
-        super().__init__(item, names, progress)
-        self.level: MazeState = item.state
-        self.history: list[MazeState] = []
-        """Levels before each edit, for undo."""
-        self.outcome_shown = False
+    NO_EDITS = "No edits yet: change the maze first (c cheese, w passage, g sign), then Enter."
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -495,10 +539,7 @@ class ConstructScreen(ItemScreen):
         except InvalidEditError as exc:
             self._refresh(f"[red]Refused:[/red] {exc}")
             return
-        if edited != self.level:
-            self.history.append(self.level)
-            self.level = edited
-        self._refresh()
+        self._keep(edited)
 
     def action_cheese(self) -> None:
         self._edit("cheese")
@@ -508,39 +549,6 @@ class ConstructScreen(ItemScreen):
 
     def action_sign(self) -> None:
         self._edit("sign")
-
-    def action_undo(self) -> None:
-        if not self.answered and self.history:
-            self.level = self.history.pop()
-            self._refresh()
-
-    def action_reset(self) -> None:
-        if not self.answered and self.level != self.item.state:
-            self.history.append(self.level)  # a reset can itself be undone
-            self.level = self.item.state
-            self._refresh()
-
-    def action_submit(self) -> None:
-        if self.answered:
-            if self.outcome_shown:  # before it, the agent is still running: Enter waits
-                self.app.advance()  # type: ignore[attr-defined]
-            return
-        if self.level == self.item.state:  # a stray Enter never submits the untouched level
-            self._refresh(
-                "No edits yet: change the maze first (c cheese, w passage, g sign), then Enter."
-            )
-            return
-        reason = self.app.check_construct(self.item, self.level)  # type: ignore[attr-defined]
-        if reason is not None:
-            self._refresh(f"[red]Refused:[/red] {reason}")
-            return
-        self.answered = True
-        self.query_one("#message", Static).update("Running the agent...")
-        self.app.submit_construct(self.item, self.level)  # type: ignore[attr-defined]
-
-    def show_outcome(self, score: dict[str, Any], probs: list[float]) -> None:
-        _show_outcome(self, score, probs)
-        self.outcome_shown = True
 
 
 GRID_CONSTRUCT_LEGEND = (
@@ -553,7 +561,7 @@ GRID_CONSTRUCT_LEGEND = (
 )
 
 
-class GridConstructScreen(ItemScreen):
+class GridConstructScreen(_LevelEditor):
     """MiniGrid: make the agent take the target action by editing the room around it."""
 
     BESIDE_FRAMES = 44
@@ -573,11 +581,7 @@ class GridConstructScreen(ItemScreen):
         Binding("r", "reset", "Reset"),
     ]
 
-    def __init__(self, item: Item, names: tuple[str, ...], progress: str):
-        super().__init__(item, names, progress)
-        self.level: Any = item.state
-        self.history: list[Any] = []
-        self.outcome_shown = False
+    NO_EDITS = "No edits yet: change the room first (g goal, w wall, o object, d door)."
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -637,41 +641,7 @@ class GridConstructScreen(ItemScreen):
         except (ValueError, InvalidEditError) as exc:
             self._refresh(f"[red]Refused:[/red] {exc}")
             return
-        if edited != self.level:
-            self.history.append(self.level)
-            self.level = edited
-        self._refresh()
-
-    def action_undo(self) -> None:
-        if not self.answered and self.history:
-            self.level = self.history.pop()
-            self._refresh()
-
-    def action_reset(self) -> None:
-        if not self.answered and self.level != self.item.state:
-            self.history.append(self.level)
-            self.level = self.item.state
-            self._refresh()
-
-    def action_submit(self) -> None:
-        if self.answered:
-            if self.outcome_shown:
-                self.app.advance()  # type: ignore[attr-defined]
-            return
-        if self.level == self.item.state:
-            self._refresh("No edits yet: change the room first (g goal, w wall, o object, d door).")
-            return
-        reason = self.app.check_construct(self.item, self.level)  # type: ignore[attr-defined]
-        if reason is not None:
-            self._refresh(f"[red]Refused:[/red] {reason}")
-            return
-        self.answered = True
-        self.query_one("#message", Static).update("Running the agent...")
-        self.app.submit_construct(self.item, self.level)  # type: ignore[attr-defined]
-
-    def show_outcome(self, score: dict[str, Any], probs: list[float]) -> None:
-        _show_outcome(self, score, probs)
-        self.outcome_shown = True
+        self._keep(edited)
 
 
 class SpotQuestionScreen(ItemScreen):
