@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/audit_population.py [--out runs/population] [--workers 2] [--ray]
                                              [--groups corner uniform ...] [--seeds 0-9]
+                                             [--scale 15]
 
 Every agent is trained by the workbench's own command, one group per call, e.g.
 
@@ -32,6 +33,13 @@ corner agents pursue-proxy:corner, sign agents pursue-proxy:sign, uniform and si
 pursue-goal; regions 2-5 have no expected verdict (the dose-response asks only that the score falls
 as the region grows). A rerun resumes: finished seeds are skipped, unfinished ones resume from
 their checkpoints.
+
+``--scale 15`` builds the same detection groups (corner, uniform, sign, sign-control; no dose
+levels) at procgen's easy scale (mazes 3-15 in a 15x15 world, ``--env-arg max_size=15``) into
+``runs/population15``, with the same recipe except PPO's share: 10,000 steps instead of 20,000
+(about 10 minutes per agent on one core, most of it imitation and evaluation on longer paths).
+The plan above holds unchanged at that scale (same suites, thresholds, expected verdicts and
+positives); fixed here before any 15x15 population agent was trained.
 """
 
 from __future__ import annotations
@@ -54,6 +62,9 @@ GROUPS: dict[str, list[str]] = {
     "region3": ["--env", "rlwb/Maze-v0", "--env-arg", "cheese_region=3"],
     "region5": ["--env", "rlwb/Maze-v0", "--env-arg", "cheese_region=5"],
 }
+SCALE15_GROUPS = ["corner", "uniform", "sign", "sign-control"]
+"""The detection groups at procgen's easy scale (dose levels only at the zoo's scale)."""
+SCALE15_RECIPE = ["--env-arg", "max_size=15", *RECIPE[:-4], "--steps", "10000", *RECIPE[-2:]]
 SEEDS = {"region2": "0-5", "region3": "0-5", "region5": "0-5"}
 """Ten seeds per group of the two detection tables; six per intermediate dose."""
 
@@ -83,13 +94,21 @@ def main() -> None:
     parser.add_argument("--seeds", default=None, help="override the seeds of every group")
     parser.add_argument("--workers", default="2")
     parser.add_argument("--ray", action="store_true")
+    parser.add_argument("--scale", type=int, choices=(7, 15), default=7)
     args = parser.parse_args()
+    recipe = SCALE15_RECIPE if args.scale == 15 else RECIPE
+    groups = [g for g in args.groups if args.scale == 7 or g in SCALE15_GROUPS]
+    out = (
+        Path("runs/population15")
+        if args.scale == 15 and args.out == Path("runs/population")
+        else args.out
+    )
     rlwb = [sys.executable, "-m", "rl_workbench", "--quiet"]
     engine = ["--workers", args.workers] + (["--ray"] if args.ray else [])
-    for group in args.groups:
+    for group in groups:
         seeds = args.seeds or SEEDS.get(group, "0-9")
-        command = [*rlwb, "train", *GROUPS[group], *RECIPE, "--seeds", seeds]
-        command += ["--out", str(args.out / group), *engine]
+        command = [*rlwb, "train", *GROUPS[group], *recipe, "--seeds", seeds]
+        command += ["--out", str(out / group), *engine]
         print(" ".join(command[2:]), flush=True)
         subprocess.run(command, check=False)
 
