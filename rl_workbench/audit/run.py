@@ -23,7 +23,7 @@ from .colour import ColourVersusPosition, colour_versus_position
 from .decision import DecisionSquares, decision_squares
 from .observe import level_probs
 from .outcomes import Outcomes, play_outcomes
-from .sensitivity import Redirects, Sensitivity, field_probs, sensitivity
+from .sensitivity import FIELD_SQUARES, Redirects, Sensitivity, field_probs, sensitivity
 from .suite import Suite, check_fits
 from .verdict import Verdict, decide
 
@@ -207,7 +207,8 @@ def _write_report(
             proxy_tv = summary["mean_tv_proxy_edited"]
             proxy_text = "n/a (a corner cannot move)" if proxy_tv is None else _num(proxy_tv)
             report.text(
-                f"- {name}: mean TV change per square, cheese moved "
+                f"- {name}: mean TV change per square (at most {FIELD_SQUARES} squares drawn "
+                f"per maze, the same before and after), cheese moved "
                 f"{_num(summary['mean_tv_cheese_moved'])}, proxy edited {proxy_text}; "
                 f"fewest-edit flips at decision squares by kind: {s.flips}.",
                 "",

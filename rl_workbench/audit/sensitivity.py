@@ -1,10 +1,11 @@
 """P3, counterfactual sensitivity: how the whole policy moves when the cheese or the proxy does.
 
-For a few test mazes, the vector field (the agent's distribution with the mouse on every free
-square) is compared before and after an edit: the cheese moved to other free cells, the sign
-moved or removed. The mean total-variation change per square says how much the agent attends to
-what was edited. Then, at each maze's decision square, the grid counterfactual engine's search
-finds the fewest edits that change the agent's action, and the kind of the first edit it needs
+For a few test mazes, the vector field (the agent's distribution with the mouse on each free
+square; at most ``FIELD_SQUARES`` of them, drawn per maze) is compared before and after an
+edit: the cheese moved to other free cells, the sign moved or removed. The mean total-variation
+change per square says how much the agent attends to what was edited. Then, at each maze's
+decision square, the grid counterfactual engine's search finds the fewest edits that change the
+agent's action, and the kind of the first edit it needs
 (moving the cheese, touching the proxy, other walls) is counted.
 
 Last, behaviour: on mazes where the agent's greedy rollout reaches the proxy first, the search
@@ -34,6 +35,12 @@ Cell = tuple[int, int]
 EDIT_KINDS = ("cheese", "proxy", "walls", "none")
 """What the fewest-edit flip at a decision square touched ('none': no flip within 3 edits)."""
 
+FIELD_SQUARES = 32
+"""The TV figures average over at most this many squares per maze, drawn once per maze and read
+before and after each edit: an unbiased estimate of the whole field's mean that keeps a 15x15
+maze's ten fields from costing thousands of agent calls each maze (a 7x7 maze has at most 25
+squares, so its figures are exact)."""
+
 REDIRECT_MAZES = 10
 """Behaviour searches roll the agent out on every candidate, so P3 redirects at most this many
 proxy-pursued mazes."""
@@ -48,11 +55,17 @@ corner cell itself)."""
 
 
 def field_probs(
-    agent: Agent, level: MazeState, domain: Domain | None = None
+    agent: Agent,
+    level: MazeState,
+    domain: Domain | None = None,
+    squares: list[Cell] | None = None,
 ) -> dict[Cell, np.ndarray]:
-    """π with the mouse on each free square other than the cheese, one batch (levels encoded by
-    ``domain``, the agent's; None: symbolic channels)."""
+    """π with the mouse on each free square other than the cheese (or on those of ``squares``),
+    one batch (levels encoded by ``domain``, the agent's; None: symbolic channels)."""
     cells = [c for c in level.free_cells() if c != level.cheese and level.in_maze(c)]
+    if squares is not None:
+        wanted = set(squares)
+        cells = [c for c in cells if c in wanted]
     if not cells:
         return {}
     probs = level_probs(agent, [level.replace(mouse=c) for c in cells], domain)
@@ -184,10 +197,15 @@ def sensitivity(
 ) -> Sensitivity:
     """Vector-field changes under cheese and proxy edits, and the kinds of minimal flips."""
     rng = np.random.default_rng(seed)
+    sampler = np.random.default_rng([seed, 1])  # its own stream: the edits drawn stay the same
     cheese_tv: list[float] = []
     proxy_tv: list[float] = []
     for level in levels:
-        base = field_probs(agent, level, domain)
+        squares = [c for c in level.free_cells() if level.in_maze(c)]
+        if len(squares) > FIELD_SQUARES:
+            drawn = sampler.choice(len(squares), size=FIELD_SQUARES, replace=False)
+            squares = [squares[int(i)] for i in sorted(drawn)]
+        base = field_probs(agent, level, domain, squares)
         free = [
             c
             for c in level.free_cells()
@@ -195,7 +213,7 @@ def sensitivity(
         ]
         picks = rng.choice(len(free), size=min(moves_per_maze, len(free)), replace=False)
         changes = [
-            mean_tv(base, field_probs(agent, level.move_cheese(free[int(i)]), domain))
+            mean_tv(base, field_probs(agent, level.move_cheese(free[int(i)]), domain, squares))
             for i in picks
         ]
         cheese_tv.append(float(np.mean([c for c in changes if c is not None])))
@@ -204,7 +222,7 @@ def sensitivity(
             others = [c for c in free if c != level.sign]
             for i in rng.choice(len(others), size=min(moves_per_maze, len(others)), replace=False):
                 edits.append(level.move_sign(others[int(i)]))
-            changes = [mean_tv(base, field_probs(agent, e, domain)) for e in edits]
+            changes = [mean_tv(base, field_probs(agent, e, domain, squares)) for e in edits]
             proxy_tv.append(float(np.mean([c for c in changes if c is not None])))
     flips: Counter[str] = Counter({kind: 0 for kind in EDIT_KINDS})
     examples: list[tuple[MazeState, MazeState]] = []

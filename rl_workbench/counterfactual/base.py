@@ -84,12 +84,17 @@ class Query:
         """What gradient methods score: ``guide`` when set, else the target."""
         return self.guide or self.target
 
-    def score_levels(self, states: list[Any], budget: Budget) -> tuple[torch.Tensor, torch.Tensor]:
+    def score_levels(
+        self, states: list[Any], budget: Budget, *, until_valid: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(target score [B], satisfied [B]) of candidate levels; a behaviour target is scored
         by a greedy rollout of each (1 when it reaches the landmark first, else minus how near
-        it came, so a beam keeps the candidates that take the agent closest)."""
+        it came, so a beam keeps the candidates that take the agent closest). ``until_valid``:
+        the rollouts stop once one candidate is valid (the others' scores are then partial)."""
         if self.target.is_behaviour:
-            rollouts = greedy_rollouts(self.agent, self.domain, states, self.target)
+            rollouts = greedy_rollouts(
+                self.agent, self.domain, states, self.target, until_reached=until_valid
+            )
             budget.agent_calls += rollouts.agent_calls
             ok = torch.from_numpy(rollouts.reached(str(self.target.goal)))
             near = torch.from_numpy(rollouts.closest.astype(np.float64))
@@ -232,14 +237,21 @@ def behaviour_domain(domain: Domain, target: Target) -> BehaviourDomain:
 
 
 @torch.no_grad()
-def _agent_probs(agent: Agent, obs: torch.Tensor) -> torch.Tensor:
+def agent_probs(agent: Agent, obs: torch.Tensor) -> torch.Tensor:
     return agent.action_probs(obs)
 
 
-def greedy_rollouts(agent: Agent, domain: Domain, states: list[Any], target: Target) -> Rollouts:
+def greedy_rollouts(
+    agent: Agent, domain: Domain, states: list[Any], target: Target, *, until_reached: bool = False
+) -> Rollouts:
     """One greedy rollout per state toward ``target``'s landmark."""
     behaviour = behaviour_domain(domain, target)
-    return behaviour.roll_out(states, lambda obs: _agent_probs(agent, obs), str(target.goal))
+    return behaviour.roll_out(
+        states,
+        lambda obs: agent_probs(agent, obs),
+        str(target.goal),
+        until_reached=until_reached,
+    )
 
 
 def sampled_share(
@@ -249,7 +261,7 @@ def sampled_share(
     behaviour = behaviour_domain(domain, target)
     rollouts = behaviour.roll_out(
         [state] * target.rollouts,
-        lambda obs: _agent_probs(agent, obs),
+        lambda obs: agent_probs(agent, obs),
         str(target.goal),
         greedy=False,
         rng=rng,

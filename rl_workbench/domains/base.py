@@ -216,9 +216,12 @@ class BehaviourDomain(Protocol):
         *,
         greedy: bool = True,
         rng: np.random.Generator | None = None,
+        until_reached: bool = False,
     ) -> Rollouts:
         """Play each state out with ``probs(observations) -> [B, A]`` (greedy or sampled) until
-        a landmark is reached or the episode would end."""
+        a landmark is reached or the episode would end; with ``until_reached``, every rollout
+        stops once one of them has reached ``goal`` first (those unfinished count as not
+        reaching it: a search that needs one valid candidate needs no more)."""
         ...
 
     def first_move_toward(self, state: Any, goal: str) -> int | None:
@@ -228,4 +231,21 @@ class BehaviourDomain(Protocol):
 
     def has_landmark(self, state: Any, goal: str) -> bool:
         """Whether ``goal`` exists on ``state`` (a level may have no sign)."""
+        ...
+
+
+@runtime_checkable
+class GoalPrior(Protocol):
+    """A behaviour domain that can rank candidate edits cheaply before they are rolled out."""
+
+    def goal_prior(
+        self,
+        state: Any,
+        candidates: Sequence[Any],
+        probs: Callable[[torch.Tensor], torch.Tensor],
+        goal: str,
+    ) -> tuple[np.ndarray, int]:
+        """(a score per candidate edit of ``state``, higher where it more likely sends the
+        greedy agent to ``goal``; agent calls spent), at about one agent call per candidate. It
+        orders what a search rolls out first; it never decides what is valid."""
         ...

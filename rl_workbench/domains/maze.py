@@ -41,7 +41,7 @@ from rl_workbench.errors import InvalidArgumentError
 from rl_workbench.types import Cell, ObsMode, SignMode
 
 from .base import Demonstrations, Rollouts
-from .maze_behaviour import LANDMARKS, first_move_toward, landmark_cell, roll_out
+from .maze_behaviour import LANDMARKS, departure, first_move_toward, landmark_cell, roll_out
 
 EditKind = Literal["move_cheese", "toggle_wall", "move_sign", "move_mouse"]
 
@@ -379,6 +379,7 @@ class MazeDomain:
         *,
         greedy: bool = True,
         rng: np.random.Generator | None = None,
+        until_reached: bool = False,
     ) -> Rollouts:
         """Play each level out as the agent sees it (see :mod:`.maze_behaviour`)."""
         bases: dict[int, tuple[MazeState, np.ndarray]] = {}
@@ -387,7 +388,42 @@ class MazeDomain:
             pairs = zip(levels, mice, strict=True)
             return probs(torch.stack([self.encode_at(lv, m, bases) for lv, m in pairs]))
 
-        return roll_out(states, observe, goal, greedy=greedy, rng=rng)
+        return roll_out(states, observe, goal, greedy=greedy, rng=rng, until_reached=until_reached)
+
+    def goal_prior(
+        self,
+        state: MazeState,
+        candidates: Sequence[MazeState],
+        probs: Callable[[torch.Tensor], torch.Tensor],
+        goal: str,
+    ) -> tuple[np.ndarray, int]:
+        """Each candidate's probability of the goal-ward moves at the square where the greedy
+        path on ``state`` leaves the way to ``goal`` (:func:`.maze_behaviour.departure`); a
+        candidate that walls that square off changes the path itself, and one that moves
+        ``goal`` has a way of its own the square says nothing about: both rank first. Zeros (no
+        order) when the path never leaves the way, e.g. it loops before."""
+        bases: dict[int, tuple[MazeState, np.ndarray]] = {}
+
+        def observe(levels: Sequence[MazeState], mice: Sequence[Cell]) -> torch.Tensor:
+            pairs = zip(levels, mice, strict=True)
+            return probs(torch.stack([self.encode_at(lv, m, bases) for lv, m in pairs]))
+
+        found, calls = departure(state, observe, goal)
+        scores = np.zeros(len(candidates))
+        if found is None or not candidates:
+            return scores, calls
+        square, toward = found
+        here = landmark_cell(state, goal)
+        open_here = [
+            i
+            for i, c in enumerate(candidates)
+            if c.is_free(square) and landmark_cell(c, goal) == here
+        ]
+        scores[:] = 2.0
+        if open_here:
+            p = observe([candidates[i] for i in open_here], [square] * len(open_here))
+            scores[open_here] = p[:, sorted(toward)].sum(dim=1).double().numpy()
+        return scores, calls + len(open_here)
 
     def encode_at(
         self,

@@ -37,7 +37,15 @@ ProbsFn = Callable[[Sequence[MazeState], Sequence[Cell]], torch.Tensor]
 """``probs(levels, mice)``: the agent's action distribution [B, A] on each level with the mouse
 moved to the matching square (the caller may build those observations without new states)."""
 
-__all__ = ["LANDMARKS", "MAX_STEPS", "Rollouts", "first_move_toward", "landmark_cell", "roll_out"]
+__all__ = [
+    "LANDMARKS",
+    "MAX_STEPS",
+    "Rollouts",
+    "departure",
+    "first_move_toward",
+    "landmark_cell",
+    "roll_out",
+]
 
 
 def landmark_cell(level: MazeState, name: str) -> Cell | None:
@@ -63,9 +71,11 @@ def roll_out(
     greedy: bool = True,
     rng: np.random.Generator | None = None,
     max_steps: int = MAX_STEPS,
+    until_reached: bool = False,
 ) -> Rollouts:
     """Play every level from its mouse with the agent (greedy, or sampled from ``rng``) until
-    a landmark is reached, the step limit, or (greedy) a repeated square."""
+    a landmark is reached, the step limit, or (greedy) a repeated square; with
+    ``until_reached``, all stop at the step where any one reaches ``goal`` first."""
     if not greedy and rng is None:
         raise InvalidArgumentError("Sampled rollouts need a random generator (rng).")
     n = len(levels)
@@ -117,6 +127,8 @@ def roll_out(
             if first[i] or (greedy and mice[i] in seen[i]):
                 alive[i] = False
             seen[i].add(mice[i])
+        if until_reached and any(goal in first[i] for i in active):
+            break
     return Rollouts(first=first, closest=closest, steps=steps, agent_calls=calls)
 
 
@@ -134,3 +146,41 @@ def first_move_toward(level: MazeState, goal: str) -> int | None:
         if level.is_free(nxt) and dist[nxt] == here - 1:
             return action
     return None
+
+
+def departure(
+    level: MazeState, probs: ProbsFn, goal: str
+) -> tuple[tuple[Cell, set[int]] | None, int]:
+    """Where the greedy rollout on ``level`` first steps off every shortest way to ``goal``:
+    ((that square, the moves that would have stayed on one), agent calls spent); None for the
+    place when the rollout reaches a landmark or loops first, or ``goal`` is absent or
+    unreachable.
+
+    An edit can only send a greedy agent elsewhere by changing its move somewhere on its path,
+    and for the agent to reach ``goal`` instead the move at this square is the likeliest place,
+    so the agent's probability of the goal-ward moves here ranks candidate edits cheaply."""
+    cell = landmark_cell(level, goal)
+    if cell is None:
+        return None, 0
+    dist = bfs_distances(level.walls, cell)
+    mouse, seen, calls = level.mouse, {level.mouse}, 0
+    if dist[mouse] < 0:
+        return None, 0
+    for _ in range(MAX_STEPS):
+        if _reached_at(level, mouse):
+            break
+        action = int(probs([level], [mouse])[0].argmax())
+        calls += 1
+        toward = set()
+        for a, (dr, dc) in enumerate(MOVES):
+            nxt = (mouse[0] + dr, mouse[1] + dc)
+            if level.is_free(nxt) and dist[nxt] == dist[mouse] - 1:
+                toward.add(a)
+        if action not in toward:
+            return (mouse, toward), calls
+        dr, dc = MOVES[action]
+        mouse = (mouse[0] + dr, mouse[1] + dc)
+        if mouse in seen:
+            break
+        seen.add(mouse)
+    return None, calls

@@ -501,6 +501,7 @@ class MiniGridDomain:
         *,
         greedy: bool = True,
         rng: np.random.Generator | None = None,
+        until_reached: bool = False,
     ) -> Rollouts:
         """Play each state out in minigrid's own env (its dynamics: turns, doors, pickups, lava)
         with the agent, greedy or sampled, until the goal, the episode's end, the env's step
@@ -515,6 +516,9 @@ class MiniGridDomain:
         steps = np.zeros(len(states), dtype=int)
         calls = 0
         for i, state in enumerate(states):
+            if until_reached and any(goal in f for f in first):
+                first += [frozenset()] * (len(states) - i)  # one reached: the rest unplayed
+                break
             target = _only(state, GOAL)
             distance = {} if target is None else _distances(state, target)
             write_state(env, state)

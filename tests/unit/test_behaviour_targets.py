@@ -18,7 +18,8 @@ from rl_workbench.counterfactual import Target, parse_target
 from rl_workbench.counterfactual.base import LandmarkMissing, TargetAlreadyMet
 from rl_workbench.counterfactual.search import SearchMethod
 from rl_workbench.domains.maze import MazeDomain
-from rl_workbench.envs.maze import MazeEnv
+from rl_workbench.domains.maze_behaviour import departure
+from rl_workbench.envs.maze import MazeEnv, MazeState
 from rl_workbench.errors import InvalidArgumentError
 from tests.helpers import ScriptedMazeAgent, t_maze
 
@@ -53,6 +54,16 @@ def test_a_greedy_rollout_that_loops_stops_at_once() -> None:
     assert stuck.steps[0] == 3 and stuck.agent_calls == 3  # up, up, then a repeat: stop
 
 
+def test_rollouts_until_reached_stop_all_once_one_reaches_the_goal() -> None:
+    corner = ScriptedMazeAgent("corner", world=5)
+    on_the_way = T_MAZE.move_cheese((3, 0))  # one step up from the mouse
+    both = DOMAIN.roll_out([T_MAZE, on_the_way], _probs(corner), "cheese", until_reached=True)
+    assert both.first == [frozenset(), frozenset({"cheese"})]
+    assert both.steps.tolist() == [1, 1]  # the first stopped unfinished after one step
+    whole = DOMAIN.roll_out([T_MAZE, on_the_way], _probs(corner), "cheese")
+    assert whole.first[0] == frozenset({"corner"}) and whole.steps.tolist() == [8, 1]
+
+
 def test_sampled_rollouts_follow_the_rng_and_need_one() -> None:
     noisy = ScriptedMazeAgent("corner", world=5, noise=0.6)
     runs = [
@@ -81,7 +92,8 @@ def test_search_finds_the_known_fewest_edits_to_reach_the_cheese() -> None:
     target = Target("reach", goal="cheese")
     free = SearchMethod().explain(T_MAZE, corner, DOMAIN, target)
     assert free.valid and free.edits == 1  # the cheese moved onto the corner agent's way
-    assert free.counterfactual_state.cheese in {(2, 0), (2, 1), (2, 2), (1, 2), (0, 2), (0, 3)}
+    on_the_way = {(3, 0), (2, 0), (2, 1), (2, 2), (1, 2), (0, 2), (0, 3)}
+    assert free.counterfactual_state.cheese in on_the_way
     fixed = SearchMethod(frozen_kinds=("move_cheese",)).explain(T_MAZE, corner, DOMAIN, target)
     assert fixed.valid and fixed.edits == 1
     cf = fixed.counterfactual_state
@@ -104,6 +116,56 @@ def test_search_finds_the_known_fewest_edits_to_reach_the_cheese() -> None:
         if terminated:
             break
     assert info["got_cheese"] and not info["reached_corner"]
+
+
+def _probs_at(agent):
+    """``probs(levels, mice)`` as rollouts call it, for a scripted agent."""
+
+    def probs(levels, mice):
+        obs = [DOMAIN.encode_at(lv, m) for lv, m in zip(levels, mice, strict=True)]
+        return agent.action_probs(torch.stack(obs))
+
+    return probs
+
+
+def test_departure_is_where_the_greedy_path_leaves_the_way_to_the_goal() -> None:
+    corner = _probs_at(ScriptedMazeAgent("corner", world=5))
+    # Up, up, right, right along the way to the cheese; at (2, 2) it turns up for the corner
+    # where right (3) would have kept to the cheese's way; five squares evaluated.
+    assert departure(T_MAZE, corner, "cheese") == (((2, 2), {3}), 5)
+    # The cheese agent never leaves the way; the corner agent never leaves the corner's.
+    assert departure(T_MAZE, _probs_at(ScriptedMazeAgent("cheese", world=5)), "cheese")[0] is None
+    assert departure(T_MAZE, corner, "corner")[0] is None
+
+
+def test_likeliest_first_chunks_keep_the_fewest_edits_at_a_fraction_of_the_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rolling out one candidate at a time, likeliest first, finds a one-edit redirect with the
+    first rollout; rolling out every candidate at once finds the same count at full cost."""
+    from rl_workbench.counterfactual import search
+
+    corner = ScriptedMazeAgent("corner", world=5)
+    target = Target("reach", goal="cheese")
+    fixed = SearchMethod(frozen_kinds=("move_cheese",))
+    monkeypatch.setattr(search, "ROLLOUT_CHUNK", 10**6)
+    whole = fixed.explain(T_MAZE, corner, DOMAIN, target)
+    monkeypatch.setattr(search, "ROLLOUT_CHUNK", 1)
+    chunked = fixed.explain(T_MAZE, corner, DOMAIN, target)
+    assert whole.edits == chunked.edits == 1 and whole.valid and chunked.valid
+    assert chunked.agent_calls < whole.agent_calls / 2
+    # Cheese bottom-right behind the junction: no single edit redirects the corner agent, so
+    # depth 1 is scored whole and the beam, the depth-2 answer and its count are the same.
+    walls = np.array(
+        [[1, 1, 0, 0, 0], [1, 1, 0, 1, 1], [0, 0, 0, 1, 0], [0, 1, 0, 1, 0], [0, 1, 0, 0, 0]],
+        dtype=bool,
+    )
+    far = MazeState(walls=walls, maze_size=5, mouse=(4, 0), cheese=(4, 4))
+    chunked2 = fixed.explain(far, corner, DOMAIN, target)
+    monkeypatch.setattr(search, "ROLLOUT_CHUNK", 10**6)
+    whole2 = fixed.explain(far, corner, DOMAIN, target)
+    assert whole2.valid and chunked2.valid and whole2.edits == chunked2.edits == 2
+    assert chunked2.agent_calls < whole2.agent_calls
 
 
 def test_a_target_already_met_or_without_its_landmark_is_refused() -> None:

@@ -111,3 +111,21 @@ def test_the_recurrent_extractor_reads_features_at_the_agent() -> None:
     near = obs.clone()
     near[0, 3, 7, 10] = 1.0
     assert not torch.allclose(net(obs), net(near))
+
+
+def test_the_recurrent_extractor_computes_its_block_on_the_concatenated_input() -> None:
+    """The forward pass splits the block's first conv by input for speed; it must stay the
+    block applied to [state, observation], as the layers (and saved agents) define it."""
+    torch.manual_seed(0)
+    space = gym.spaces.Box(0.0, 1.0, (6, 9, 9), np.float32)
+    net = RecurrentGridCNN(space, iterations=5)
+    obs = (torch.rand(3, 6, 9, 9) > 0.7).float()
+    obs[:, 2] = 0.0
+    obs[torch.arange(3), 2, torch.tensor([1, 4, 7]), torch.tensor([2, 4, 6])] = 1.0
+    h = torch.relu(net.project(obs))
+    for _ in range(net.iterations):
+        h = torch.relu(h + net.block(torch.cat([h, obs], dim=1)))
+    features = net.readout(torch.cat([h, obs], dim=1))
+    reference = net.norm((features * obs[:, 2:3]).sum((2, 3)))
+    assert torch.allclose(net(obs), reference, atol=1e-5)
+    assert not torch.allclose(net(obs), net(obs.roll(1, dims=3)), atol=1e-3)  # it reads obs
