@@ -204,7 +204,7 @@ class ModelCard:
         if self.env_id.startswith("ALE/"):
             lines += self._atari_evaluation()
         else:
-            lines += self._maze_evaluation()
+            lines += self._grid_evaluation()
         lines += [
             "",
             "## Hyperparameters",
@@ -255,7 +255,7 @@ class ModelCard:
         ]
         return lines
 
-    def _maze_evaluation(self) -> list[str]:
+    def _grid_evaluation(self) -> list[str]:
         lines = [
             "| policy | episodes | success rate | mean return | mean steps | path efficiency |",
             "|---|---|---|---|---|---|",
@@ -272,10 +272,16 @@ class ModelCard:
                 f"{ev['mean_return']:.2f} | {ev['mean_steps']:.1f} | {eff_text} |"
             )
         first = next(iter(self.evaluation.values()))["seed"] if self.evaluation else "n/a"
+        minigrid = self.env_id.startswith(("MiniGrid-", "rlwb/MiniGrid-"))
+        success = (
+            "the goal reached (a positive reward) before the env's step limit"
+            if minigrid
+            else "cheese reached before the 500-step timeout"
+        )
         lines += [
             "",
             f"Evaluation episodes use seeds from {first} upward, disjoint from training seeds; "
-            "success = cheese reached before the 500-step timeout.",
+            f"success = {success}.",
         ]
         return lines
 

@@ -2,7 +2,8 @@
 
 Families and what an agent of each sees:
 
-- ``rlwb/...``: our maze family, as registered (symbolic channels by default).
+- ``rlwb/...``: our maze family, as registered (symbolic channels by default); our goal rooms,
+  ``rlwb/MiniGrid-...``, are minigrid envs and wrapped as MiniGrid's.
 - ``MiniGrid-...``: minigrid's env behind ``FullyObsWrapper`` + ``ImgObsWrapper``, the usual
   recipe for training a stable-baselines3 agent on a fully observed gridworld; with the
   workbench's own keyword ``view="partial"``, behind ``ImgObsWrapper`` alone (the agent's 7x7
@@ -34,6 +35,8 @@ def _register_minigrid() -> None:
 
 def env_family(env_id: str) -> str:
     """The family of an id: "maze", "minigrid" or "atari" (UnknownNameError otherwise)."""
+    if env_id.startswith("rlwb/MiniGrid-"):
+        return "minigrid"  # our goal rooms: minigrid's env class, MiniGrid levels
     if env_id.startswith("rlwb/"):
         return "maze"
     if env_id.startswith("MiniGrid-"):
@@ -125,7 +128,11 @@ def action_names(env: gym.Env) -> tuple[str, ...]:
     """Human names of a discrete action space, in action order."""
     base = env.unwrapped
     n = int(env.action_space.n)  # type: ignore[attr-defined]
-    if base.spec is not None and base.spec.id.startswith("rlwb/"):
+    if (
+        base.spec is not None
+        and base.spec.id.startswith(FAMILIES)
+        and (env_family(base.spec.id) == "maze")
+    ):
         return MAZE_ACTION_NAMES
     actions = getattr(base, "actions", None)  # minigrid keeps an IntEnum of its actions here
     if actions is not None:

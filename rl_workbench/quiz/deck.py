@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from rl_workbench.domains.environments import env_family
 from rl_workbench.errors import RLWorkbenchError, did_you_mean
 from rl_workbench.yamlfile import YamlReader, compose, read_text
 
@@ -94,7 +95,7 @@ class Deck:
 
     @property
     def is_maze(self) -> bool:
-        return self.env.startswith("rlwb/")
+        return env_family(self.env) == "maze"
 
     @property
     def consent_digest(self) -> str:
@@ -163,7 +164,7 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
         raise DeckError(
             r.where(phases_node, "phases", "study or predict phases for Atari decks", "others")
         )
-    if env.startswith("MiniGrid-") and any(p.kind == "spot" for p in phases):
+    if env_family(env) == "minigrid" and any(p.kind == "spot" for p in phases):
         raise DeckError(
             r.where(
                 phases_node,
@@ -305,7 +306,7 @@ def _parse_attention(r: YamlReader, pm: dict[str, Any], name: str) -> Phase:
 
 def _construct_targets(env: str) -> tuple[str, ...]:
     """What a construct phase may ask for: a maze action or ``corner``; a MiniGrid action."""
-    if env.startswith("MiniGrid-"):
+    if env_family(env) == "minigrid":
         from minigrid.core.actions import Actions
 
         return tuple(a.name for a in Actions)
