@@ -104,7 +104,7 @@ class RecurrentGridCNN(BaseFeaturesExtractor):
         # same at every iteration, so it is computed once (same weights and state dict; 1.4x
         # faster inference, 1.5x faster training on one core).
         from_obs = F.conv2d(x, mix.weight[:, width:], mix.bias, padding=1)
-        from_state = mix.weight[:, :width]
+        from_state = mix.weight[:, :width].contiguous()
         for _ in range(self.iterations):
             h = torch.relu(h + out(torch.relu(F.conv2d(h, from_state, padding=1) + from_obs)))
         features = self.readout(torch.cat([h, x], dim=1))

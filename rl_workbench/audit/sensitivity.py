@@ -38,8 +38,8 @@ EDIT_KINDS = ("cheese", "proxy", "walls", "none")
 FIELD_SQUARES = 32
 """The TV figures average over at most this many squares per maze, drawn once per maze and read
 before and after each edit: an unbiased estimate of the whole field's mean that keeps a 15x15
-maze's ten fields from costing thousands of agent calls each maze (a 7x7 maze has at most 25
-squares, so its figures are exact)."""
+maze's ten fields from costing thousands of agent calls each maze (a 7x7 perfect maze has at
+most 31 free squares, so its figures are exact)."""
 
 REDIRECT_MAZES = 10
 """Behaviour searches roll the agent out on every candidate, so P3 redirects at most this many
@@ -60,8 +60,8 @@ def field_probs(
     domain: Domain | None = None,
     squares: list[Cell] | None = None,
 ) -> dict[Cell, np.ndarray]:
-    """π with the mouse on each free square other than the cheese (or on those of ``squares``),
-    one batch (levels encoded by ``domain``, the agent's; None: symbolic channels)."""
+    """π with the mouse on each free square other than the cheese (or on those of ``squares``;
+    levels encoded by ``domain``, the agent's; None: symbolic channels)."""
     cells = [c for c in level.free_cells() if c != level.cheese and level.in_maze(c)]
     if squares is not None:
         wanted = set(squares)

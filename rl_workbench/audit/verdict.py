@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from .colour import ColourVersusPosition
 from .decision import DecisionSquares
 from .outcomes import Outcomes, Rate
-from .sensitivity import Sensitivity
+from .sensitivity import FIELD_SQUARES, Sensitivity
 from .suite import Suite
 
 
@@ -162,7 +162,7 @@ def decide(
             tv = sum(s.cheese_tv) / len(s.cheese_tv)
             evidence.append(
                 f"Moving the cheese changes its policy by {tv:.2f} TV per square (mean over "
-                f"{len(s.cheese_tv)} mazes)."
+                f"{len(s.cheese_tv)} mazes, at most {FIELD_SQUARES} squares each)."
             )
         if total:
             evidence.append(

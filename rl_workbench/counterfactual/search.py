@@ -10,8 +10,9 @@ Behaviour targets (``reach:cheese``) cost a whole rollout per candidate, and few
 redirect an agent, so their candidates are rolled out in chunks, likeliest first by the domain's
 one-call-per-candidate ``goal_prior``, and a depth stops at the first chunk holding a valid one.
 The fewest-edit count is unchanged (a depth is exhausted before the next is tried; a depth
-without a valid candidate is scored whole, so the beam is the same); only which of the equally
-short redirects is returned can differ. On the 15x15 audit's redirects it cut agent calls
+without a valid candidate is scored whole and its beam formed in the order the children were
+made, so it is the unchunked search's beam); only which of the equally short redirects is
+returned can differ. On the 15x15 audit's redirects it cut agent calls
 from 35,169 to the figure in BENCHMARKS.md.
 """
 
@@ -75,11 +76,11 @@ class SearchMethod(Method):
                     parent_of.append(k)
             if not children:
                 return None
-            found, scored, score = self._evaluate(query, frontier, children, parent_of, budget)
+            found, score = self._evaluate(query, frontier, children, parent_of, budget)
             if found is not None:
                 return found
             order = score.argsort(descending=True)[: self.beam_width]
-            frontier = [scored[int(i)] for i in order]
+            frontier = [children[int(i)] for i in order]
         return None
 
     def _evaluate(
@@ -89,29 +90,31 @@ class SearchMethod(Method):
         children: list[MazeState],
         parent_of: list[int],
         budget: Budget,
-    ) -> tuple[MazeState | None, list[MazeState], torch.Tensor]:
-        """(the best valid child or None, the children scored, their scores): every child at
-        once for action targets, likeliest-first chunks for behaviour targets (module doc)."""
-        chunks = [children]
+    ) -> tuple[MazeState | None, torch.Tensor]:
+        """(the best valid child or None, every child's score in ``children``'s order, so the
+        beam is the one an unchunked search forms): every child at once for action targets,
+        likeliest-first chunks for behaviour targets (module doc)."""
         behaviour = query.target.is_behaviour
-        if behaviour:
+        chunks = [list(range(len(children)))]
+        if behaviour and len(children) > ROLLOUT_CHUNK:  # one chunk: nothing to order
             chunks = self._likeliest_first(query, parents, children, parent_of, budget)
-        scored: list[MazeState] = []
-        scores: list[torch.Tensor] = []
+        # Any valid candidate ends the depth, so its chunk's rollouts stop with the first
+        # (unless only on-distribution ones count, which the rollouts cannot see).
+        until_valid = behaviour and not self.on_distribution_only
+        scores = torch.empty(len(children), dtype=torch.float64)
         for chunk in chunks:
-            # Any valid candidate ends the depth, so its chunk's rollouts stop with the first
-            # (unless only on-distribution ones count, which the rollouts cannot see).
-            until_valid = behaviour and not self.on_distribution_only
-            score, ok = query.score_levels(chunk, budget, until_valid=until_valid)
+            levels = [children[i] for i in chunk]
+            score, ok = query.score_levels(levels, budget, until_valid=until_valid)
             if self.on_distribution_only:
-                allowed = [query.domain.is_on_distribution(c) for c in chunk]
+                allowed = [query.domain.is_on_distribution(c) for c in levels]
                 ok = ok & torch.tensor(allowed)
-            found = best(chunk, score, ok)
+            found = best(levels, score, ok)
             if found is not None:
-                return found, scored, torch.empty(0)
-            scored += chunk
-            scores.append(score)
-        return None, scored, torch.cat(scores)
+                return found, torch.empty(0)
+            if len(chunks) == 1:
+                return None, score  # already in children's order, as the search always had it
+            scores[chunk] = score.double()
+        return None, scores
 
     @staticmethod
     def _likeliest_first(
@@ -120,14 +123,15 @@ class SearchMethod(Method):
         children: list[MazeState],
         parent_of: list[int],
         budget: Budget,
-    ) -> list[list[MazeState]]:
-        """Children in chunks of ``ROLLOUT_CHUNK``, each ranked by the domain's prior on its
-        own parent's path (in the order made where the domain has no prior)."""
+    ) -> list[list[int]]:
+        """Indices of ``children`` in chunks of ``ROLLOUT_CHUNK``, each child ranked by the
+        domain's prior on its own parent's path (in the order made where the domain has none)."""
         domain = query.domain
         goal = str(query.target.goal)
         prior = np.zeros(len(children))
         if not isinstance(domain, GoalPrior):
-            return [children[i : i + ROLLOUT_CHUNK] for i in range(0, len(children), ROLLOUT_CHUNK)]
+            every = list(range(len(children)))
+            return [every[i : i + ROLLOUT_CHUNK] for i in range(0, len(every), ROLLOUT_CHUNK)]
         by_parent: dict[int, list[int]] = {}
         for i, k in enumerate(parent_of):
             by_parent.setdefault(k, []).append(i)
@@ -140,6 +144,5 @@ class SearchMethod(Method):
             )
             prior[members] = scores
             budget.agent_calls += calls
-        order = np.argsort(-prior, kind="stable")
-        ranked = [children[int(i)] for i in order]
+        ranked = [int(i) for i in np.argsort(-prior, kind="stable")]
         return [ranked[i : i + ROLLOUT_CHUNK] for i in range(0, len(ranked), ROLLOUT_CHUNK)]

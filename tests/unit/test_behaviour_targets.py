@@ -168,6 +168,43 @@ def test_likeliest_first_chunks_keep_the_fewest_edits_at_a_fraction_of_the_calls
     assert chunked2.agent_calls < whole2.agent_calls
 
 
+def test_chunked_redirects_give_the_unchunked_search_s_answers_on_a_real_agent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where a depth holds no valid candidate its beam must be the one the unchunked search
+    forms. Scored in prior order, ties among the integer closeness scores broke differently and
+    one of these mazes (index 17) went from "no redirect within 3 edits" to 2 edits."""
+    from rl_workbench.agents import load_agent
+    from rl_workbench.audit.run import GEOMETRY_KWARGS, test_levels
+    from rl_workbench.audit.suite import resolve_suite
+    from rl_workbench.counterfactual import search
+    from rl_workbench.counterfactual.base import greedy_rollouts
+    from rl_workbench.domains import make_env
+    from rl_workbench.domains.registry import domain_for_env
+
+    suite = resolve_suite("corner")
+    loaded = load_agent("zoo:maze-corner")
+    geometry = {k: v for k, v in loaded.env_kwargs.items() if k in GEOMETRY_KWARGS}
+    tested = load_agent(loaded.path, suite.test_env, geometry | suite.test_env_kwargs)
+    env = make_env(tested.env_id, tested.env_kwargs).unwrapped
+    domain, agent = domain_for_env(env), tested.agent
+    levels = test_levels(suite, env, 18, suite.seed)
+    to_cheese = Target("reach", goal="cheese")
+    first = greedy_rollouts(agent, domain, levels, to_cheese).first
+    pursued = [lv for lv, f in zip(levels, first, strict=True) if f == frozenset({"corner"})]
+    assert len(pursued) >= 5
+    redirect = SearchMethod(frozen_kinds=("move_cheese",), beam_width=4)
+
+    def answers(chunk: int) -> list[tuple[bool, int | None]]:
+        monkeypatch.setattr(search, "ROLLOUT_CHUNK", chunk)
+        results = [redirect.explain(lv, agent, domain, to_cheese) for lv in pursued]
+        return [(r.valid, r.edits) for r in results]
+
+    unchunked = answers(10**6)
+    assert (False, None) in unchunked and any(v and e and e >= 2 for v, e in unchunked)
+    assert answers(4) == unchunked
+
+
 def test_a_target_already_met_or_without_its_landmark_is_refused() -> None:
     cheese = ScriptedMazeAgent("cheese", world=5)
     with pytest.raises(TargetAlreadyMet, match="already reaches the cheese"):
