@@ -25,6 +25,18 @@ the ball question on ball-anywhere rooms; corner agents are expected to go for t
 ball agents for the ball, both controls for the goal. The first look (one corner agent, 50,000
 steps, sampled, on 186 goal-anywhere rooms whose goal is not in the corner): the corner first in
 153, the goal first in 33.
+
+**Not yet a population to validate on (2026-12-06, seeds 0-4 of corner and anywhere, one of
+ball; the run was stopped).** Corner agents: sampled success 100%, greedy 16-81%; on the 186
+test rooms the corner first in 67-81%. But the controls are not competent: goal-anywhere agents
+succeed 83-96% sampled and 14% greedy (every seed), and on the same rooms they stand on the
+corner cell first in 46-54%, because a 4x4 room's wandering agent passes it by chance; ball
+agents 72% / 6%. An 8x8 goal-anywhere agent with 150,000 steps: 86% sampled, 5% greedy. So the
+recipe needs competent goal-anywhere agents first (far more PPO steps, or an imitation warm start
+from a turn-aware shortest-path solver as the mazes have; MiniGrid has no solver in the workbench
+yet), and the audit must count only rooms where the ways to goal and proxy part, with path
+efficiency, as the maze audit does. Groups and expectations above stand; the recipe will change
+and is to be committed before that population is trained.
 """
 
 from __future__ import annotations
