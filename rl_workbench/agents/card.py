@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rl_workbench.errors import AgentLoadError
+from rl_workbench.errors import AgentLoadError, UnknownNameError
 
 CARD_FILE = "card.json"
 AGENT_FILE = "agent.zip"
@@ -272,7 +272,12 @@ class ModelCard:
                 f"{ev['mean_return']:.2f} | {ev['mean_steps']:.1f} | {eff_text} |"
             )
         first = next(iter(self.evaluation.values()))["seed"] if self.evaluation else "n/a"
-        minigrid = self.env_id.startswith(("MiniGrid-", "rlwb/MiniGrid-"))
+        from rl_workbench.domains.registry import family_of
+
+        try:
+            minigrid = family_of(self.env_id) == "minigrid"
+        except UnknownNameError:  # a hand-written card may name any env
+            minigrid = False
         success = (
             "the goal reached (a positive reward) before the env's step limit"
             if minigrid

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rl_workbench.domains.environments import env_family
 from rl_workbench.errors import RLWorkbenchError, did_you_mean
 from rl_workbench.yamlfile import YamlReader, compose, read_text
 
@@ -95,7 +94,9 @@ class Deck:
 
     @property
     def is_maze(self) -> bool:
-        return env_family(self.env) == "maze"
+        from rl_workbench.domains.registry import family_of
+
+        return family_of(self.env) == "maze"
 
     @property
     def consent_digest(self) -> str:
@@ -164,7 +165,9 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
         raise DeckError(
             r.where(phases_node, "phases", "study or predict phases for Atari decks", "others")
         )
-    if env_family(env) == "minigrid" and any(p.kind == "spot" for p in phases):
+    from rl_workbench.domains.registry import family_of
+
+    if family_of(env) == "minigrid" and any(p.kind == "spot" for p in phases):
         raise DeckError(
             r.where(
                 phases_node,
@@ -306,7 +309,9 @@ def _parse_attention(r: YamlReader, pm: dict[str, Any], name: str) -> Phase:
 
 def _construct_targets(env: str) -> tuple[str, ...]:
     """What a construct phase may ask for: a maze action or ``corner``; a MiniGrid action."""
-    if env_family(env) == "minigrid":
+    from rl_workbench.domains.registry import family_of
+
+    if family_of(env) == "minigrid":
         from minigrid.core.actions import Actions
 
         return tuple(a.name for a in Actions)
