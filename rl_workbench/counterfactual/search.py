@@ -127,11 +127,11 @@ class SearchMethod(Method):
         """Indices of ``children`` in chunks of ``ROLLOUT_CHUNK``, each child ranked by the
         domain's prior on its own parent's path (in the order made where the domain has none)."""
         domain = query.domain
-        goal = str(query.target.goal)
-        prior = np.zeros(len(children))
         if not isinstance(domain, GoalPrior):
             every = list(range(len(children)))
             return [every[i : i + ROLLOUT_CHUNK] for i in range(0, len(every), ROLLOUT_CHUNK)]
+        goal = str(query.target.goal)
+        prior = np.zeros(len(children))
         by_parent: dict[int, list[int]] = {}
         for i, k in enumerate(parent_of):
             by_parent.setdefault(k, []).append(i)

@@ -382,13 +382,21 @@ class MazeDomain:
         until_reached: bool = False,
     ) -> Rollouts:
         """Play each level out as the agent sees it (see :mod:`.maze_behaviour`)."""
+        observe = self._observer(probs)
+        return roll_out(states, observe, goal, greedy=greedy, rng=rng, until_reached=until_reached)
+
+    def _observer(
+        self, probs: Callable[[torch.Tensor], torch.Tensor]
+    ) -> Callable[[Sequence[MazeState], Sequence[Cell]], torch.Tensor]:
+        """``probs`` as behaviour code calls it, on (levels, mouse squares), each level drawn
+        once (``encode_at``'s cache)."""
         bases: dict[int, tuple[MazeState, np.ndarray]] = {}
 
         def observe(levels: Sequence[MazeState], mice: Sequence[Cell]) -> torch.Tensor:
             pairs = zip(levels, mice, strict=True)
             return probs(torch.stack([self.encode_at(lv, m, bases) for lv, m in pairs]))
 
-        return roll_out(states, observe, goal, greedy=greedy, rng=rng, until_reached=until_reached)
+        return observe
 
     def goal_prior(
         self,
@@ -402,12 +410,7 @@ class MazeDomain:
         candidate that walls that square off changes the path itself, and one that moves
         ``goal`` has a way of its own the square says nothing about: both rank first. Zeros (no
         order) when the path never leaves the way, e.g. it loops before."""
-        bases: dict[int, tuple[MazeState, np.ndarray]] = {}
-
-        def observe(levels: Sequence[MazeState], mice: Sequence[Cell]) -> torch.Tensor:
-            pairs = zip(levels, mice, strict=True)
-            return probs(torch.stack([self.encode_at(lv, m, bases) for lv, m in pairs]))
-
+        observe = self._observer(probs)
         found, calls = departure(state, observe, goal)
         scores = np.zeros(len(candidates))
         if found is None or not candidates:

@@ -94,9 +94,7 @@ class Deck:
 
     @property
     def is_maze(self) -> bool:
-        from rl_workbench.domains.registry import family_of
-
-        return family_of(self.env) == "maze"
+        return _family(self.env) == "maze"
 
     @property
     def consent_digest(self) -> str:
@@ -165,9 +163,7 @@ def parse_deck(text: str, source: str = "<deck>", *, check_agents: bool = False)
         raise DeckError(
             r.where(phases_node, "phases", "study or predict phases for Atari decks", "others")
         )
-    from rl_workbench.domains.registry import family_of
-
-    if family_of(env) == "minigrid" and any(p.kind == "spot" for p in phases):
+    if _family(env) == "minigrid" and any(p.kind == "spot" for p in phases):
         raise DeckError(
             r.where(
                 phases_node,
@@ -307,11 +303,16 @@ def _parse_attention(r: YamlReader, pm: dict[str, Any], name: str) -> Phase:
     )  # fmt: skip
 
 
-def _construct_targets(env: str) -> tuple[str, ...]:
-    """What a construct phase may ask for: a maze action or ``corner``; a MiniGrid action."""
+def _family(env: str) -> str:
+    """The registry's family of a deck's env id (imported late: the registry loads torch)."""
     from rl_workbench.domains.registry import family_of
 
-    if family_of(env) == "minigrid":
+    return family_of(env)
+
+
+def _construct_targets(env: str) -> tuple[str, ...]:
+    """What a construct phase may ask for: a maze action or ``corner``; a MiniGrid action."""
+    if _family(env) == "minigrid":
         from minigrid.core.actions import Actions
 
         return tuple(a.name for a in Actions)
