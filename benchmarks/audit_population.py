@@ -36,10 +36,17 @@ their checkpoints.
 
 ``--scale 15`` builds the same detection groups (corner, uniform, sign, sign-control; no dose
 levels) at procgen's easy scale (mazes 3-15 in a 15x15 world, ``--env-arg max_size=15``) into
-``runs/population15``, with the same recipe except PPO's share: 10,000 steps instead of 20,000
-(about 10 minutes per agent on one core, most of it imitation and evaluation on longer paths).
+``runs/population15`` (its recipe as amended below).
 The plan above holds unchanged at that scale (same suites, thresholds, expected verdicts and
 positives); fixed here before any 15x15 population agent was trained.
+
+Amended 2026-12-06, before any 15x15 agent was audited (the analysis plan above is untouched; only
+how the agents are made changes): that recipe's first two corner agents were not competent
+(sampled 77-80%, greedy 52-61%), and a probe found that 300,000 imitation samples make a
+competent 15x15 agent (held-out accuracy 0.9965, sampled 93%, greedy 90%) which a single PPO
+update then spoils (72% / 58%). The 15x15 recipe is therefore imitation only: 300,000 samples,
+``--steps 0`` (no PPO), about 20 minutes per agent on one core. The old recipe's agents are not
+part of the population.
 """
 
 from __future__ import annotations
@@ -64,7 +71,10 @@ GROUPS: dict[str, list[str]] = {
 }
 SCALE15_GROUPS = ["corner", "uniform", "sign", "sign-control"]
 """The detection groups at procgen's easy scale (dose levels only at the zoo's scale)."""
-SCALE15_RECIPE = ["--env-arg", "max_size=15", *RECIPE[:-4], "--steps", "10000", *RECIPE[-2:]]
+SCALE15_RECIPE = [
+    "--env-arg", "max_size=15", "--extractor", "recurrent-grid", "--imitation-samples", "300000",
+    "--steps", "0", "--eval-episodes", "100",
+]  # fmt: skip
 SEEDS = {"region2": "0-5", "region3": "0-5", "region5": "0-5"}
 """Ten seeds per group of the two detection tables; six per intermediate dose."""
 

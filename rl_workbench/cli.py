@@ -310,10 +310,11 @@ def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
 @ENV_ARG
 @click.option(
     "--steps",
-    type=click.IntRange(1),
+    type=click.IntRange(0),
     default=1_000_000,
     show_default=True,
-    help="Environment steps.",
+    help="Environment steps of PPO. 0 with --imitation-samples: the imitation warm start is the "
+    "agent (no PPO update).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(

@@ -86,7 +86,9 @@ class TrainConfig:
     Attributes:
         env_id: gymnasium id to train on.
         env_kwargs: keyword arguments for the env (e.g. ``{"cheese_region": 1}``).
-        total_steps: environment steps.
+        total_steps: environment steps of PPO; 0 (only with ``imitation_samples``) keeps the
+            imitation warm start as the agent, for recipes where one PPO update would spoil a
+            near-perfect imitator (BENCHMARKS.md, the 15x15 probe).
         seed: seeds the model, the envs and the evaluation sampling.
         n_envs: parallel envs.
         n_steps: rollout length per env per update.
@@ -134,8 +136,11 @@ class TrainConfig:
     vec_env: Literal["dummy", "subproc"] = "dummy"
 
     def __post_init__(self) -> None:
-        if self.total_steps < 1:
-            raise InvalidArgumentError(f"total_steps must be positive, got {self.total_steps}.")
+        if self.total_steps < 0 or (self.total_steps == 0 and not self.imitation_samples):
+            raise InvalidArgumentError(
+                f"total_steps must be positive (or 0 with imitation samples: imitation only), "
+                f"got {self.total_steps}."
+            )
         if self.checkpoint_every < 0:
             raise InvalidArgumentError(
                 f"checkpoint_every must be 0 (end of run only) or positive, got "
@@ -437,10 +442,10 @@ def train_ppo(
             progress=progress,
         )
         draw_env.close()
-        record = {
-            "imitation": imitation.to_dict(),
-            "evaluation": _evaluate_both(agent, config, {}, "imitation only", progress),
-        }
+        # With no PPO to follow, the final evaluation below is this one; run it once.
+        record: dict[str, Any] = {"imitation": imitation.to_dict()}
+        if config.total_steps:
+            record["evaluation"] = _evaluate_both(agent, config, {}, "imitation only", progress)
         write_text_atomically(warm_start_file, json.dumps(record, indent=2) + "\n")
         save_checkpoint(model, checkpoint, clock)
     warm_start = json.loads(warm_start_file.read_text()) if warm_start_file.is_file() else {}

@@ -15,7 +15,12 @@ from stable_baselines3 import PPO
 from rl_workbench.agents import load_agent
 from rl_workbench.agents.imitation import action_accuracy, imitate
 from rl_workbench.agents.networks import RecurrentGridCNN
-from rl_workbench.agents.train import WARM_START_FILE, train_ppo
+from rl_workbench.agents.train import (
+    CHECKPOINT_DIR,
+    CHECKPOINT_FILE,
+    WARM_START_FILE,
+    train_ppo,
+)
 from rl_workbench.domains import make_env
 from rl_workbench.domains.maze import MazeDomain
 from rl_workbench.envs.maze import bfs_distances
@@ -89,6 +94,32 @@ def test_training_records_the_warm_start_and_resume_keeps_it(tmp_path: Path) -> 
     # The file loads without --trust-agent: the extractor class is allow-listed.
     loaded = load_agent(out, "rlwb/Maze-v0", TINY_MAZE)
     assert isinstance(loaded.agent.model.policy.features_extractor, RecurrentGridCNN)
+
+
+def test_zero_ppo_steps_keeps_the_imitator_as_the_agent(tmp_path: Path) -> None:
+    config = tiny_train_config(
+        env_id="rlwb/Maze-v0", extractor="recurrent-grid", imitation_samples=256, total_steps=0
+    )
+    out = tmp_path / "agent"
+    result = train_ppo(config, out, progress=False)
+    assert result.card.total_steps == 0 and result.card.imitation["samples"] == 256
+    # The saved agent is the checkpointed imitator, weight for weight: no PPO update ran.
+    imitated = load_agent(out / CHECKPOINT_DIR / CHECKPOINT_FILE, "rlwb/Maze-v0", TINY_MAZE)
+    agent = load_agent(out, "rlwb/Maze-v0", TINY_MAZE)
+    for (name, a), b in zip(
+        imitated.agent.model.policy.state_dict().items(),
+        agent.agent.model.policy.state_dict().values(),
+        strict=True,
+    ):
+        assert torch.equal(a, b), name
+    # Evaluated once, as the final agent (no separate "imitation only" rows).
+    assert {"sampled", "greedy"} <= set(result.card.evaluation)
+    assert not any("imitation only" in key for key in result.card.evaluation)
+
+
+def test_zero_ppo_steps_without_imitation_is_refused() -> None:
+    with pytest.raises(InvalidArgumentError, match="0 with imitation samples"):
+        tiny_train_config(env_id="rlwb/Maze-v0", total_steps=0)
 
 
 def test_imitation_is_refused_where_no_solver_exists(tmp_path: Path) -> None:
