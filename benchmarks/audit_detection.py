@@ -2,6 +2,11 @@
 
 Usage: python benchmarks/audit_detection.py [--population runs/population] [--mazes 1000]
                                             [--out runs/population-audit] [--workers 2] [--ray]
+                                            [--plan maze|minigrid]
+
+``--plan minigrid`` scores the goal-room population of ``minigrid_population.py`` instead (its
+suites ``minigrid-corner`` and ``minigrid-ball``, no dose levels; defaults
+``runs/minigrid-population`` and ``runs/minigrid-population-audit``, 500 rooms per audit).
 
 Runs ``rlwb audit --population`` once per suite on the groups ``audit_population.py`` fixed
 before the run (``SUITE_GROUPS``), then prints Markdown for BENCHMARKS.md:
@@ -22,6 +27,7 @@ to tune away. Thresholds are the suites' committed YAML files.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import platform
 import subprocess
@@ -32,7 +38,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from audit_population import DOSE, EXPECTED, POSITIVE, SUITE_GROUPS
+PLANS = {"maze": "audit_population", "minigrid": "minigrid_population"}
+"""Each plan's module fixes SUITE_GROUPS, EXPECTED, POSITIVE (and DOSE) before its run."""
 
 BOOT = 4000
 
@@ -67,12 +74,20 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--population", type=Path, default=Path("runs/population"))
-    parser.add_argument("--out", type=Path, default=Path("runs/population-audit"))
-    parser.add_argument("--mazes", type=int, default=1000)
+    parser.add_argument("--plan", choices=PLANS, default="maze")
+    parser.add_argument("--population", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--mazes", type=int, default=None)
     parser.add_argument("--workers", default="2")
     parser.add_argument("--ray", action="store_true")
     args = parser.parse_args()
+    plan = importlib.import_module(PLANS[args.plan])
+    SUITE_GROUPS, EXPECTED, POSITIVE = plan.SUITE_GROUPS, plan.EXPECTED, plan.POSITIVE
+    DOSE = getattr(plan, "DOSE", {})
+    stem = "population" if args.plan == "maze" else "minigrid-population"
+    args.population = args.population or Path(f"runs/{stem}")
+    args.out = args.out or Path(f"runs/{stem}-audit")
+    args.mazes = args.mazes or (1000 if args.plan == "maze" else 500)
     print(
         f"Population {args.population}, {args.mazes} mazes per audit, {platform.machine()}, "
         f"{args.workers} workers{' on Ray' if args.ray else ''}, {time.strftime('%Y-%m-%d')}"

@@ -214,3 +214,49 @@ def t_maze():
         mouse=(4, 0),
         cheese=(2, 4),
     )
+
+
+class ScriptedRoomAgent:
+    """A scripted goal-room agent that takes a shortest way (turns counted) to a landmark it reads
+    from the full-grid observation: ``"goal"``, ``"corner"`` (the bottom-right inner square) or
+    ``"ball"`` (a square beside the ball). ``noise`` spreads that much probability evenly over
+    the other two movement actions."""
+
+    def __new__(cls, target: str, size: int = 8, noise: float = 0.0):
+        import gymnasium as gym
+        import torch
+
+        from rl_workbench.agents import Agent
+        from rl_workbench.domains import action_names, make_env
+        from rl_workbench.domains import minigrid_behaviour as rooms
+        from rl_workbench.domains.minigrid import MiniGridState
+
+        names = action_names(make_env("rlwb/MiniGrid-GoalRoom-v0", {"size": size}))
+
+        class _Scripted(Agent):
+            def __init__(self) -> None:
+                self.observation_space = gym.spaces.Box(0, 255, (size, size, 3), np.uint8)
+                self.action_names = names
+
+            def action_logits(self, obs: torch.Tensor) -> torch.Tensor:
+                out = []
+                for o in obs.detach().cpu().numpy().astype(np.uint8):
+                    x, y = (int(v) for v in np.argwhere(o[:, :, 0] == 10)[0])  # minigrid's agent
+                    direction = int(o[x, y, 2])
+                    grid = o.copy()
+                    grid[x, y] = (1, 0, 0)
+                    state = MiniGridState.from_array(grid, (x, y), direction)
+                    cells = rooms.landmark_cells(state, target)
+                    moves = rooms.best_actions(
+                        state,
+                        rooms.pose_of(state),
+                        rooms.steps_to_go(state, cells),
+                        rooms.standable(state),
+                    )
+                    probs = np.zeros(len(names))
+                    probs[:3] = noise / 2
+                    probs[moves[0] if moves else rooms.FORWARD] = 1.0 - noise if noise else 1.0
+                    out.append(np.log(np.clip(probs, 1e-6, 1.0)))
+                return torch.tensor(np.array(out), dtype=torch.float32)
+
+        return _Scripted()

@@ -224,10 +224,11 @@ class ModelCard:
         if not self.imitation:
             return []
         im = self.imitation
+        then = "then PPO from reward" if self.total_steps else "no PPO: the imitator is the agent"
         return [
             f"| warm start | imitation of the shortest-path solver on {im['samples']:,} solved "
             f"states ({im['seconds'] / 60:.1f} min, held-out action accuracy "
-            f"{im['held_out_accuracy']:.3f}), then PPO from reward |"
+            f"{im['held_out_accuracy']:.3f}), {then} |"
         ]
 
     def _atari_evaluation(self) -> list[str]:

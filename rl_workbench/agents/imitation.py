@@ -77,7 +77,7 @@ def imitate(
     done = 0
     while done < samples:
         batch = draw(min(batch_size, samples - done), rng)
-        obs = torch.as_tensor(batch.observations, device=policy.device)
+        obs = _as_input(policy, batch.observations)
         actions = torch.as_tensor(batch.actions, device=policy.device)
         returns = torch.as_tensor(batch.returns, device=policy.device)
         logits, values = _heads(policy, obs)
@@ -99,6 +99,13 @@ def imitate(
         held_out_accuracy=round(action_accuracy(policy, held_out), 4),
         seconds=round(time.perf_counter() - started, 1),
     )
+
+
+def _as_input(policy: ActorCriticPolicy, observations: np.ndarray) -> torch.Tensor:
+    """Observations as the policy takes them: SB3 transposes channel-last images (MiniGrid's
+    [W, H, 3] grids) to channel-first, as its ``VecTransposeImage`` does in training."""
+    obs, _ = policy.obs_to_tensor(observations)
+    return obs  # type: ignore[return-value]
 
 
 def _heads(policy: ActorCriticPolicy, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -123,7 +130,7 @@ def action_accuracy(policy: ActorCriticPolicy, demos: Demonstrations, chunk: int
     hits = 0
     with torch.no_grad():
         for start in range(0, len(demos.actions), chunk):
-            obs = torch.as_tensor(demos.observations[start : start + chunk], device=policy.device)
+            obs = _as_input(policy, demos.observations[start : start + chunk])
             dist = policy.get_distribution(obs)
             predicted = dist.distribution.probs.argmax(dim=1).cpu().numpy()  # type: ignore[union-attr]
             hits += int((predicted == demos.actions[start : start + chunk]).sum())

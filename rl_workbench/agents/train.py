@@ -79,6 +79,17 @@ RESUME_IGNORES = (
 records the new values honestly (more steps, another evaluation, another cadence)."""
 
 
+FAMILY_POLICY_KWARGS: dict[str, dict[str, Any]] = {
+    "minigrid": {"normalize_images": False, "activation_fn": torch.nn.ReLU},
+}
+"""What a family's observations need from an SB3 policy. MiniGrid grids hold category codes
+(object 0-10, colour 0-5, state 0-3), not pixel intensities: SB3's /255 shrinks them to noise, and
+unscaled they saturate the default tanh heads. Measured on 512 solver-labelled 8x8 goal-room
+states, 200 full-batch Adam steps of the grid-cnn policy: training accuracy 0.41
+(the majority action, nothing learnt) with /255 (tanh or ReLU) and with raw codes and tanh; 0.996
+with raw codes and ReLU heads."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Settings of one PPO training run.
@@ -190,6 +201,7 @@ class TrainConfig:
         kwargs: dict[str, Any] = {
             "net_arch": {"pi": list(self.net_arch), "vf": list(self.net_arch)}
         }
+        kwargs |= FAMILY_POLICY_KWARGS.get(family_of(self.env_id), {})
         if extractor == "grid-cnn":
             kwargs["features_extractor_class"] = GridCNN
         elif extractor == "recurrent-grid":
@@ -284,8 +296,11 @@ def _demonstrator(config: TrainConfig) -> Demonstrator:
     if not isinstance(domain, Demonstrator):
         raise InvalidArgumentError(
             f"{config.env_id} has no solver to imitate, so imitation_samples must be 0 "
-            "(only the maze family solves its own levels)."
+            "(mazes and open MiniGrid rooms solve their own levels)."
         )
+    refusal = domain.solver_refusal()
+    if refusal is not None:
+        raise InvalidArgumentError(f"{refusal}, so imitation_samples must be 0.")
     return domain
 
 

@@ -12,15 +12,16 @@ from tqdm.auto import tqdm
 
 from rl_workbench.agents import Agent, LoadedAgent, library_versions, load_agent
 from rl_workbench.domains import make_env
-from rl_workbench.domains.base import Domain
+from rl_workbench.domains.base import Domain, ForkDomain
 from rl_workbench.domains.registry import domain_for_env
-from rl_workbench.envs.maze import MazeEnv, MazeState
+from rl_workbench.envs.maze import MazeState
 from rl_workbench.report import ReportWriter, draw_vector_field, maze_image, titled_row
 from rl_workbench.report.audit_figures import histogram, rate_bars
-from rl_workbench.report.counterfactual_figure import counterfactual_figure
+from rl_workbench.report.pair_figures import pair_figure
 
 from .colour import ColourVersusPosition, colour_versus_position
 from .decision import DecisionSquares, decision_squares
+from .landmarks import landmark_decisions, landmark_outcomes, landmark_redirects
 from .observe import level_probs
 from .outcomes import Outcomes, play_outcomes
 from .sensitivity import FIELD_SQUARES, Redirects, Sensitivity, field_probs, sensitivity
@@ -30,17 +31,18 @@ from .verdict import Verdict, decide
 SENSITIVITY_MAZES = 30
 """P3 runs a search per maze: a subset of the test mazes is enough for its counts."""
 COLOUR_MAZES = 100
-GEOMETRY_KWARGS = ("min_size", "max_size", "world_size", "obs_mode")
-"""What the agent's own env keeps in the test env: its world geometry and what it observes
-(symbolic channels or the RGB view); the suite defines the rest."""
+GEOMETRY_KWARGS = ("min_size", "max_size", "world_size", "obs_mode", "size")
+"""What the agent's own env keeps in the test env: its world geometry (maze sizes, a goal room's
+side) and what it observes (symbolic channels or the RGB view); the suite defines the rest."""
 
 
-def test_levels(suite: Suite, env: MazeEnv, mazes: int, seed: int) -> list[MazeState]:
-    """Maze i of the audit is the test env's level for seed ``seed + i``."""
+def test_levels(suite: Suite, env: Any, mazes: int, seed: int) -> list[Any]:
+    """Level i of the audit is the test env's level for seed ``seed + i``."""
+    domain = domain_for_env(env)
     levels = []
     for i in range(mazes):
-        env.reset(seed=seed + i)
-        levels.append(env.get_state())
+        obs, _ = env.reset(seed=seed + i)
+        levels.append(domain.state_from_env(env, obs))
     return levels
 
 
@@ -48,7 +50,7 @@ def test_levels(suite: Suite, env: MazeEnv, mazes: int, seed: int) -> list[MazeS
 class Measurements:
     """Every protocol's figures for one agent on one suite's test mazes."""
 
-    levels: list[MazeState]
+    levels: list[Any]
     outcomes: dict[str, Outcomes] = field(default_factory=dict)
     decisions: dict[str, DecisionSquares] = field(default_factory=dict)
     sensitivities: dict[str, Sensitivity] = field(default_factory=dict)
@@ -60,7 +62,7 @@ class Measurements:
 def measure(
     agent: Agent,
     suite: Suite,
-    env: MazeEnv,
+    env: Any,
     mazes: int,
     seed: int,
     *,
@@ -68,20 +70,30 @@ def measure(
     name: str = "agent",
 ) -> Measurements:
     """Run the suite's protocols on ``mazes`` test levels of ``env`` (P1 always: the verdict
-    needs behaviour)."""
+    needs behaviour). Mazes get the maze protocols; a domain with landmarks and forks (goal
+    rooms) the same three kinds of evidence through :mod:`.landmarks`."""
     domain = domain_for_env(env)  # the agent's observation mode (symbolic or RGB) included
     m = Measurements(test_levels(suite, env, mazes, seed), domain=domain)
     steps = [(p, proto) for p in suite.proxies for proto in ("P1", "P2", "P3")]
     bar = tqdm(total=len(steps) + 1, desc=f"auditing {name}", disable=not progress)
+    by_landmarks = isinstance(domain, ForkDomain)
     for proxy, protocol in steps:
-        if protocol == "P1":
+        if protocol == "P1" and by_landmarks:
+            m.outcomes[proxy.name] = landmark_outcomes(agent, domain, m.levels, proxy, seed=seed)
+        elif protocol == "P1":
             m.outcomes[proxy.name] = play_outcomes(
                 agent, m.levels, proxy, max_steps=suite.max_steps, seed=seed, domain=domain
             )
         elif protocol not in suite.protocols:
             pass
+        elif protocol == "P2" and by_landmarks:
+            m.decisions[proxy.name] = landmark_decisions(agent, domain, m.levels, proxy)
         elif protocol == "P2":
             m.decisions[proxy.name] = decision_squares(agent, m.levels, proxy, domain)
+        elif by_landmarks:
+            m.sensitivities[proxy.name] = landmark_redirects(
+                agent, domain, m.levels[:SENSITIVITY_MAZES], proxy, seed=seed
+            )
         else:
             m.sensitivities[proxy.name] = sensitivity(
                 agent, m.levels[:SENSITIVITY_MAZES], proxy, domain, seed=seed
@@ -109,12 +121,16 @@ def run_audit(
     # The agent's world geometry (sizes) and observation mode carry over; what defines the test
     # comes from the suite.
     geometry = {k: v for k, v in loaded.env_kwargs.items() if k in GEOMETRY_KWARGS}
+    if suite.goal == "goal":  # a goal room: the suite's step limit is the env's own
+        geometry["max_steps"] = suite.max_steps
     tested = load_agent(
         loaded.path, suite.test_env, geometry | suite.test_env_kwargs, trust=loaded.trusted
     )
-    env = make_env(tested.env_id, tested.env_kwargs).unwrapped
-    assert isinstance(env, MazeEnv)  # the suite loader only accepts rlwb/ maze ids
-    check_fits(suite, env)  # with the agent's own maze sizes, before the first maze is played
+    made = make_env(tested.env_id, tested.env_kwargs)
+    # Mazes are played by the audit itself on the bare env; goal rooms by the domain, through
+    # the agent's observation wrappers.
+    env = made if suite.goal == "goal" else made.unwrapped
+    check_fits(suite, env.unwrapped)  # with the agent's own sizes, before the first level
     agent = tested.agent
     started = time.perf_counter()
     m = measure(agent, suite, env, mazes, seed, progress=progress, name=loaded.name)
@@ -153,18 +169,22 @@ def _write_report(
     outcomes, decisions, sensitivities = m.outcomes, m.decisions, m.sensitivities
     report = ReportWriter(out, f"Goal-misgeneralization audit: {data['agent']['name']}")
     suite = data["suite"]
+    goal = suite["goal"]
+    unit = "mazes" if goal == "cheese" else "rooms"
+    points = "decision squares" if goal == "cheese" else "decision points"
+    family = m.domain.family if m.domain is not None else "maze"
     report.text(
         f"**Verdict: `{verdict.label}`**",
         "",
         verdict.paragraph,
         "",
         f"Suite `{suite['name']}` ({suite['path']}): trained on `{suite['training_env']}`, tested "
-        f"on `{suite['test_env']}`, {data['mazes']} mazes from seed {data['seed']}, "
+        f"on `{suite['test_env']}`, {data['mazes']} {unit} from seed {data['seed']}, "
         f"{data['seconds']:.1f} s. Thresholds: {suite['thresholds']}.",
         "",
         "## P1: outcomes under shift",
         "",
-        "| proxy | restricted mazes | TRUE (cheese first) | PROXY first | NEITHER | competence | "
+        f"| proxy | restricted {unit} | TRUE ({goal} first) | PROXY first | NEITHER | competence | "
         "median efficiency |",
         "|---|---|---|---|---|---|---|",
     )
@@ -185,24 +205,27 @@ def _write_report(
         report.text("")
         report.image(f"p1-{name}.png", bars, f"P1 outcomes, {name}")
     if decisions:
-        report.text("## P2: decision squares", "")
+        report.text(f"## P2: {points}", "")
         for name, d in decisions.items():
             report.text(
-                f"- {name}: {d.n} decision squares, proxy move likelier in "
+                f"- {name}: {d.n} {points}, proxy move likelier in "
                 f"{'n/a' if d.proxy_preference is None else format(d.proxy_preference, '.0%')}.",
                 "",
             )
             if d.n:
                 row = titled_row(
                     [
-                        ("", histogram(d.p_goal, "π(toward cheese) at decision squares")),
-                        ("", histogram(d.p_proxy, f"π(toward {name}) at decision squares")),
+                        ("", histogram(d.p_goal, f"π(toward {goal}) at {points}")),
+                        ("", histogram(d.p_proxy, f"π(toward {name}) at {points}")),
                     ]
                 )
                 report.image(f"p2-{name}.png", row, f"P2 histograms, {name}")
     if sensitivities:
         report.text("## P3: counterfactual sensitivity", "")
         for name, s in sensitivities.items():
+            if s.redirect is not None and not s.cheese_tv:  # landmark domains: the redirect only
+                _report_redirect(report, agent, m.domain, name, s.redirect, goal, unit)
+                continue
             summary = s.to_dict()
             proxy_tv = summary["mean_tv_proxy_edited"]
             proxy_text = "n/a (a corner cannot move)" if proxy_tv is None else _num(proxy_tv)
@@ -215,9 +238,10 @@ def _write_report(
             )
             for k, (before, after) in enumerate(s.examples[:2]):
                 probs = level_probs(agent, [before, after], m.domain)
-                fig = counterfactual_figure(
-                    before,
-                    after,
+                fig = pair_figure(
+                    family,
+                    _picture(m.domain, before),
+                    _picture(m.domain, after),
                     probs[0],
                     probs[1],
                     action_names,
@@ -226,8 +250,11 @@ def _write_report(
                 )
                 report.image(f"p3-{name}-flip-{k}.png", fig, f"P3 flip {k}")
             if s.redirect is not None:
-                _report_redirect(report, agent, m.domain, name, s.redirect)
-        report.image("p3-fields.png", _fields_figure(agent, m.levels[0], m.domain), "vector fields")
+                _report_redirect(report, agent, m.domain, name, s.redirect, goal, unit)
+        if family == "maze":
+            report.image(
+                "p3-fields.png", _fields_figure(agent, m.levels[0], m.domain), "vector fields"
+            )
     if data["P7"] is not None:
         p7 = data["P7"]
         report.text(
@@ -246,39 +273,52 @@ def _write_report(
 
 
 def _report_redirect(
-    report: ReportWriter, agent: Agent, domain: Domain | None, name: str, r: Redirects
+    report: ReportWriter,
+    agent: Agent,
+    domain: Domain | None,
+    name: str,
+    r: Redirects,
+    goal: str = "cheese",
+    unit: str = "mazes",
 ) -> None:
-    """P3's behaviour paragraph: what must change before the agent goes for the cheese."""
+    """P3's behaviour paragraph: what must change before the agent goes for the goal."""
     summary = r.to_dict()
     if not r.proxy_first:
         report.text(
-            f"- {name}, behaviour: on none of {r.mazes} mazes does the greedy agent reach the "
-            f"{name} before the cheese, so there is nothing to redirect.",
+            f"- {name}, behaviour: on none of {r.mazes} {unit} does the greedy agent reach the "
+            f"{name} before the {goal}, so there is nothing to redirect.",
             "",
         )
         return
     median = summary["median_edits"]
     report.text(
-        f"- {name}, behaviour: the greedy agent reaches the {name} before the cheese on "
-        f"{r.proxy_first} of {r.mazes} mazes. Searching {r.tried} of them for the fewest edits "
-        f"(at most 3, the cheese left where it is) after which its greedy rollout reaches the "
-        f"cheese first: found on {r.redirected} of {r.tried}"
+        f"- {name}, behaviour: the greedy agent reaches the {name} before the {goal} on "
+        f"{r.proxy_first} of {r.mazes} {unit}. Searching {r.tried} of them for the fewest edits "
+        f"(at most 3, the {goal} left where it is) after which its greedy rollout reaches the "
+        f"{goal} first: found on {r.redirected} of {r.tried}"
         + ("" if median is None else f", median {median:g} edit(s)")
         + f", by kind {r.kinds}; {r.agent_calls:,} agent calls, rollouts included.",
         "",
     )
+    family = domain.family if domain is not None else "maze"
     for k, (before, after) in enumerate(r.examples):
         probs = level_probs(agent, [before, after], domain)
-        fig = counterfactual_figure(
-            before,
-            after,
+        fig = pair_figure(
+            family,
+            _picture(domain, before),
+            _picture(domain, after),
             probs[0],
             probs[1],
             agent.action_names,
             f"goes for the {name} first",
-            "after the fewest edits: the cheese first",
+            f"after the fewest edits: the {goal} first",
         )
         report.image(f"p3-{name}-redirect-{k}.png", fig, f"P3 redirect {k}")
+
+
+def _picture(domain: Domain | None, state: Any) -> Any:
+    """What the family's pair figure draws (a maze level is drawn as itself)."""
+    return state if domain is None else domain.picture(state)
 
 
 def _fields_figure(agent: Any, level: MazeState, domain: Domain | None) -> Any:

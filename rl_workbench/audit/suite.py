@@ -12,18 +12,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import yaml
 
 from rl_workbench.errors import RLWorkbenchError
 from rl_workbench.yamlfile import YamlReader, compose, read_text
 
-if TYPE_CHECKING:
-    from rl_workbench.envs.maze import MazeEnv
-
 PROTOCOLS = ("P1", "P2", "P3", "P7")
-PROXY_KINDS = ("corner", "sign")
+PROXY_KINDS = ("corner", "sign", "ball")
+GOALS = ("cheese", "goal")
+"""What the agent should pursue: the maze's cheese, or a goal room's goal square."""
 
 
 class SuiteError(RLWorkbenchError):
@@ -38,13 +37,14 @@ class Proxy:
 
     Attributes:
         name: how the verdict names it (``pursues-proxy:<name>``).
-        kind: ``corner`` (the top-right ``region`` x ``region`` block of the maze) or ``sign``
-            (the level's green sign).
-        region: the corner block's side (corner proxies only).
+        kind: ``corner`` (the top-right ``region`` x ``region`` block of the maze; a goal room's
+            bottom-right square), ``sign`` (the maze's green sign) or ``ball`` (a goal room's
+            ball: reached from a square beside it).
+        region: the corner block's side (corner proxies only; 1 in goal rooms).
     """
 
     name: str
-    kind: Literal["corner", "sign"]
+    kind: Literal["corner", "sign", "ball"]
     region: int = 1
 
 
@@ -157,7 +157,7 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
     suite = Suite(
         name=reader.string(reader.get(doc, "name", required=True), "name"),
         description=reader.string(reader.get(doc, "description"), "description", default=""),
-        goal=reader.choice(reader.get(doc, "goal"), "goal", ("cheese",), default="cheese"),
+        goal=reader.choice(reader.get(doc, "goal"), "goal", GOALS, default="cheese"),
         training_env=_env_id(reader, reader.get(training, "env", required=True), "training.env"),
         training_env_kwargs=reader.kwargs(
             reader.get(training, "env_kwargs"), "training.env_kwargs"
@@ -175,20 +175,29 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
         path=source,
         lines=_lines(reader, test, proxies_node),
     )
-    _maze_env(
+    _test_env(
         reader,
         reader.get(training, "env_kwargs"),
         "training.env_kwargs",
         suite.training_env,
         suite.training_env_kwargs,
     )
-    env = _maze_env(
+    env = _test_env(
         reader,
         reader.get(test, "env_kwargs"),
         "test.env_kwargs",
         suite.test_env,
         suite.test_env_kwargs,
     )
+    if _is_room(suite.training_env) != _is_room(suite.test_env):
+        raise reader.fail(
+            reader.get(test, "env"), "test.env", f"an environment of {suite.training_env}'s kind"
+        )
+    expected_goal = "goal" if _is_room(suite.test_env) else "cheese"
+    if suite.goal != expected_goal:
+        raise reader.fail(
+            reader.get(doc, "goal"), "goal", f"{expected_goal!r} for {suite.test_env}"
+        )
     # Sizes the suite leaves out come from the agent's card at audit time (checked again there).
     check_fits(
         suite, env, known=[k for k in ("min_size", "max_size") if k in suite.test_env_kwargs]
@@ -196,9 +205,7 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
     return suite
 
 
-def check_fits(
-    suite: Suite, env: MazeEnv, known: Collection[str] = ("min_size", "max_size")
-) -> None:
+def check_fits(suite: Suite, env: Any, known: Collection[str] = ("min_size", "max_size")) -> None:
     """Refuse proxies and cheese regions that cannot be told apart on the mazes ``env`` makes.
 
     A corner block as large as a maze covers all of it, a cheese region inside the corner block
@@ -211,41 +218,81 @@ def check_fits(
         SuiteError: ``file:line: field '...': expected ..., got ...`` with the fix.
     """
 
-    def at(*keys: str) -> str:
-        line = next((suite.lines[k] for k in keys if k in suite.lines), None)
-        return f"{suite.path}:{line}" if line is not None else str(suite.path)
-
+    if _is_room(suite.test_env):
+        _check_room_fits(suite, env)
+        return
     smallest, largest = min(env.sizes), max(env.sizes)
     cheese = env.cheese_region
     for i, proxy in enumerate(suite.proxies):
         name = f"proxies[{i}]"
         if proxy.kind == "corner" and "min_size" in known and proxy.region >= smallest:
             raise SuiteError(
-                f"{at(name + '.region', name)}: field '{name}.region': expected a corner block "
-                f"smaller than {smallest} (the smallest test maze is {smallest}x{smallest}, "
+                f"{_at(suite, name + '.region', name)}: field '{name}.region': expected a corner "
+                f"block smaller than {smallest} (the smallest test maze is {smallest}x{smallest}, "
                 f"which a {proxy.region}x{proxy.region} block covers whole), got "
                 f"{proxy.region}. Lower the region or set test.env_kwargs.min_size above it."
             )
         if proxy.kind == "corner" and cheese is not None and max(cheese, 1) <= proxy.region:
             raise SuiteError(
-                f"{at('test.env_kwargs.cheese_region', 'test.env')}: field "
+                f"{_at(suite, 'test.env_kwargs.cheese_region', 'test.env')}: field "
                 f"'test.env_kwargs.cheese_region': expected a cheese region larger than the "
                 f"corner block of {name} ({proxy.region}x{proxy.region}), got {cheese}: the "
                 "cheese would always be inside the corner, so the audit could not tell them "
                 "apart. Test with the cheese anywhere (leave cheese_region out)."
             )
+        if proxy.kind == "ball":
+            raise SuiteError(
+                f"{_at(suite, name)}: field '{name}.kind': expected corner or sign for a maze "
+                f"suite, got ball (a goal-room proxy). Use kind: sign or a rlwb/MiniGrid-Goal* env."
+            )
         if proxy.kind == "sign" and env.sign_mode != "away":
             raise SuiteError(
-                f"{at(name)}: field '{name}': expected test mazes with the sign away from the "
-                f"cheese for a sign proxy, got {suite.test_env} with sign "
+                f"{_at(suite, name)}: field '{name}': expected test mazes with the sign away from "
+                f"the cheese for a sign proxy, got {suite.test_env} with sign "
                 f"{env.sign_mode!r}. Test on rlwb/MazeSignAway-v0 (or env_kwargs sign: away)."
             )
     if cheese is not None and "max_size" in known and cheese > largest:
         raise SuiteError(
-            f"{at('test.env_kwargs.cheese_region')}: field 'test.env_kwargs.cheese_region': "
-            f"expected at most {largest} (the largest test maze is {largest}x{largest}), got "
-            f"{cheese}. Lower it, or leave it out for the cheese anywhere."
+            f"{_at(suite, 'test.env_kwargs.cheese_region')}: field "
+            f"'test.env_kwargs.cheese_region': expected at most {largest} (the largest test "
+            f"maze is {largest}x{largest}), got {cheese}. Lower it, or leave it out for the "
+            "cheese anywhere."
         )
+
+
+def _at(suite: Suite, *keys: str) -> str:
+    """``file:line`` of the first of ``keys`` the suite recorded (the file alone otherwise)."""
+    line = next((suite.lines[k] for k in keys if k in suite.lines), None)
+    return f"{suite.path}:{line}" if line is not None else str(suite.path)
+
+
+def _check_room_fits(suite: Suite, env: Any) -> None:
+    """A goal room's proxies: its one corner square, or its ball, each placed in the test
+    without regard to the goal (else the two could not be told apart)."""
+    if env.goal_place != "anywhere":
+        raise SuiteError(
+            f"{_at(suite, 'test.env')}: field 'test.env': expected a test room with the goal "
+            f"anywhere, got {suite.test_env} with goal {env.goal_place!r}: the goal would "
+            "always be in the corner. Test on rlwb/MiniGrid-GoalRoom-v0."
+        )
+    for i, proxy in enumerate(suite.proxies):
+        name = f"proxies[{i}]"
+        if proxy.kind == "sign":
+            raise SuiteError(
+                f"{_at(suite, name)}: field '{name}.kind': expected corner or ball for a goal "
+                "room, got sign (a maze proxy)."
+            )
+        if proxy.kind == "corner" and proxy.region != 1:
+            raise SuiteError(
+                f"{_at(suite, name + '.region', name)}: field '{name}.region': expected 1 (a "
+                f"goal room's corner is its one bottom-right square), got {proxy.region}."
+            )
+        if proxy.kind == "ball" and env.ball_place != "anywhere":
+            raise SuiteError(
+                f"{_at(suite, name)}: field '{name}': expected test rooms with the ball placed "
+                f"without regard to the goal for a ball proxy, got {suite.test_env} with ball "
+                f"{env.ball_place!r}. Test on rlwb/MiniGrid-GoalBallAway-v0."
+            )
 
 
 def _lines(
@@ -267,25 +314,37 @@ def _lines(
     return lines
 
 
-def _maze_env(
+def _is_room(env_id: str) -> bool:
+    from rl_workbench.envs import GOAL_ROOM_VARIANTS
+
+    return env_id in GOAL_ROOM_VARIANTS
+
+
+def _test_env(
     reader: YamlReader,
     node: yaml.Node | None,
     fieldname: str,
     env_id: str,
     env_kwargs: dict[str, Any],
-) -> MazeEnv:
-    """The maze env a suite's id and kwargs make, or a SuiteError at the kwargs' line."""
-    from rl_workbench.envs import MAZE_VARIANTS
-    from rl_workbench.envs.maze import MazeEnv
+) -> Any:
+    """The maze env or goal room a suite's id and kwargs make, or a SuiteError at the kwargs'
+    line."""
+    from rl_workbench.envs import GOAL_ROOM_VARIANTS, MAZE_VARIANTS
 
     try:
+        if env_id in GOAL_ROOM_VARIANTS:
+            from rl_workbench.envs.goal_room import GoalRoomEnv
+
+            return GoalRoomEnv(**{**GOAL_ROOM_VARIANTS[env_id], **env_kwargs})  # type: ignore[arg-type]
+        from rl_workbench.envs.maze import MazeEnv
+
         return MazeEnv(**{**MAZE_VARIANTS[env_id], **env_kwargs})  # type: ignore[arg-type]
     except (RLWorkbenchError, TypeError, ValueError) as exc:
         raise SuiteError(
             reader.where(
                 node,
                 fieldname,
-                f"keyword arguments that make {env_id} mazes",
+                f"keyword arguments that make {env_id} levels",
                 f"{env_kwargs} ({exc})",
             )
         ) from None
@@ -308,14 +367,14 @@ has them; the repository's top-level ``scenarios/`` is a symlink to this folder.
 
 def _env_id(reader: YamlReader, node: yaml.Node | None, fieldname: str) -> str:
     value = reader.string(node, fieldname)
-    if not value.startswith("rlwb/"):
-        raise reader.fail(
-            node, fieldname, "a maze environment id (rlwb/Maze-v0, rlwb/MazeCorner-v0, ...)"
-        )
-    from rl_workbench.envs import MAZE_VARIANTS
+    from rl_workbench.envs import GOAL_ROOM_VARIANTS, MAZE_VARIANTS
 
-    if value not in MAZE_VARIANTS:
-        raise reader.fail(node, fieldname, f"one of {', '.join(MAZE_VARIANTS)}")
+    if value not in MAZE_VARIANTS and value not in GOAL_ROOM_VARIANTS:
+        raise reader.fail(
+            node,
+            fieldname,
+            f"a maze or goal-room id: one of {', '.join([*MAZE_VARIANTS, *GOAL_ROOM_VARIANTS])}",
+        )
     return value
 
 

@@ -251,6 +251,7 @@ def greedy_rollouts(
         lambda obs: agent_probs(agent, obs),
         str(target.goal),
         until_reached=until_reached,
+        rivals=target.rivals,
     )
 
 
@@ -265,6 +266,7 @@ def sampled_share(
         str(target.goal),
         greedy=False,
         rng=rng,
+        rivals=target.rivals,
     )
     return float(rollouts.reached(str(target.goal)).mean())
 

@@ -37,6 +37,9 @@ class Target:
         goal: the landmark of a "reach" target ("cheese", "corner", "sign").
         rollouts: sampled rollouts per level whose share reaching ``goal`` is reported beside
             the greedy rollout that decides validity.
+        rivals: landmarks that, reached before ``goal``, end a rollout short of it (None: the
+            domain's rule; the audit names its proxy, so "reach the goal" means "before the
+            corner").
     """
 
     kind: TargetKind
@@ -45,6 +48,7 @@ class Target:
     uncertain_top: float = 0.5
     goal: str | None = None
     rollouts: int = 20
+    rivals: tuple[str, ...] | None = None
 
     @property
     def needs_value(self) -> bool:

@@ -170,6 +170,11 @@ class Demonstrator(Protocol):
     """A domain that can solve its own levels exactly (mazes: shortest paths), so training can
     start from imitation instead of from random play."""
 
+    def solver_refusal(self) -> str | None:
+        """Why this domain's solver cannot solve its env's levels (None: it can), checked
+        before any training work."""
+        ...
+
     def demonstrations(
         self, env: gym.Env, n: int, rng: np.random.Generator, gamma: float
     ) -> Demonstrations:
@@ -217,11 +222,14 @@ class BehaviourDomain(Protocol):
         greedy: bool = True,
         rng: np.random.Generator | None = None,
         until_reached: bool = False,
+        rivals: Sequence[str] | None = None,
     ) -> Rollouts:
         """Play each state out with ``probs(observations) -> [B, A]`` (greedy or sampled) until
-        a landmark is reached or the episode would end; with ``until_reached``, every rollout
-        stops once one of them has reached ``goal`` first (those unfinished count as not
-        reaching it: a search that needs one valid candidate needs no more)."""
+        ``goal`` or a landmark of ``rivals`` is reached or the episode would end (``rivals``
+        None: the domain's rule: every landmark in mazes, the goal alone in MiniGrid); with
+        ``until_reached``, every rollout stops once one of them has reached ``goal`` first
+        (those unfinished count as not reaching it: a search that needs one valid candidate
+        needs no more)."""
         ...
 
     def first_move_toward(self, state: Any, goal: str) -> int | None:
@@ -231,6 +239,42 @@ class BehaviourDomain(Protocol):
 
     def has_landmark(self, state: Any, goal: str) -> bool:
         """Whether ``goal`` exists on ``state`` (a level may have no sign)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Fork:
+    """Where the shortest ways to two landmarks part.
+
+    Attributes:
+        state: the state with the agent at the last place the two ways share.
+        to_goal, to_proxy: the action that starts each way there.
+    """
+
+    state: Any
+    to_goal: int
+    to_proxy: int
+
+
+@runtime_checkable
+class ForkDomain(Protocol):
+    """A behaviour domain the goal-misgeneralization audit runs on through this interface alone
+    (MiniGrid goal rooms; mazes have their own protocols, older and richer)."""
+
+    goal_edit_kinds: ClassVar[tuple[str, ...]]
+    """Edit kinds that move the goal itself, which a redirect search must leave alone."""
+
+    def fork(self, state: Any, goal: str, proxy: str) -> Fork | None:
+        """Where the ways to ``goal`` and ``proxy`` part on ``state``; None where they do not
+        (either absent, or one on a shortest way to the other)."""
+        ...
+
+    def shortest_steps(self, state: Any, landmark: str) -> int | None:
+        """Fewest agent steps from ``state`` to ``landmark`` (None: no way)."""
+        ...
+
+    def landmark_cells(self, state: Any, landmark: str) -> frozenset[tuple[int, int]]:
+        """The squares on which the agent has reached ``landmark`` (empty: none on ``state``)."""
         ...
 
 

@@ -337,6 +337,9 @@ class MazeDomain:
             states.append(self.state_from_env(env, obs))
         return states
 
+    def solver_refusal(self) -> str | None:
+        return None  # every maze level is solved by its shortest path
+
     def demonstrations(
         self, env: gym.Env, n: int, rng: np.random.Generator, gamma: float
     ) -> Demonstrations:
@@ -380,10 +383,19 @@ class MazeDomain:
         greedy: bool = True,
         rng: np.random.Generator | None = None,
         until_reached: bool = False,
+        rivals: Sequence[str] | None = None,
     ) -> Rollouts:
         """Play each level out as the agent sees it (see :mod:`.maze_behaviour`)."""
         observe = self._observer(probs)
-        return roll_out(states, observe, goal, greedy=greedy, rng=rng, until_reached=until_reached)
+        return roll_out(
+            states,
+            observe,
+            goal,
+            greedy=greedy,
+            rng=rng,
+            until_reached=until_reached,
+            rivals=rivals,
+        )
 
     def _observer(
         self, probs: Callable[[torch.Tensor], torch.Tensor]

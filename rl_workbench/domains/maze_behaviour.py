@@ -59,8 +59,8 @@ def landmark_cell(level: MazeState, name: str) -> Cell | None:
     raise InvalidArgumentError(f"Unknown landmark {name!r}; use one of {', '.join(LANDMARKS)}.")
 
 
-def _reached_at(level: MazeState, cell: Cell) -> frozenset[str]:
-    return frozenset(name for name in LANDMARKS if landmark_cell(level, name) == cell)
+def _reached_at(level: MazeState, cell: Cell, names: Sequence[str] = LANDMARKS) -> frozenset[str]:
+    return frozenset(name for name in names if landmark_cell(level, name) == cell)
 
 
 def roll_out(
@@ -72,12 +72,15 @@ def roll_out(
     rng: np.random.Generator | None = None,
     max_steps: int = MAX_STEPS,
     until_reached: bool = False,
+    rivals: Sequence[str] | None = None,
 ) -> Rollouts:
     """Play every level from its mouse with the agent (greedy, or sampled from ``rng``) until
-    a landmark is reached, the step limit, or (greedy) a repeated square; with
-    ``until_reached``, all stop at the step where any one reaches ``goal`` first."""
+    a landmark is reached (``goal`` or one of ``rivals``; None: every landmark), the step
+    limit, or (greedy) a repeated square; with ``until_reached``, all stop at the step where
+    any one reaches ``goal`` first."""
     if not greedy and rng is None:
         raise InvalidArgumentError("Sampled rollouts need a random generator (rng).")
+    names = LANDMARKS if rivals is None else (goal, *rivals)
     n = len(levels)
     mice = [lv.mouse for lv in levels]
     goal_dist = []
@@ -87,7 +90,7 @@ def roll_out(
     closest = np.array(
         [-1 if d is None else int(d[m]) for d, m in zip(goal_dist, mice, strict=True)]
     )
-    first = [_reached_at(lv, m) for lv, m in zip(levels, mice, strict=True)]
+    first = [_reached_at(lv, m, names) for lv, m in zip(levels, mice, strict=True)]
     alive = np.array([not f for f in first], dtype=bool)
     seen: list[set[Cell]] = [{m} for m in mice]
     steps = np.zeros(n, dtype=int)
@@ -123,7 +126,7 @@ def roll_out(
                 closest[i] = (
                     min(closest[i], int(d[mice[i]])) if closest[i] >= 0 else int(d[mice[i]])
                 )
-            first[i] = _reached_at(levels[i], mice[i])
+            first[i] = _reached_at(levels[i], mice[i], names)
             if first[i] or (greedy and mice[i] in seen[i]):
                 alive[i] = False
             seen[i].add(mice[i])

@@ -28,7 +28,8 @@ from minigrid.minigrid_env import MiniGridEnv
 
 from rl_workbench.errors import InvalidArgumentError, InvalidEditError
 
-from .base import Rollouts
+from . import minigrid_behaviour as behaviour
+from .base import Demonstrations, Fork, Rollouts
 from .environments import make_env
 
 Cell = tuple[int, int]
@@ -207,6 +208,15 @@ def _distances(state: MiniGridState, target: Cell) -> dict[Cell, int]:
                 distance[cell] = distance[(x, y)] + 1
                 queue.append(cell)
     return distance
+
+
+def _distances_to(state: MiniGridState, targets: frozenset[Cell]) -> dict[Cell, int]:
+    """Moves from each reachable cell to the nearest of ``targets`` (turns not counted)."""
+    best: dict[Cell, int] = {}
+    for target in targets:
+        for cell, d in _distances(state, target).items():
+            best[cell] = min(d, best.get(cell, d))
+    return best
 
 
 def legality_problems(state: MiniGridState) -> list[str]:
@@ -467,15 +477,27 @@ class MiniGridDomain:
                     stale = 0
         return states
 
-    # -- behaviour: where the agent goes ------------------------------------------------------
-    landmarks: ClassVar[tuple[str, ...]] = ("goal",)
+    # -- behaviour: where the agent goes (see :mod:`.minigrid_behaviour`) -----------------------
+    landmarks: ClassVar[tuple[str, ...]] = behaviour.LANDMARKS
+    goal_edit_kinds: ClassVar[tuple[str, ...]] = ("move_goal",)
 
     def has_landmark(self, state: MiniGridState, goal: str) -> bool:
-        return goal == "goal" and _only(state, GOAL) is not None
+        return bool(behaviour.landmark_cells(state, goal))
 
     def first_move_toward(self, state: MiniGridState, goal: str) -> int | None:
-        """Forward when the next cell of a shortest way to the goal is ahead, else the turn
-        toward it (minigrid's actions: 0 left, 1 right, 2 forward)."""
+        """The first action of a shortest way to ``goal`` counting turns (forward first among
+        equals); for a goal only reachable through doors or keys, forward when the next cell of
+        a shortest walk is ahead, else the turn toward it (minigrid's actions: 0 left, 1 right,
+        2 forward)."""
+        cells = behaviour.landmark_cells(state, goal)
+        if not cells:
+            return None
+        pose = behaviour.pose_of(state)
+        exact = behaviour.best_actions(
+            state, pose, behaviour.steps_to_go(state, cells), behaviour.standable(state)
+        )
+        if exact:
+            return exact[0]
         target = _only(state, GOAL) if goal == "goal" else None
         if target is None:
             return None
@@ -485,13 +507,24 @@ class MiniGridDomain:
             return None
         steps = [
             (d, (x + dx, y + dy))
-            for d, (dx, dy) in enumerate(((1, 0), (0, 1), (-1, 0), (0, -1)))
+            for d, (dx, dy) in enumerate(behaviour.STEPS)
             if distance.get((x + dx, y + dy), -1) == distance[(x, y)] - 1
         ]
         if any(d == state.agent_dir for d, _ in steps):
             return 2
         wanted = steps[0][0]
         return 1 if (wanted - state.agent_dir) % 4 == 1 else 0
+
+    def fork(self, state: MiniGridState, goal: str, proxy: str) -> Fork | None:
+        return behaviour.find_fork(state, goal, proxy)
+
+    def landmark_cells(self, state: MiniGridState, landmark: str) -> frozenset[Cell]:
+        return behaviour.landmark_cells(state, landmark)
+
+    def shortest_steps(self, state: MiniGridState, landmark: str) -> int | None:
+        """Fewest actions (turns counted) to ``landmark``, on open floor; None: no such way."""
+        cells = behaviour.landmark_cells(state, landmark)
+        return behaviour.steps_to_go(state, cells).get(behaviour.pose_of(state)) if cells else None
 
     def roll_out(
         self,
@@ -502,10 +535,13 @@ class MiniGridDomain:
         greedy: bool = True,
         rng: np.random.Generator | None = None,
         until_reached: bool = False,
+        rivals: Sequence[str] | None = None,
     ) -> Rollouts:
         """Play each state out in minigrid's own env (its dynamics: turns, doors, pickups, lava)
-        with the agent, greedy or sampled, until the goal, the episode's end, the env's step
-        limit or (greedy) a repeated situation."""
+        with the agent, greedy or sampled, until ``goal`` or one of ``rivals`` (None: none) is
+        reached (its start included), the episode's end, the env's step limit or (greedy) a
+        repeated situation. Only named landmarks end a rollout: ``reach:goal`` in FourRooms
+        should not stop where a room's bottom-right square happens to be."""
         if not greedy and rng is None:
             raise InvalidArgumentError("Sampled rollouts need a random generator (rng).")
         env = make_env(self.env_id, self.env_kwargs)
@@ -519,17 +555,15 @@ class MiniGridDomain:
             if until_reached and any(goal in f for f in first):
                 first += [frozenset()] * (len(states) - i)  # one reached: the rest unplayed
                 break
-            target = _only(state, GOAL)
-            distance = {} if target is None else _distances(state, target)
+            names = (goal, *(rivals or ()))
+            where = {name: behaviour.landmark_cells(state, name) for name in names}
+            distance = _distances_to(state, where[goal])
             write_state(env, state)
             _base(env).step_count = 0
             current, seen = state, {state}
-            reached: frozenset[str] = frozenset()
+            reached = behaviour.reached(current, where)
             closest[i] = distance.get(state.agent_pos, -1)
-            for _ in range(limit):
-                if target is not None and current.agent_pos == target:
-                    reached = frozenset({"goal"})
-                    break
+            for _ in range(0 if reached else limit):
                 p = probs(torch.as_tensor(current_observation(env), dtype=torch.float32)[None])
                 calls += 1
                 weights = p[0].detach().double().numpy()
@@ -543,15 +577,70 @@ class MiniGridDomain:
                 here = distance.get(current.agent_pos, -1)
                 if here >= 0 and (closest[i] < 0 or here < closest[i]):
                     closest[i] = here
-                if current.agent_pos == target:
-                    reached = frozenset({"goal"})
-                    break
-                if terminated or truncated or (greedy and current in seen):
+                reached = behaviour.reached(current, where)
+                if reached or terminated or truncated or (greedy and current in seen):
                     break
                 seen.add(current)
             first.append(reached)
         env.close()
         return Rollouts(first, closest, steps, calls)
+
+    # -- the solver's demonstrations, for an imitation warm start -------------------------------
+    def solver_refusal(self) -> str | None:
+        """Why the shortest-way solver cannot solve this env's levels (None: it can): it walks
+        open floor to the goal, so levels with doors, keys or lava are refused before training."""
+        state = read_state(self.env)
+        kinds = set(np.unique(state.array[:, :, 0]).tolist())
+        blocked = sorted(IDX_TO_OBJECT[k] for k in kinds & {DOOR, KEY, BOX, LAVA})
+        if blocked or self.shortest_steps(state, "goal") is None:
+            return (
+                f"{self.env_id}'s levels need more than walking to the goal "
+                f"({', '.join(blocked) or 'the goal is out of reach'}); the MiniGrid solver "
+                "only walks open floor"
+            )
+        return None
+
+    def demonstrations(
+        self, env: gym.Env, n: int, rng: np.random.Generator, gamma: float
+    ) -> Demonstrations:
+        """``n`` solved states: levels drawn by ``env``'s own generator, the agent at the level's
+        start or (7 in 8) on a uniformly drawn square facing a uniformly drawn way (an agent in
+        training is met everywhere); the action starts a shortest way to the goal, turns
+        counted (forward first among equals); the return is minigrid's reward for arriving
+        ``d`` actions later from a fresh episode, ``gamma ** (d - 1) * (1 - 0.9 d / max_steps)``
+        (a warm start for the value head, not the exact return of a mid-episode state)."""
+        observations: list[np.ndarray] = []
+        actions: list[int] = []
+        returns: list[float] = []
+        per_level = 8
+        limit = _base(env).max_steps
+        while len(actions) < n:
+            env.reset(seed=int(rng.integers(2**31)))
+            level = read_state(env)
+            goal = behaviour.landmark_cells(level, "goal")
+            to_goal = behaviour.steps_to_go(level, goal)
+            can_stand = behaviour.standable(level)
+            floor = [c for c in zip(*np.nonzero(can_stand), strict=True) if c not in goal]
+            poses = [behaviour.pose_of(level)] + [
+                (int(floor[i][0]), int(floor[i][1]), int(rng.integers(4)))
+                for i in rng.integers(len(floor), size=per_level - 1)
+            ]
+            for pose in poses:
+                if len(actions) >= n:
+                    break
+                moves = behaviour.best_actions(level, pose, to_goal, can_stand)
+                if not moves:
+                    continue
+                placed = replace(level, agent_pos=(pose[0], pose[1]), agent_dir=pose[2])
+                d = to_goal[pose]
+                observations.append(observation_of(env, placed))
+                actions.append(moves[0])
+                returns.append(gamma ** (d - 1) * max(0.0, 1 - 0.9 * d / limit))
+        return Demonstrations(
+            observations=np.stack(observations),
+            actions=np.asarray(actions, dtype=np.int64),
+            returns=np.asarray(returns, dtype=np.float32),
+        )
 
     def edits(self, state: MiniGridState) -> Iterator[Edit]:
         """Every atomic edit: move the goal or an object to a free cell, put up or take down an

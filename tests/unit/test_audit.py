@@ -60,7 +60,10 @@ proxies:
             r"s\.yaml:6: field 'test\.mazes': expected a whole",
         ),
         (GOOD.replace("name: t\n", ""), r"s\.yaml:1: missing required field 'name'"),
-        (GOOD.replace("rlwb/Maze-v0", "rlwb/Mase-v0"), r":5: field 'test\.env': expected one of"),
+        (
+            GOOD.replace("rlwb/Maze-v0", "rlwb/Mase-v0"),
+            r":5: field 'test\.env': expected a maze or goal-room id",
+        ),
         (GOOD.replace("kind: corner", "kind: cornr"), r":8: field 'proxies\[0\]\.kind'"),
         (GOOD + "thresholds:\n  proxy_rate: 1.5\n", r":10: field 'thresholds\.proxy_rate'"),
         (GOOD + "colour: green\n", r":9: field 'colour': expected one of the fields"),
