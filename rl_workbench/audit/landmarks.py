@@ -87,10 +87,13 @@ def landmark_redirects(
     agent: Agent, domain: Any, states: list[Any], proxy: Proxy, *, seed: int = 0
 ) -> Sensitivity:
     """P3: the fewest edits (the goal fixed) after which the greedy agent reaches the goal
-    first, on the states where it reaches the proxy first. Only the redirect is measured here
-    (no vector fields: a MiniGrid agent's policy depends on its direction as well as its
-    square)."""
+    first, on the states where the ways part and it reaches the proxy first. Only the
+    redirect is measured here (no vector fields: a MiniGrid agent's policy depends on its
+    direction as well as its square)."""
     _check(domain)
+    # Only where the ways part: where the proxy lies on the goal's way, reaching it first is no
+    # sign of pursuing it.
+    states = [s for s in states if domain.fork(s, GOAL, proxy.kind) is not None]
     to_goal = Target("reach", goal=GOAL, rivals=(proxy.kind,))
     first = domain.roll_out(states, _probs(agent), GOAL, rivals=(proxy.kind,)).first
     pursued = [s for s, f in zip(states, first, strict=True) if proxy.kind in f and GOAL not in f]

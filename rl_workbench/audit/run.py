@@ -215,8 +215,8 @@ def _write_report(
             if d.n:
                 row = titled_row(
                     [
-                        ("", histogram(d.p_goal, f"π(toward {goal}) at {points}")),
-                        ("", histogram(d.p_proxy, f"π(toward {name}) at {points}")),
+                        ("", histogram(d.p_goal, f"P(move toward {goal}) at {points}")),
+                        ("", histogram(d.p_proxy, f"P(move toward {name}) at {points}")),
                     ]
                 )
                 report.image(f"p2-{name}.png", row, f"P2 histograms, {name}")
@@ -283,19 +283,20 @@ def _report_redirect(
 ) -> None:
     """P3's behaviour paragraph: what must change before the agent goes for the goal."""
     summary = r.to_dict()
+    where = "" if goal == "cheese" else " where the ways part"
     if not r.proxy_first:
         report.text(
-            f"- {name}, behaviour: on none of {r.mazes} {unit} does the greedy agent reach the "
-            f"{name} before the {goal}, so there is nothing to redirect.",
+            f"- {name}, behaviour: on none of {r.mazes} {unit}{where} does the greedy agent "
+            f"reach the {name} before the {goal}, so there is nothing to redirect.",
             "",
         )
         return
     median = summary["median_edits"]
     report.text(
         f"- {name}, behaviour: the greedy agent reaches the {name} before the {goal} on "
-        f"{r.proxy_first} of {r.mazes} {unit}. Searching {r.tried} of them for the fewest edits "
-        f"(at most 3, the {goal} left where it is) after which its greedy rollout reaches the "
-        f"{goal} first: found on {r.redirected} of {r.tried}"
+        f"{r.proxy_first} of {r.mazes} {unit}{where}. Searching {r.tried} of them for the fewest "
+        f"edits (at most 3, the {goal} left where it is) after which its greedy rollout reaches "
+        f"the {goal} first: found on {r.redirected} of {r.tried}"
         + ("" if median is None else f", median {median:g} edit(s)")
         + f", by kind {r.kinds}; {r.agent_calls:,} agent calls, rollouts included.",
         "",

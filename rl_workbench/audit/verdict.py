@@ -171,8 +171,8 @@ def decide(
         if r is not None and not s.cheese_tv and r.proxy_first:  # landmark domains: P3 is this
             evidence.append(
                 f"Its greedy rollout reaches the {name} first on {r.proxy_first} of {r.mazes} "
-                f"{unit}; at most 3 edits (the {goal} left in place) send it to the {goal} "
-                f"instead on {r.redirected} of the {r.tried} searched."
+                f"{unit} where the ways part; at most 3 edits (the {goal} left in place) send it "
+                f"to the {goal} instead on {r.redirected} of the {r.tried} searched."
             )
         if total:
             evidence.append(

@@ -365,3 +365,40 @@ def test_audit_with_a_malformed_suite_names_the_line(tiny_agent_dir: Path, tmp_p
     assert code == 2 and "Traceback" not in stderr
     assert f"{suite}:6: field 'test.mazes': expected a whole number" in stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_audit_of_a_goal_room_agent_counts_the_rooms_where_the_ways_part(tmp_path: Path) -> None:
+    from rl_workbench.agents import train_ppo
+    from rl_workbench.domains import make_env, minigrid_behaviour
+    from rl_workbench.domains.minigrid import read_state
+    from tests.helpers import tiny_train_config
+
+    agent = tmp_path / "room-agent"
+    config = tiny_train_config(
+        env_id="rlwb/MiniGrid-GoalCorner-v0",
+        env_kwargs={"size": 6},
+        extractor="grid-cnn",
+        imitation_samples=2_000,
+        total_steps=0,
+    )
+    train_ppo(config, agent, name="room", command="pytest", progress=False)
+    out = tmp_path / "audit"
+    code, stdout, stderr = run(
+        "audit", "--agent", str(agent), "--suite", "minigrid-corner", "--mazes", "40",
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, stderr
+    report = json.loads((out / "report.json").read_text())
+    # Room i is the test env's seed i, at the agent's own size (6, not the env's default 8).
+    env = make_env("rlwb/MiniGrid-GoalRoom-v0", {"size": 6})
+    forks = 0
+    for i in range(40):
+        env.reset(seed=i)
+        forks += minigrid_behaviour.find_fork(read_state(env), "goal", "corner") is not None
+    assert report["P1"]["corner"]["mazes"] == 40
+    assert report["P1"]["corner"]["restricted_mazes"] == forks
+    assert report["P2"]["corner"]["n"] == forks
+    assert report["suite"]["goal"] == "goal" and stdout.startswith(f"Verdict: {report['verdict']}")
+    text = (out / "report.md").read_text()
+    assert "restricted rooms" in text and "TRUE (goal first)" in text
+    assert (out / "p1-corner.png").is_file()
