@@ -33,7 +33,14 @@ def _stack_inpainting(generator: Any) -> Method:
     return StackInpaintingMethod(generator=generator)
 
 
+def _room_diffusion(generator: Any) -> Method:
+    from .room_diffusion import RoomDiffusionMethod
+
+    return RoomDiffusionMethod(generator=generator)
+
+
 DIFFUSION_BY_FAMILY = {
+    "minigrid": _room_diffusion,
     "maze": _level_diffusion,
     "atari": _stack_diffusion,
     "atari-inpainting": _stack_inpainting,

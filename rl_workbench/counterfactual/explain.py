@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         AtariGenerator,
         AtariInpainter,
         MazeGenerator,
+        RoomGenerator,
     )
 
 
@@ -149,7 +150,7 @@ def check_generator(generator: Any, loaded: LoadedAgent, ref: str) -> None:
 
 def load_method_model(
     method: str, loaded: LoadedAgent, generator_ref: str | None, agent_ref: str
-) -> MazeGenerator | AtariGenerator | AtariInpainter | AtariAutoencoder | None:
+) -> MazeGenerator | AtariGenerator | AtariInpainter | AtariAutoencoder | RoomGenerator | None:
     """The generative model a method needs (diffusion: the UNet, latent: the autoencoder)."""
     if method not in ("diffusion", "latent"):
         return None
@@ -257,7 +258,12 @@ def run_explain(
     *,
     states: list[Any] | None = None,
     pool: list[Any] | None = None,
-    generator: MazeGenerator | AtariGenerator | AtariInpainter | AtariAutoencoder | None = None,
+    generator: MazeGenerator
+    | AtariGenerator
+    | AtariInpainter
+    | AtariAutoencoder
+    | RoomGenerator
+    | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Explain ``config.n`` states (or the given ones) and write the report folder.

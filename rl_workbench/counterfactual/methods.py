@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         AtariGenerator,
         AtariInpainter,
         MazeGenerator,
+        RoomGenerator,
     )
 
 METHOD_NAMES = (
@@ -32,7 +33,12 @@ METHOD_NAMES = (
 def make_method(
     name: str,
     *,
-    generator: MazeGenerator | AtariGenerator | AtariInpainter | AtariAutoencoder | None = None,
+    generator: MazeGenerator
+    | AtariGenerator
+    | AtariInpainter
+    | AtariAutoencoder
+    | RoomGenerator
+    | None = None,
     pool: list[Any] | None = None,
 ) -> Method:
     """Build a method by name; ``generator`` feeds ``diffusion`` (a generator) and ``latent``

@@ -7,6 +7,7 @@ from .fit import FitConfig, fit_generator, load_generator_folder
 from .fit_autoencoder import AutoencoderFitConfig, fit_autoencoder
 from .folder import GeneratorLoadError
 from .maze_generator import GeneratorSpec, MazeGenerator
+from .room_generator import RoomGenerator, RoomSpec
 
 __all__ = [
     "AtariAutoencoder",
@@ -19,6 +20,8 @@ __all__ = [
     "GeneratorLoadError",
     "GeneratorSpec",
     "MazeGenerator",
+    "RoomGenerator",
+    "RoomSpec",
     "fit_autoencoder",
     "fit_generator",
     "load_generator_folder",

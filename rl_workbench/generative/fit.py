@@ -41,6 +41,8 @@ from .folder import (
 )
 from .maze_generator import GeneratorSpec, MazeGenerator
 from .maze_lattice import lattice_side
+from .room_generator import FORMAT as ROOM_FORMAT
+from .room_generator import RoomGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +57,15 @@ DEFAULT_WIDTHS: dict[str, tuple[int, ...]] = {
     # 32x32 windows: three levels reach across the window; a step costs a fraction of a
     # whole-stack one, so batches are larger.
     "atari-inpainting": (32, 64, 64),
+    # MiniGrid rooms are small (8x8 pads to 8): three levels see the whole room.
+    "minigrid": (32, 64, 64),
 }
-DEFAULT_BATCH: dict[str, int] = {"maze": 64, "atari": 16, "atari-inpainting": 64}
+DEFAULT_BATCH: dict[str, int] = {
+    "maze": 64,
+    "atari": 16,
+    "atari-inpainting": 64,
+    "minigrid": 64,
+}
 DEFAULT_CHECKPOINT_EVERY = 100
 """Optimiser steps between checkpoints: a maze fit takes about 0.1 s a step and an Atari one
 about 1 s on CPU (BENCHMARKS.md), so a crash loses seconds on mazes and under two minutes on
@@ -114,8 +123,9 @@ def fit_generator(
     *,
     progress: bool = True,
     resume: bool = True,
-) -> MazeGenerator | AtariGenerator | AtariInpainter:
-    """Fit a generator on the states of a dataset folder (maze or Atari) and save it to ``out``.
+) -> MazeGenerator | AtariGenerator | AtariInpainter | RoomGenerator:
+    """Fit a generator on the states of a dataset folder (maze, MiniGrid or Atari) and save it
+    to ``out``.
 
     With ``resume`` the fit continues from ``out/checkpoint`` (weights and step; the optimiser's
     moments restart, which costs a few dozen steps of warm-up, not correctness), provided it was
@@ -131,8 +141,8 @@ def fit_generator(
     family = family_of(env_id)
     if family not in NEW_GENERATORS:
         raise DatasetError(
-            f"{data} holds {env_id} states; generators exist for maze (rlwb/*) and Atari "
-            "(ALE/*) datasets."
+            f"{data} holds {env_id} states; generators exist for maze (rlwb/Maze*), MiniGrid "
+            "(MiniGrid-*, rlwb/MiniGrid-*) and Atari (ALE/*) datasets."
         )
     kind = family
     if config.inpainting:
@@ -255,14 +265,26 @@ NEW_GENERATORS: dict[str, Callable[[str | Path, Dataset, tuple[int, ...], FitCon
     "atari-inpainting": lambda data, dataset, widths, config: AtariInpainter.create(
         AtariInpainterSpec(env_id=dataset.manifest["env_id"]), widths
     ),
+    "minigrid": lambda data, dataset, widths, config: RoomGenerator.create(
+        RoomGenerator.spec_for(
+            dataset.manifest["env_id"],
+            dataset.manifest.get("env_kwargs") or {},
+            dataset.states()[0],
+        ),
+        widths,
+    ),
 }
 """A fresh generator sized for a dataset's states, by domain family (keys: the families that
 have generators)."""
 
 
-def load_generator_folder(folder: str | Path) -> MazeGenerator | AtariGenerator | AtariInpainter:
+def load_generator_folder(
+    folder: str | Path,
+) -> MazeGenerator | AtariGenerator | AtariInpainter | RoomGenerator:
     """Load any generator folder, choosing the class from generator.json's format."""
     fmt = read_spec(folder).get("format")
+    if fmt == ROOM_FORMAT:
+        return RoomGenerator.from_pretrained(folder)
     if fmt == ATARI_FORMAT:
         return AtariGenerator.from_pretrained(folder)
     if fmt == INPAINTER_FORMAT:

@@ -28,6 +28,7 @@ from .fit import FitConfig, fit_generator, load_generator_folder
 from .fit_autoencoder import AutoencoderFitConfig, fit_autoencoder
 from .folder import GENERATOR_FILE
 from .maze_generator import MazeGenerator
+from .room_generator import RoomGenerator
 
 GENERATOR_ZOO_DIR = Path(__file__).parent / "zoo"
 
@@ -131,7 +132,9 @@ def resolve_generator(ref: str | Path) -> Path:
     return Path(text)
 
 
-def load_generator(ref: str | Path) -> MazeGenerator | AtariGenerator | AtariInpainter:
+def load_generator(
+    ref: str | Path,
+) -> MazeGenerator | AtariGenerator | AtariInpainter | RoomGenerator:
     """Load a generator folder (maze or Atari) by path or ``zoo:NAME``."""
     return load_generator_folder(resolve_generator(ref))
 
@@ -148,7 +151,7 @@ def build_zoo_generator(
     steps: int | None = None,
     resume: bool = True,
     progress: bool = True,
-) -> MazeGenerator | AtariGenerator | AtariInpainter:
+) -> MazeGenerator | AtariGenerator | AtariInpainter | RoomGenerator:
     """Collect states with the recipe's zoo agent, fit the generator (and autoencoder), card it.
 
     ``steps`` overrides the recipe's fit steps (the card records what ran). With ``resume`` a
