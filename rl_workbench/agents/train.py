@@ -122,6 +122,9 @@ class TrainConfig:
             "auto" (CUDA when present). The saved agent always loads on the CPU.
         vec_env: "dummy" steps the envs in this process; "subproc" gives each env a process
             (worth it for Atari on a many-core machine; same results for the same seed).
+        family_policy: apply the family's policy settings (``FAMILY_POLICY_KWARGS``); the zoo's
+            minigrid-doorkey was trained before they existed and keeps SB3's defaults, so its
+            recipe still rebuilds the shipped agent.
     """
 
     env_id: str
@@ -145,6 +148,7 @@ class TrainConfig:
     threads: int | None = None
     device: Literal["cpu", "auto", "cuda"] = "cpu"
     vec_env: Literal["dummy", "subproc"] = "dummy"
+    family_policy: bool = True
 
     def __post_init__(self) -> None:
         if self.total_steps < 0 or (self.total_steps == 0 and not self.imitation_samples):
@@ -188,6 +192,8 @@ class TrainConfig:
         data["net_arch"] = list(self.net_arch)
         for key in RESUME_IGNORES:
             data.pop(key)
+        if self.family_policy:  # the default: checkpoints made before the field resume as before
+            data.pop("family_policy")
         return data
 
     def policy(self, obs_shape: tuple[int, ...]) -> tuple[str, dict[str, Any]]:
@@ -201,7 +207,8 @@ class TrainConfig:
         kwargs: dict[str, Any] = {
             "net_arch": {"pi": list(self.net_arch), "vf": list(self.net_arch)}
         }
-        kwargs |= FAMILY_POLICY_KWARGS.get(family_of(self.env_id), {})
+        if self.family_policy:
+            kwargs |= FAMILY_POLICY_KWARGS.get(family_of(self.env_id), {})
         if extractor == "grid-cnn":
             kwargs["features_extractor_class"] = GridCNN
         elif extractor == "recurrent-grid":

@@ -165,6 +165,7 @@ RECIPES: dict[str, ZooRecipe] = {
                 ent_coef=0.01,
                 extractor="grid-cnn",
                 checkpoint_every=50_000,
+                family_policy=False,  # trained with SB3's image defaults; rebuilds the same
             ),
         ),
         ZooRecipe(

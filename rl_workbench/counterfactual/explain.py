@@ -165,7 +165,9 @@ def load_method_model(
         raise InvalidArgumentError(
             f"No generator exists for {loaded.env_id} yet. Make one with "
             + generator_commands(agent_ref, loaded.env_id, method)
-            + " (or use --method pixel or nearest, which need none"
+            + " (or use --method "
+            + " or ".join(m for m in domain.methods if m in ("search", "pixel", "nearest"))
+            + ", which need none"
             + _objects_offer(loaded.env_id)
             + ")."
         )

@@ -189,3 +189,15 @@ def test_the_recurrent_extractor_computes_its_block_on_the_concatenated_input() 
     reference = net.norm((features * obs[:, 2:3]).sum((2, 3)))
     assert torch.allclose(net(obs), reference, atol=1e-5)
     assert not torch.allclose(net(obs), net(obs.roll(1, dims=3)), atol=1e-3)  # it reads obs
+
+
+def test_the_shipped_doorkey_recipe_keeps_the_policy_it_was_trained_with() -> None:
+    """New MiniGrid runs take raw codes with ReLU heads; the zoo's minigrid-doorkey, trained
+    before that, must rebuild with SB3's defaults (else its card's command makes another agent)."""
+    from rl_workbench.agents.train import TrainConfig
+    from rl_workbench.agents.zoo import RECIPES
+
+    _, fresh = TrainConfig(env_id="MiniGrid-DoorKey-5x5-v0", extractor="grid-cnn").policy((3, 5, 5))
+    assert fresh["normalize_images"] is False and fresh["activation_fn"] is torch.nn.ReLU
+    _, shipped = RECIPES["minigrid-doorkey"].config.policy((3, 5, 5))
+    assert "normalize_images" not in shipped and "activation_fn" not in shipped
