@@ -43,6 +43,7 @@ from rl_workbench.generative import MazeGenerator, maze_lattice
 from rl_workbench.generative.folder import make_scheduler, padded_side
 
 from .base import Budget, Method, Query, best
+from .guidance import guided_sdedit
 from .result import count_edits
 
 
@@ -124,25 +125,17 @@ class LevelDiffusionMethod(Method):
         cheese_cells: list[tuple[int, int]] = []
         tried: set[MazeState] = set()  # scored and failed in an earlier attempt
         for strength, scale in self.attempts:
-            t_max = strength * scheduler.config.num_train_timesteps
-            timesteps = [t for t in scheduler.timesteps if t <= t_max]
-            noise = torch.randn(x0.shape, generator=query.rng)
-            x = scheduler.add_noise(x0, noise, timesteps[0].reshape(1))
-            for t in timesteps:
-                with torch.no_grad():
-                    eps = predict(x, t)
-                alpha = scheduler.alphas_cumprod[t]
-                x0_hat = ((x - (1 - alpha).sqrt() * eps) / alpha.sqrt()).clamp(-1, 1)
-                x0_hat = x0_hat.detach().requires_grad_(True)
-                obs = domain.observe_levels(levels(x0_hat))  # what the agent would see
-                logits = query.agent.action_logits(obs)
-                values = query.agent.value(obs) if query.target.needs_value else None
-                budget.agent_calls += 1
-                objective = query.steer.score(logits, values, query.original_action).sum()
-                objective = objective - self.closeness * ((x0_hat - x0) ** 2).sum()
-                (grad,) = torch.autograd.grad(objective, x0_hat)
-                eps = eps - scale * (1 - alpha).sqrt() * grad
-                x = scheduler.step(eps, t, x).prev_sample
+            x = guided_sdedit(
+                query,
+                budget,
+                x0,
+                scheduler,
+                predict,
+                lambda x0_hat: domain.observe_levels(levels(x0_hat)),  # what the agent would see
+                strength=strength,
+                scale=scale,
+                closeness=self.closeness,
+            )
             # Decode with the *agent's* domain: its cheese region and sign rules make the level.
             level, raw_tree = maze_lattice.decode_like(x[0], state, domain)
             self.raw_trees += int(raw_tree)

@@ -35,6 +35,7 @@ from rl_workbench.generative.folder import make_scheduler, padded_side
 from rl_workbench.generative.room_generator import RoomGenerator, to_model_space
 
 from .base import Budget, Method, Query, best
+from .guidance import guided_sdedit
 
 PAIRS = 64
 """Pairs of single edits the minimality pass scores at most (single edits are all scored)."""
@@ -96,25 +97,17 @@ class RoomDiffusionMethod(Method):
         proposals: list[MiniGridState] = []
         tried: set[MiniGridState] = set()
         for strength, scale in self.attempts:
-            t_max = strength * scheduler.config.num_train_timesteps
-            timesteps = [t for t in scheduler.timesteps if t <= t_max]
-            noise = torch.randn(x0.shape, generator=query.rng)
-            x = scheduler.add_noise(x0, noise, timesteps[0].reshape(1))
-            for t in timesteps:
-                with torch.no_grad():
-                    eps = predict(x, t)
-                alpha = scheduler.alphas_cumprod[t]
-                x0_hat = ((x - (1 - alpha).sqrt() * eps) / alpha.sqrt()).clamp(-1, 1)
-                x0_hat = x0_hat.detach().requires_grad_(True)
-                obs = minigrid_levels.observe((x0_hat[:, :, :w, :h] + 1) / 2, state)
-                logits = query.agent.action_logits(obs)
-                values = query.agent.value(obs) if query.target.needs_value else None
-                budget.agent_calls += 1
-                objective = query.steer.score(logits, values, query.original_action).sum()
-                objective = objective - self.closeness * ((x0_hat - x0) ** 2).sum()
-                (grad,) = torch.autograd.grad(objective, x0_hat)
-                eps = eps - scale * (1 - alpha).sqrt() * grad
-                x = scheduler.step(eps, t, x).prev_sample
+            x = guided_sdedit(
+                query,
+                budget,
+                x0,
+                scheduler,
+                predict,
+                lambda x0_hat: minigrid_levels.observe((x0_hat[:, :, :w, :h] + 1) / 2, state),
+                strength=strength,
+                scale=scale,
+                closeness=self.closeness,
+            )
             proposals.append(minigrid_levels.decode_like(x[0, :, :w, :h], state))
             candidate = self._minimal(query, proposals, budget, tried)
             if candidate is not None:
