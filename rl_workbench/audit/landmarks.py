@@ -16,7 +16,6 @@ the same three kinds of evidence without the audit knowing its states:
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -24,12 +23,11 @@ import torch
 
 from rl_workbench.agents import Agent
 from rl_workbench.counterfactual import Target
-from rl_workbench.counterfactual.search import SearchMethod
 from rl_workbench.domains.base import BehaviourDomain, ForkDomain
 
 from .decision import DecisionSquares
 from .outcomes import Episode, Label, Outcomes, summarise_outcomes
-from .sensitivity import REDIRECT_BEAM, REDIRECT_MAZES, Redirects, Sensitivity
+from .sensitivity import Sensitivity, search_redirects
 from .suite import Proxy
 
 GOAL = "goal"
@@ -97,32 +95,20 @@ def landmark_redirects(
     to_goal = Target("reach", goal=GOAL, rivals=(proxy.kind,))
     first = domain.roll_out(states, _probs(agent), GOAL, rivals=(proxy.kind,)).first
     pursued = [s for s, f in zip(states, first, strict=True) if proxy.kind in f and GOAL not in f]
-    search = SearchMethod(frozen_kinds=domain.goal_edit_kinds, beam_width=REDIRECT_BEAM)
-    edits: list[int] = []
-    kinds: Counter[str] = Counter({"proxy": 0, "other": 0})
-    examples: list[tuple[Any, Any]] = []
-    calls = 0
-    for state in pursued[:REDIRECT_MAZES]:
-        result = search.explain(state, agent, domain, to_goal, seed=seed)
-        calls += result.agent_calls
-        if result.valid and result.edits is not None:
-            after = result.counterfactual_state
-            edits.append(result.edits)
-            touched = domain.landmark_cells(state, proxy.kind) != domain.landmark_cells(
-                after, proxy.kind
-            )
-            kinds["proxy" if touched else "other"] += 1
-            if len(examples) < 2:
-                examples.append((state, after))
-    redirect = Redirects(
-        mazes=len(states),
-        proxy_first=len(pursued),
-        tried=min(len(pursued), REDIRECT_MAZES),
-        redirected=len(edits),
-        edits=edits,
-        kinds=dict(kinds),
-        agent_calls=calls,
-        examples=examples,
+    redirect = search_redirects(
+        agent,
+        domain,
+        pursued,
+        to_goal,
+        frozen=domain.goal_edit_kinds,
+        kind_of=lambda state, after: (
+            "proxy"
+            if domain.landmark_cells(state, proxy.kind) != domain.landmark_cells(after, proxy.kind)
+            else "other"
+        ),
+        kinds=("proxy", "other"),
+        looked_at=len(states),
+        seed=seed,
     )
     return Sensitivity(proxy.name, [], [], {}, [], redirect)
 

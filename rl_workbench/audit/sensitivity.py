@@ -16,7 +16,9 @@ after which the agent goes for the cheese instead: what must change before it pu
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -161,26 +163,54 @@ def redirects(
     pursued = [
         lv for lv, f in zip(levels, first, strict=True) if landmark in f and "cheese" not in f
     ]
-    search = SearchMethod(frozen_kinds=("move_cheese",), beam_width=REDIRECT_BEAM)
+    return search_redirects(
+        agent,
+        domain,
+        pursued,
+        to_cheese,
+        frozen=("move_cheese",),
+        kind_of=lambda level, after: edit_kind(level, after, proxy),
+        kinds=("proxy", "walls"),
+        looked_at=len(levels),
+        seed=seed,
+    )
+
+
+def search_redirects(
+    agent: Agent,
+    domain: Domain,
+    pursued: list[Any],
+    to_goal: Target,
+    *,
+    frozen: tuple[str, ...],
+    kind_of: Callable[[Any, Any], str],
+    kinds: tuple[str, ...],
+    looked_at: int,
+    seed: int = 0,
+) -> Redirects:
+    """The behaviour search on at most ``REDIRECT_MAZES`` of the ``pursued`` levels (where the
+    greedy agent went for the proxy), edits of the ``frozen`` kinds (those that move the goal)
+    not allowed; ``kind_of(level, redirected)`` names what each redirect touched."""
+    search = SearchMethod(frozen_kinds=frozen, beam_width=REDIRECT_BEAM)
     edits: list[int] = []
-    kinds: Counter[str] = Counter({"proxy": 0, "walls": 0})
-    examples: list[tuple[MazeState, MazeState]] = []
+    counts: Counter[str] = Counter({kind: 0 for kind in kinds})
+    examples: list[tuple[Any, Any]] = []
     calls = 0
     for level in pursued[:REDIRECT_MAZES]:
-        result = search.explain(level, agent, domain, to_cheese, seed=seed)
+        result = search.explain(level, agent, domain, to_goal, seed=seed)
         calls += result.agent_calls
         if result.valid and result.edits is not None:
             edits.append(result.edits)
-            kinds[edit_kind(level, result.counterfactual_state, proxy)] += 1
+            counts[kind_of(level, result.counterfactual_state)] += 1
             if len(examples) < 2:
                 examples.append((level, result.counterfactual_state))
     return Redirects(
-        mazes=len(levels),
+        mazes=looked_at,
         proxy_first=len(pursued),
         tried=min(len(pursued), REDIRECT_MAZES),
         redirected=len(edits),
         edits=edits,
-        kinds=dict(kinds),
+        kinds=dict(counts),
         agent_calls=calls,
         examples=examples,
     )
