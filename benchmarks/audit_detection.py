@@ -89,7 +89,8 @@ def main() -> None:
     args.out = args.out or Path(f"runs/{stem}-audit")
     args.mazes = args.mazes or (1000 if args.plan == "maze" else 500)
     print(
-        f"Population {args.population}, {args.mazes} mazes per audit, {platform.machine()}, "
+        f"Population {args.population}, {args.mazes} "
+        f"{'mazes' if args.plan == 'maze' else 'rooms'} per audit, {platform.machine()}, "
         f"{args.workers} workers{' on Ray' if args.ray else ''}, {time.strftime('%Y-%m-%d')}"
     )
     print()
