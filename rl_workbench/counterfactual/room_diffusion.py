@@ -29,7 +29,14 @@ import numpy as np
 import torch
 
 from rl_workbench.domains import minigrid_levels
-from rl_workbench.domains.minigrid import GOAL, WALL, Edit, MiniGridState, legality_problems
+from rl_workbench.domains.minigrid import (
+    EMPTY,
+    GOAL,
+    WALL,
+    Edit,
+    MiniGridState,
+    legality_problems,
+)
 from rl_workbench.errors import InvalidArgumentError, InvalidEditError
 from rl_workbench.generative.folder import make_scheduler, padded_side
 from rl_workbench.generative.room_generator import RoomGenerator, to_model_space
@@ -37,6 +44,7 @@ from rl_workbench.generative.room_generator import RoomGenerator, to_model_space
 from .base import Budget, Method, Query, best
 from .guidance import guided_sdedit
 
+GOAL_CHANNEL = minigrid_levels.KINDS.index("goal")
 PAIRS = 64
 """Pairs of single edits the minimality pass scores at most (single edits are all scored)."""
 
@@ -50,6 +58,9 @@ class RoomDiffusionMethod(Method):
         attempts: (strength, guidance scale) pairs tried in turn until one works.
         steps: DDIM steps over the full schedule.
         closeness: weight of the squared distance to the original in the guided objective.
+        goal_candidates: how many of each denoised sample's likeliest goal cells the minimality
+            pass also tries as a goal move (the generator's own ranking, as the maze method's
+            cheese candidates).
     """
 
     name: ClassVar[str] = "diffusion"
@@ -57,6 +68,7 @@ class RoomDiffusionMethod(Method):
     attempts: tuple[tuple[float, float], ...] = ((0.3, 3.0), (0.5, 10.0), (0.7, 30.0), (1.0, 100.0))
     steps: int = 20
     closeness: float = 0.1
+    goal_candidates: int = 6
 
     def _propose(self, query: Query, budget: Budget) -> Any | None:
         state = cast(MiniGridState, query.state)
@@ -95,6 +107,7 @@ class RoomDiffusionMethod(Method):
         w, h = state.width, state.height
         scheduler.set_timesteps(self.steps)
         proposals: list[MiniGridState] = []
+        moves: list[Edit] = []
         tried: set[MiniGridState] = set()
         for strength, scale in self.attempts:
             x = guided_sdedit(
@@ -109,21 +122,36 @@ class RoomDiffusionMethod(Method):
                 closeness=self.closeness,
             )
             proposals.append(minigrid_levels.decode_like(x[0, :, :w, :h], state))
-            candidate = self._minimal(query, proposals, budget, tried)
+            moves += self._likely_goals(x[0, GOAL_CHANNEL, :w, :h], state)
+            candidate = self._minimal(query, proposals, moves, budget, tried)
             if candidate is not None:
                 return candidate
         return None
+
+    def _likely_goals(self, channel: torch.Tensor, original: MiniGridState) -> list[Edit]:
+        """Goal moves to the free cells where the sample's goal channel is highest."""
+        if not original.cells_of(GOAL):
+            return []
+        free = torch.from_numpy(original.array[:, :, 0] == EMPTY)
+        free[original.agent_pos] = False
+        scores = torch.where(free, channel, torch.full_like(channel, -torch.inf)).flatten()
+        top = scores.argsort(descending=True)[: self.goal_candidates]
+        h = channel.shape[-1]
+        return [Edit("move_goal", divmod(int(i), h)) for i in top if torch.isfinite(scores[i])]
 
     def _minimal(
         self,
         query: Query,
         proposals: list[MiniGridState],
+        moves: list[Edit],
         budget: Budget,
         tried: set[MiniGridState],
     ) -> MiniGridState | None:
-        """The fewest of the proposals' own edits that meet the target (tiers of 1, 2, all)."""
+        """The fewest of the proposals' own edits (and the likeliest goal moves) that meet the
+        target (tiers of 1, 2, all)."""
         original = cast(MiniGridState, query.state)
-        edits = list(dict.fromkeys(e for p in proposals for e in _edits_between(original, p)))
+        edits = [e for p in proposals for e in _edits_between(original, p)]
+        edits = list(dict.fromkeys(edits + moves))
         singles = [_apply(original, [e]) for e in edits]
         pairs = [_apply(original, list(pair)) for pair in combinations(edits, 2)][:PAIRS]
         for tier in (singles, pairs, list(proposals)):
