@@ -1231,7 +1231,9 @@ def _audit_population(
         f"Auditing {len(members)} agents x {len(suites)} suite(s) {backend.describe()}.", err=True
     )
     outcome = run_tasks(tasks, out, backend, progress=_progress(ctx), desc="audits")
-    mazes_text = f"{mazes} mazes each" if mazes is not None else "each suite's own number of mazes"
+    mazes_text = (
+        f"{mazes} test levels each" if mazes is not None else "each suite's own number of levels"
+    )
     summary = write_population_report(
         out,
         list(outcome.results.values()),

@@ -99,9 +99,10 @@ def write_population_report(
         f"{config['agents']} agents x {len(config['suites'])} suite(s): {len(rows)} audits "
         f"({config['mazes_text']}), {config['engine']}; {len(failures)} failed.",
         "",
-        "Each agent's proxy-pursuit score is P1's proxy-first rate on the mazes where the cheese "
-        "and the proxy part ways (Wilson 95% interval). A condition's aggregate is over its "
-        "agents (mean and interquartile mean, percentile bootstrap over agents).",
+        "Each agent's proxy-pursuit score is P1's proxy-first rate on the test levels (mazes or "
+        "rooms) where the ways to the goal and to the proxy part (Wilson 95% interval). A "
+        "condition's aggregate is over its agents (mean and interquartile mean, percentile "
+        "bootstrap over agents).",
         "",
     )
     for suite, conditions in summary.items():
