@@ -838,9 +838,9 @@ def fit_autoencoder_command(
     ),
     default="diffusion",
     show_default=True,
-    help="diffusion: guided edits by a diffusers generator; guided-projection (mazes): the "
-    "same guided steps with no generator, projected onto a perfect maze (on mazes it does as "
-    "well or better than diffusion: the generator does not do the work there; see README); "
+    help="diffusion: guided edits by a diffusers generator; guided-projection (mazes, MiniGrid): "
+    "the same guided steps with no generator, projected onto a perfect maze or a legal room (it "
+    "does as well as diffusion there: the generator does not do the work; see README); "
     "latent (Atari): search in an "
     "autoencoder's latent space; objects (Space Invaders, Breakout): fewest edits of game "
     "objects through the emulator's RAM, drawn by the game itself; search (mazes, MiniGrid): "
@@ -850,9 +850,11 @@ def fit_autoencoder_command(
     "--target",
     default="any",
     show_default=True,
-    help="any, an action name (up/down/left/right), value-high, value-low or uncertain; for "
-    "maze agents also a behaviour, reach:cheese, reach:corner or reach:sign (the agent's greedy "
-    "rollout on the counterfactual must reach it before any other landmark).",
+    help="any, an action name (up/down/left/right; MiniGrid: left/right/forward/...), value-high, "
+    "value-low or uncertain; for maze agents also a behaviour, reach:cheese, reach:corner or "
+    "reach:sign (the agent's greedy rollout on the counterfactual must reach it before any other "
+    "landmark); for MiniGrid agents reach:goal, reach:corner or reach:ball (reached at all "
+    "before the episode ends).",
 )
 @click.option(
     "--n",

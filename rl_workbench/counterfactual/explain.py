@@ -280,7 +280,7 @@ def run_explain(
     target = parse_target(config.target, names, landmarks)
     if config.method == "nearest" and pool is None:
         pool = sample_states(loaded, config.pool_size, config.seed + 10_000_000)
-    method = make_method(config.method, generator=generator, pool=pool)
+    method = make_method(config.method, generator=generator, pool=pool, family=domain.family)
     given_states = states is not None
     states = states if states is not None else sample_states(loaded, config.n, config.seed)
     report = ReportWriter(Path(out), f"Counterfactuals: {loaded.name}, method {config.method}")

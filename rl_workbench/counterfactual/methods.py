@@ -40,9 +40,11 @@ def make_method(
     | RoomGenerator
     | None = None,
     pool: list[Any] | None = None,
+    family: str = "maze",
 ) -> Method:
     """Build a method by name; ``generator`` feeds ``diffusion`` (a generator) and ``latent``
-    (an autoencoder), ``pool`` feeds ``nearest``."""
+    (an autoencoder), ``pool`` feeds ``nearest``; ``family`` (the domain's) picks the level
+    algorithm ``guided-projection`` runs (maze lattices or MiniGrid rooms)."""
     if name == "search":
         return SearchMethod()
     if name == "pixel":
@@ -64,6 +66,10 @@ def make_method(
 
         return make_diffusion(generator)  # the generator's family picks the algorithm
     if name == "guided-projection":
+        if family == "minigrid":
+            from .room_diffusion import RoomGuidedProjectionMethod
+
+            return RoomGuidedProjectionMethod()
         from .level_diffusion import GuidedProjectionMethod
 
         return GuidedProjectionMethod()

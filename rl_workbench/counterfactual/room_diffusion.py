@@ -195,3 +195,19 @@ def _apply(state: MiniGridState, edits: list[Edit]) -> MiniGridState | None:
     except InvalidEditError:
         return None
     return state
+
+
+@dataclass
+class RoomGuidedProjectionMethod(RoomDiffusionMethod):
+    """``guided-projection`` on MiniGrid rooms: the same attempts, guidance, decoding and
+    minimality pass with no generator, under the name of what does the work (as on mazes). On
+    goal rooms it flips as many states as ``diffusion`` with a fitted room generator
+    (BENCHMARKS.md, "Counterfactuals on MiniGrid rooms"), and it needs no fitting."""
+
+    name: ClassVar[str] = "guided-projection"
+
+    def __post_init__(self) -> None:
+        if self.generator is not None:
+            raise InvalidArgumentError(
+                "guided-projection uses no generator; use --method diffusion to add one."
+            )

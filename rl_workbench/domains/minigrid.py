@@ -327,7 +327,7 @@ class MiniGridDomain:
     env: gym.Env
 
     family: ClassVar[str] = "minigrid"
-    methods: ClassVar[tuple[str, ...]] = ("search", "nearest", "diffusion")
+    methods: ClassVar[tuple[str, ...]] = ("search", "nearest", "guided-projection", "diffusion")
     sample_steps: ClassVar[int] = 50
     sampling: ClassVar[str] = (
         "seeded episodes of the agent (sampled actions), each state after 0-49 steps, "

@@ -94,8 +94,12 @@ def _check_flips(method: RoomDiffusionMethod, n: int = 12) -> list:
     return results
 
 
-def test_diffusion_without_a_generator_flips_a_goal_seeker_by_moving_little() -> None:
-    results = _check_flips(RoomDiffusionMethod())
+def test_guided_projection_flips_a_goal_seeker_by_moving_little() -> None:
+    from rl_workbench.counterfactual import make_method
+
+    method = make_method("guided-projection", family="minigrid")
+    assert method.name == "guided-projection"
+    results = _check_flips(method)  # type: ignore[arg-type]
     valid = [r for r in results if r.valid]
     assert len(valid) >= len(results) // 2 > 0
     assert all(r.generator_calls == 0 for r in results)
