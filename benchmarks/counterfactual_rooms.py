@@ -4,9 +4,9 @@ ablations (issue 15, section 2).
 Usage: python benchmarks/counterfactual_rooms.py --agents A [B ...] --generator GEN
                                                  [--env rlwb/MiniGrid-GoalRoom-v0] [--pairs 100]
 
-Rows per agent: ``search`` (fewest edits, the ground truth), ``nearest`` (a real room from 2,000
-the agent met), ``diffusion`` with the fitted room generator, ``diffusion-untrained`` (a fresh UNet
-of the same configuration) and ``no-generator`` (the same attempts, guidance, decoding and
+Rows per agent: ``search`` (fewest edits, the ground truth), ``nearest`` (a real room from
+``--pool``, 2,000 by default, the agent met), ``diffusion`` with the fitted room generator,
+``diffusion-untrained`` (a fresh UNet of the same configuration) and ``no-generator`` (the same attempts, guidance, decoding and
 minimality pass with no model). Every flip is judged on the legal room written back as the env
 shows it. Columns: validity; median edits (the domain's atomic edits) over valid flips; the
 median ratio to search's edits on pairs both solved; "as the env makes" = the share of valid
@@ -46,6 +46,13 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=100)
     parser.add_argument("--target", default="any")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=2000,
+        help="real rooms nearest chooses among (an agent that gets stuck meets few distinct "
+        "states, and drawing many costs thousands of episodes)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     generator = load_generator_folder(args.generator)
@@ -66,7 +73,7 @@ def main() -> None:
         domain = domain_for(loaded.env_id, loaded.env_kwargs)
         target = parse_target(args.target, loaded.agent.action_names, domain.landmarks)
         states = sample_states(loaded, args.pairs, args.seed)
-        pool = sample_states(loaded, 2000, args.seed + 10_000_000)
+        pool = sample_states(loaded, args.pool, args.seed + 10_000_000)
         torch.manual_seed(0)  # a fresh init of the same UNet configuration
         untrained = RoomGenerator(
             type(generator.unet).from_config(generator.unet.config),
