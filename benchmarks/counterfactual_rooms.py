@@ -7,12 +7,13 @@ Usage: python benchmarks/counterfactual_rooms.py --agents A [B ...] --generator 
 Rows per agent: ``search`` (fewest edits, the ground truth), ``nearest`` (a real room from
 ``--pool``, 2,000 by default, the agent met), ``diffusion`` with the fitted room generator,
 ``diffusion-untrained`` (a fresh UNet of the same configuration) and ``no-generator`` (the same
-attempts, guidance, decoding and minimality pass with no model). Every flip is judged on the legal room written back as the env
-shows it. Columns: validity; median edits (the domain's atomic edits) over valid flips; the
-median ratio to search's edits on pairs both solved; "as the env makes" = the share of valid
-counterfactuals with no inner wall where the original had none (goal rooms never have one, so a
-wall is a change the training distribution cannot show); median seconds, generator and agent
-calls. The generator is what the method is named after only if its row beats both ablations.
+attempts, guidance, decoding and minimality pass with no model). Every flip is judged on the legal
+room written back as the env shows it. Columns: validity; median edits (the domain's atomic edits)
+over valid flips; the median ratio to search's edits on pairs both solved; "as the env makes" = the
+share of valid counterfactuals with no inner wall where the original had none (goal rooms never
+have one, so a wall is a change the training distribution cannot show); median seconds, generator
+and agent calls. The generator is what the method is named after only if its row beats both
+ablations.
 """
 
 from __future__ import annotations
