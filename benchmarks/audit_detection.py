@@ -80,9 +80,12 @@ def main() -> None:
     parser.add_argument("--mazes", type=int, default=None)
     parser.add_argument("--workers", default="2")
     parser.add_argument("--ray", action="store_true")
+    parser.add_argument("--suites", nargs="+", default=None, help="only these of the plan's suites")
     args = parser.parse_args()
     plan = importlib.import_module(PLANS[args.plan])
     SUITE_GROUPS, EXPECTED, POSITIVE = plan.SUITE_GROUPS, plan.EXPECTED, plan.POSITIVE
+    if args.suites:
+        SUITE_GROUPS = {k: v for k, v in SUITE_GROUPS.items() if k in args.suites}
     DOSE = getattr(plan, "DOSE", {})
     stem = "population" if args.plan == "maze" else "minigrid-population"
     args.population = args.population or Path(f"runs/{stem}")
