@@ -66,18 +66,21 @@ def landmark_outcomes(
 def landmark_decisions(
     agent: Agent, domain: Any, states: list[Any], proxy: Proxy
 ) -> DecisionSquares:
-    """P2: π of the action toward the goal and toward the proxy at each state's fork."""
+    """P2: π of the way toward the goal and toward the proxy at each state's fork (summed
+    over the actions that start each way)."""
     _check(domain)
     forks = [f for f in (domain.fork(s, GOAL, proxy.kind) for s in states) if f is not None]
     if not forks:
         return DecisionSquares(proxy.name, np.zeros(0), np.zeros(0))
     with torch.no_grad():
         probs = agent.action_probs(torch.stack([domain.encode(f.state) for f in forks])).numpy()
-    rows = np.arange(len(forks))
+    # Where several actions start a shortest way (turning either way to face behind), the
+    # agent's probability of taking that way is their sum.
+    pairs = list(zip(probs, forks, strict=True))
     return DecisionSquares(
         proxy.name,
-        probs[rows, [f.to_goal for f in forks]],
-        probs[rows, [f.to_proxy for f in forks]],
+        np.array([p[list(f.goal_moves or (f.to_goal,))].sum() for p, f in pairs]),
+        np.array([p[list(f.proxy_moves or (f.to_proxy,))].sum() for p, f in pairs]),
     )
 
 

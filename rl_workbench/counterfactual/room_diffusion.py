@@ -182,15 +182,23 @@ def _edits_between(original: MiniGridState, proposal: MiniGridState) -> list[Edi
             if after[cell][0] == before[source][0]:
                 kind = "move_goal" if before[source][0] == GOAL else "move_object"
                 edits.append(Edit(kind, cell, None if kind == "move_goal" else source))  # type: ignore[arg-type]
-    moved = set(left) | set(arrived)
-    walls = [c for c in changed if c not in moved and WALL in (before[c][0], after[c][0])]
+    # A wall that went up or came down is a toggle, on a cell an object left or entered too.
+    walls = [c for c in changed if WALL in (before[c][0], after[c][0])]
     edits += [Edit("toggle_wall", c) for c in walls]
     return edits
 
 
 def _apply(state: MiniGridState, edits: list[Edit]) -> MiniGridState | None:
+    """``edits`` applied in the order that lets them fit: walls taken down, then moves, then
+    walls put up (a goal moved onto a former wall needs the wall gone first)."""
+
+    def order(edit: Edit) -> int:
+        if edit.kind != "toggle_wall":
+            return 1
+        return 0 if state.object_at(edit.cell) == WALL else 2
+
     try:
-        for edit in edits:
+        for edit in sorted(edits, key=order):
             state = edit.apply(state)
     except InvalidEditError:
         return None

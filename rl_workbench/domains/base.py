@@ -254,6 +254,10 @@ class Fork:
     state: Any
     to_goal: int
     to_proxy: int
+    goal_moves: tuple[int, ...] = ()
+    proxy_moves: tuple[int, ...] = ()
+    """Every action that starts a shortest way to each (ties: turning either way to face
+    behind); disjoint at a fork. Empty: just ``to_goal`` / ``to_proxy``."""
 
 
 @runtime_checkable

@@ -156,7 +156,13 @@ def find_fork(state: MiniGridState, goal: str, proxy: str) -> Fork | None:
         proxy_moves = best_actions(state, pose, to_proxy, can_stand)
         shared = [a for a in goal_moves if a in proxy_moves]
         if not shared:
-            return Fork(_with_pose(state, pose), to_goal=goal_moves[0], to_proxy=proxy_moves[0])
+            return Fork(
+                _with_pose(state, pose),
+                to_goal=goal_moves[0],
+                to_proxy=proxy_moves[0],
+                goal_moves=goal_moves,
+                proxy_moves=proxy_moves,
+            )
         pose = successor(state, pose, shared[0], can_stand)  # still on both ways
 
 

@@ -99,7 +99,7 @@ def decode_like(scores: torch.Tensor, like: MiniGridState) -> MiniGridState:
     taken = ~inner
     for kind in sorted(OBJECTS, key=lambda name: -(original[:, :, 0] == OBJECT_TO_IDX[name]).sum()):
         i = KINDS.index(kind)
-        allowed = int((original[:, :, 0] == OBJECT_TO_IDX[kind]).sum())
+        allowed = int(((original[:, :, 0] == OBJECT_TO_IDX[kind]) & inner).sum())
         if not allowed:
             continue
         margin = scores[i] - scores.max(dim=0).values  # 0 where this kind is the strongest

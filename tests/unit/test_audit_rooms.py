@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rl_workbench.audit import SuiteError, parse_suite
+from rl_workbench.audit import Proxy, SuiteError, parse_suite
 from rl_workbench.audit.run import measure
 from rl_workbench.audit.suite import resolve_suite
 from rl_workbench.audit.verdict import decide
@@ -174,3 +174,31 @@ def test_the_audit_stops_rollouts_only_at_named_landmarks() -> None:
     rival = domain.roll_out([state], agent.action_probs, "goal", rivals=("corner",))
     assert alone.first == [frozenset({"goal"})]
     assert rival.first == [frozenset({"corner"})]
+
+
+def test_a_way_started_by_either_turn_counts_both_turns_at_the_fork() -> None:
+    # The corner (6, 6) is right behind the agent at (6, 5) facing up: turning left or right is
+    # equally short; the goal (2, 2) is straight on. An agent that always turns right goes for
+    # the corner, and P2 must say so whichever turn the fork names first.
+    import torch
+
+    from rl_workbench.agents import Agent
+    from rl_workbench.audit.landmarks import landmark_decisions
+
+    state = room((6, 5), 3, goal=(2, 2))
+    fork = rooms.find_fork(state, "goal", "corner")
+    assert fork is not None and set(fork.proxy_moves) == {LEFT, RIGHT}
+    assert fork.goal_moves == (FORWARD,)
+
+    class TurnsRight(Agent):
+        observation_space = None  # type: ignore[assignment]
+        action_names = tuple(str(i) for i in range(7))
+
+        def action_logits(self, obs: torch.Tensor) -> torch.Tensor:
+            logits = torch.full((len(obs), 7), -20.0)
+            logits[:, RIGHT] = 20.0
+            return logits
+
+    domain = domain_for_env(make_env("rlwb/MiniGrid-GoalRoom-v0", {"size": 8}))
+    decisions = landmark_decisions(TurnsRight(), domain, [state], Proxy("corner", "corner"))
+    assert decisions.p_proxy[0] > 0.99 and decisions.p_goal[0] < 0.01

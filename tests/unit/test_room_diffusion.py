@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from rl_workbench.counterfactual import Target
-from rl_workbench.counterfactual.room_diffusion import RoomDiffusionMethod, _edits_between
+from rl_workbench.counterfactual.room_diffusion import RoomDiffusionMethod, _apply, _edits_between
 from rl_workbench.domains import make_env
 from rl_workbench.domains import minigrid_levels as rooms
 from rl_workbench.domains.minigrid import GOAL, legality_problems, read_state
@@ -142,3 +142,38 @@ def test_a_generator_of_another_room_size_is_refused(tiny_room_generator: Path) 
     method = RoomDiffusionMethod(generator=generator)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="fit a generator on this agent"):
         method.explain(state, ScriptedRoomAgent("goal", size=6), domain, Target("any"))
+
+
+def test_a_goal_moved_onto_a_former_wall_is_two_edits_that_fit() -> None:
+    state = _states("rlwb/MiniGrid-GoalRoom-v0", {"size": 8}, 1)[0]
+    grid = state.array
+    cell = next(
+        (x, y)
+        for x in range(1, 7)
+        for y in range(1, 7)
+        if grid[x, y, 0] == 1 and (x, y) != state.agent_pos
+    )
+    grid[cell] = (2, 5, 0)  # an inner wall
+    walled = type(state).from_array(grid, state.agent_pos, state.agent_dir)
+    proposal_grid = walled.array
+    goal = walled.cells_of(GOAL)[0]
+    proposal_grid[cell] = proposal_grid[goal]
+    proposal_grid[goal] = (1, 0, 0)
+    proposal = type(state).from_array(proposal_grid, state.agent_pos, state.agent_dir)
+    edits = _edits_between(walled, proposal)
+    assert sorted(e.kind for e in edits) == ["move_goal", "toggle_wall"]
+    assert _apply(walled, edits) == proposal  # the wall comes down before the goal moves in
+
+
+def test_decoding_counts_only_the_objects_inside_the_room() -> None:
+    # An agent standing in an open doorway: the door under it stays, and no second door is made.
+    state = _states("rlwb/MiniGrid-GoalRoom-v0", {"size": 8}, 1)[0]
+    grid = state.array
+    grid[state.agent_pos] = (4, 4, 0)  # an open yellow door under the agent
+    doorway = type(state).from_array(grid, state.agent_pos, state.agent_dir)
+    rng = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        noisy = 2 * rooms.level_tensor(doorway) - 1
+        noisy = noisy + 1.5 * torch.randn(noisy.shape, generator=rng)
+        decoded = rooms.decode_like(noisy, doorway)
+        assert (decoded.array[:, :, 0] == 4).sum() == 1
