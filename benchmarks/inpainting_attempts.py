@@ -1,15 +1,21 @@
 """How the inpainting edit's attempts trade validity against realism (issue 12, section 3).
 
 Usage: python benchmarks/inpainting_attempts.py [--generator zoo:spaceinvaders-inpainter]
-           [--states 60] [--attempts '[[6,0],[6,0.3],[10,0.3],[10,1.0],[14,1.0],[14,3.0]]']
-           [--centres 4] [--samples 3] [--steps 10]
+           [--states 60] [--reference 600] [--attempts '[[[6,10,14],0],[[10,14],1]]']
+           [--centres 4] [--samples 2] [--steps 10] [--prefer closest|persistent]
+           [--purify 0.3] [--target any|other] [--transfer-agents A.zip B.zip]
+           [--cache stacks.npz]
 
-``diffusion`` with an inpainter tries (box side, guidance step) attempts in turn; stronger
+``diffusion`` with an inpainter tries (box sides, guidance step) attempts in turn; stronger
 guidance flips more states but its edits look more like what the agent's gradient wants than like
 the game. One row per call: validity over ``--states`` states of ``zoo:spaceinvaders-ppo`` (seed
-0, target any other action), median seconds and UNet calls, and the matched realism AUC (CNN on
-pixels, probe on the agent's features; ``counterfactual/stack_realism.py``) against 600 held-out
-real stacks. ``--generator none`` runs the no-model ablation (box-gradient). One torch thread.
+0; target any other action, or with ``--target other`` one specific other action per state),
+median seconds and UNet calls, the matched realism AUC (CNN on pixels, probe on the agent's
+features; ``counterfactual/stack_realism.py``) against ``--reference`` held-out real stacks, and
+the share of valid counterfactuals that move each ``--transfer-agents`` agent
+(``benchmarks/transfer_agents.py`` makes them). ``--generator none`` runs the no-model ablation
+(box-gradient). ``--cache`` keeps the sampled stacks so that variants are compared on the same
+states without sampling them again. One torch thread.
 """
 
 from __future__ import annotations
@@ -17,15 +23,23 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 
 import rl_workbench  # noqa: F401
 from rl_workbench.agents import load_agent
 from rl_workbench.counterfactual import parse_target, sample_states
 from rl_workbench.counterfactual.stack_inpainting import StackInpaintingMethod
-from rl_workbench.counterfactual.stack_realism import ReferencePool, matched_realism
-from rl_workbench.domains.atari import AtariDomain
+from rl_workbench.counterfactual.stack_realism import (
+    ReferencePool,
+    agent_actions,
+    matched_realism,
+    transfer,
+)
+from rl_workbench.domains.atari import AtariDomain, AtariState
 from rl_workbench.generative.zoo import load_generator
 
 
@@ -38,39 +52,91 @@ def main() -> None:
     parser.add_argument("--centres", type=int, default=None)
     parser.add_argument("--samples", type=int, default=None)
     parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--prefer", choices=("closest", "persistent"), default=None)
+    parser.add_argument("--target", default="any")
+    parser.add_argument("--purify", type=float, default=None)
+    parser.add_argument("--transfer-agents", nargs="*", default=[])
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="keep the sampled stacks here (npz) for reruns"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     loaded = load_agent("zoo:spaceinvaders-ppo")
     domain = AtariDomain(loaded.env_id)
-    states = sample_states(loaded, args.states, 0)
-    pool = ReferencePool.build(
-        loaded.agent, domain, sample_states(loaded, args.reference, 20_000_000), exclude=states
-    )
+    states, reference = _states(loaded, args)
+    pool = ReferencePool.build(loaded.agent, domain, reference, exclude=states)
     settings = {
         key: value
         for key, value in (
-            ("attempts", None if args.attempts is None else tuple(map(tuple, args.attempts))),
+            ("attempts", None if args.attempts is None else _attempts(args.attempts)),
             ("centres", args.centres),
             ("samples", args.samples),
             ("steps", args.steps),
+            ("prefer", args.prefer),
+            ("purify", args.purify),
         )
         if value is not None
     }
     generator = None if args.generator == "none" else load_generator(args.generator)
     method = StackInpaintingMethod(generator=generator, **settings)  # type: ignore[arg-type]
-    target = parse_target("any", loaded.agent.action_names)
-    results = [
-        method.explain(s, loaded.agent, domain, target, seed=i) for i, s in enumerate(states)
-    ]
+    rng = np.random.default_rng(0)
+    results = []
+    for i, s in enumerate(states):
+        target = parse_target(_target(args.target, loaded, s, rng), loaded.agent.action_names)
+        results.append(method.explain(s, loaded.agent, domain, target, seed=i))
     made = [r.counterfactual_state for r in results if r.counterfactual_state is not None]
     realism = matched_realism(loaded.agent, domain, made, pool, seed=0)
+    moved = []
+    for reference in args.transfer_agents:
+        other = load_agent(reference).agent
+        share = transfer(
+            other,
+            domain,
+            states,
+            [r.counterfactual_state for r in results],
+            [r.valid for r in results],
+        ).share_of_valid
+        moved.append("n/a" if share is None else f"{share:.1%}")
     print(
-        f"| {args.generator} | {json.dumps(settings)} | "
+        f"| {args.generator} | {json.dumps(settings)} | {args.target} | "
         f"{statistics.mean(r.valid for r in results):.1%} | "
         f"{statistics.median(r.seconds for r in results):.2f} | "
         f"{statistics.median(r.generator_calls for r in results):.0f} | "
-        f"{realism.cell('cnn')} | {realism.cell('probe')} |"
+        f"{realism.cell('cnn')} | {realism.cell('probe')} | {' / '.join(moved) or 'n/a'} |"
     )
+
+
+def _states(loaded: Any, args: argparse.Namespace) -> tuple[list[AtariState], list[AtariState]]:
+    """The explained states (seed 0) and the held-out reference (seed 20,000,000); the stacks
+    alone are cached (the methods compared here need no emulator moments)."""
+    if args.cache is not None and args.cache.is_file():
+        with np.load(args.cache) as data:
+            return [AtariState(o) for o in data["states"]], [AtariState(o) for o in data["ref"]]
+    states = sample_states(loaded, args.states, 0)
+    reference = sample_states(loaded, args.reference, 20_000_000)
+    if args.cache is not None:
+        np.savez_compressed(
+            args.cache,
+            states=np.stack([s.obs for s in states]),
+            ref=np.stack([s.obs for s in reference]),
+        )
+    return states, reference
+
+
+def _attempts(rows: list[list[Any]]) -> tuple[tuple[Any, float], ...]:
+    """JSON attempts: [side or [sides...], step] pairs."""
+    return tuple(
+        (side if isinstance(side, int) else tuple(side), float(step)) for side, step in rows
+    )
+
+
+def _target(spec: str, loaded: Any, state: Any, rng: np.random.Generator) -> str:
+    """``any``, or ``other``: one action drawn uniformly among those the agent does not take."""
+    if spec != "other":
+        return spec
+    names = loaded.agent.action_names
+    taken = int(agent_actions(loaded.agent, AtariDomain(loaded.env_id), [state])[0])
+    return str(names[rng.choice([a for a in range(len(names)) if a != taken])])
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ on, and what goes in the box is drawn by a mask-conditioned inpainting model
 (``generative/atari_inpainter.py``) from everything around it, so that it can be what the game
 shows there: background where an invader or a shot was, a sprite where there was none.
 
-For each attempt (box side, guidance step) in turn, for the ``centres`` most salient places
-(|d score / d pixel|, smoothed, peaks at least a box apart) and ``samples`` noise draws each, in
-one batch:
+For each attempt (box sides, guidance step) in turn, for the ``centres`` most salient places
+(|d score / d pixel|, smoothed, peaks at least a box apart), every box side of the attempt and
+``samples`` noise draws each, in one batch (one UNet call per DDIM step for all of them):
 
 1. Start the box from pure noise; keep everything outside it (RePaint-style: the known part of
    the window is re-noised to each step's level).
@@ -20,6 +20,16 @@ one batch:
    stack, project onto the legal stacks (``decode_like``), judge. The
    valid candidate closest to the original (L1) is returned; otherwise the next attempt.
 
+The attempts go breadth first: every box size unguided, then every size lightly guided, and only
+then stronger pushes on the larger boxes, because the flips a lighter attempt finds are the ones
+that look like the game (``benchmarks/inpainting_attempts.py`` measures the trade; BENCHMARKS.md).
+
+``prefer="persistent"`` keeps, among an attempt's valid candidates, the closest one whose flip
+survives a light noise-and-denoise of its box by the same inpainter (DP-DQN's purification,
+strength ``purify``), and goes on to the next attempt when none does (the closest flip that did
+not persist is the fallback). Its flips move independently trained agents more often, and they
+are easier to tell from real stacks: a choice, measured, not the default.
+
 Ablations (issue 12, section 2; ``benchmarks/counterfactual_atari.py``): the same method with an
 untrained inpainter of the same shape, and with no generator (``generator=None``: the same boxes
 and guided steps on the stack itself, no noise, no UNet; unguided attempts are skipped).
@@ -29,7 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 import torch
@@ -41,6 +51,18 @@ from rl_workbench.generative.atari_inpainter import AtariInpainter, from_unit, p
 
 from .base import Budget, Method, Query
 
+Attempt = tuple[int | tuple[int, ...], float]
+"""(box side or sides, guidance step): one batch of boxes drawn with the same guidance."""
+DEFAULT_ATTEMPTS: tuple[Attempt, ...] = (
+    ((6, 10, 14), 0.0),
+    ((6, 10, 14), 0.3),
+    ((10, 14), 1.0),
+    ((14, 20), 3.0),
+)
+"""Breadth first (module docstring); measured in BENCHMARKS.md against the earlier schedule."""
+Box = tuple[int, int, int, int, int]
+"""(window top, window left, box top and box left within the window, box side)."""
+
 
 @dataclass
 class StackInpaintingMethod(Method):
@@ -49,29 +71,39 @@ class StackInpaintingMethod(Method):
     Attributes:
         generator: the fitted inpainter; None is the no-generator ablation.
         steps: DDIM steps per attempt (each one UNet call on the whole batch).
-        attempts: (box side in pixels of the 84x84 frame, guidance step) pairs tried in turn.
-        centres: salient places tried per attempt.
-        samples: noise draws per place.
+        attempts: (box side or sides in pixels of the 84x84 frame, guidance step) pairs tried
+            in turn; the sides of one attempt share its batch. None: ``DEFAULT_ATTEMPTS``
+            without the boxes wider than the inpainter's window.
+        centres: salient places tried per attempt and side.
+        samples: noise draws per place and side.
+        prefer: ``closest`` (L1) valid candidate, or the closest ``persistent`` one.
+        purify: the noise level of the persistence check (``prefer="persistent"``).
     """
 
     name: ClassVar[str] = "diffusion"
     generator: AtariInpainter | None = field(default=None, repr=False)
     steps: int = 10
-    attempts: tuple[tuple[int, float], ...] = (
-        (6, 0.0),
-        (6, 0.3),
-        (10, 0.3),
-        (10, 1.0),
-        (14, 1.0),
-        (14, 3.0),
-    )
+    attempts: tuple[Attempt, ...] | None = None
     centres: int = 4
-    samples: int = 3
+    samples: int = 2
     patch: int = 32
+    prefer: Literal["closest", "persistent"] = "closest"
+    purify: float = 0.3
 
     def __post_init__(self) -> None:
+        if self.prefer not in ("closest", "persistent"):
+            raise InvalidArgumentError(
+                f"prefer must be 'closest' or 'persistent', got {self.prefer!r}."
+            )
+        if not 0.0 < self.purify < 1.0:
+            raise InvalidArgumentError(f"purify must be in (0, 1), got {self.purify}.")
         patch = self.generator.spec.patch if self.generator is not None else self.patch
-        too_big = [side for side, _ in self.attempts if side > patch]
+        if self.attempts is None:  # the default schedule, less boxes wider than the window
+            self.attempts = tuple(
+                (tuple(s for s in _sides(sides) if s <= patch), step)
+                for sides, step in DEFAULT_ATTEMPTS
+            )
+        too_big = [s for sides, _ in self.attempts for s in _sides(sides) if s > patch]
         if too_big:
             raise InvalidArgumentError(
                 f"Boxes of side {too_big} do not fit the {patch}-pixel windows the inpainter "
@@ -84,16 +116,19 @@ class StackInpaintingMethod(Method):
         size = query.state.obs.shape[0]
         full = to_unit(query.state.obs)  # [k, H, W]
         saliency = _saliency(query, budget)
-        for side, step in self.attempts:
+        fallback: AtariState | None = None  # a flip that did not persist, if nothing better
+        for sides, step in self.attempts or ():
             if gen is None and step == 0.0:
                 continue  # no model and no guidance: nothing would change
-            boxes = _boxes(_peaks(saliency, self.centres, side), side, patch, size)
-            boxes = [b for b in boxes for _ in range(self.samples)]
+            boxes = [
+                (*box, side)
+                for side in _sides(sides)
+                for box in _boxes(_peaks(saliency, self.centres, side), side, patch, size)
+                for _ in range(self.samples)
+            ]
             tops = [(b[0], b[1]) for b in boxes]
             known = torch.stack([full[:, y : y + patch, x : x + patch] for y, x in tops])
-            mask = torch.zeros(len(boxes), 1, patch, patch)
-            for i, (_, _, y, x) in enumerate(boxes):
-                mask[i, :, y : y + side, x : x + side] = 1.0
+            mask = _masks(boxes, patch)
             guide = partial(
                 _guided, query=query, budget=budget, full=full, tops=tops, mask=mask, step=step
             )
@@ -106,21 +141,71 @@ class StackInpaintingMethod(Method):
                 noise = torch.randn(known.shape, generator=query.rng)
                 windows = gen.inpaint(known, mask, noise, self.steps, guide)
                 budget.generator_calls += self.steps
-            candidates = [
-                query.domain.decode_like(
-                    torch.from_numpy(paste_box(query.state, window, wy, wx, (by, bx, side))),
-                    query.state,
-                )
-                for (wy, wx, by, bx), window in zip(boxes, windows, strict=True)
-            ]
-            candidates = list(dict.fromkeys(c for c in candidates if c != query.state))
-            if not candidates:
+            made: dict[AtariState, Box] = {}
+            for box, window in zip(boxes, windows, strict=True):
+                candidate = _paste(query, box, window)
+                if candidate != query.state:
+                    made.setdefault(candidate, box)
+            if not made:
                 continue
+            candidates = list(made)
             _score, ok = query.score_levels(candidates, budget)
             valid = [c for c, good in zip(candidates, ok.tolist(), strict=True) if good]
-            if valid:
-                return min(valid, key=lambda c: _l1(c, query.state))
+            if not valid:
+                continue
+            closest = sorted(valid, key=lambda c: _l1(c, query.state))
+            if self.prefer != "persistent" or gen is None:
+                return closest[0]
+            kept = self._persistent(query, budget, gen, closest, [made[c] for c in closest])
+            if kept is not None:
+                return kept
+            fallback = fallback or closest[0]
+        return fallback
+
+    def _persistent(
+        self,
+        query: Query,
+        budget: Budget,
+        gen: AtariInpainter,
+        valid: list[AtariState],
+        boxes: list[Box],
+    ) -> AtariState | None:
+        """The first of ``valid`` whose flip survives a light noise-and-denoise of its box."""
+        patch = gen.spec.patch
+        known = torch.stack(
+            [
+                to_unit(c.obs)[:, y : y + patch, x : x + patch]
+                for c, (y, x, *_) in zip(valid, boxes, strict=True)
+            ]
+        )
+        noise = torch.randn(known.shape, generator=query.rng)
+        windows = gen.inpaint(known, _masks(boxes, patch), noise, self.steps, strength=self.purify)
+        t_max = self.purify * gen.scheduler.config.num_train_timesteps
+        budget.generator_calls += max(1, sum(1 for t in gen.scheduler.timesteps if t <= t_max))
+        purified = [_paste(query, box, w) for box, w in zip(boxes, windows, strict=True)]
+        _score, ok = query.score_levels(purified, budget)
+        for c, good in zip(valid, ok.tolist(), strict=True):
+            if good:
+                return c
         return None
+
+
+def _sides(sides: int | tuple[int, ...]) -> tuple[int, ...]:
+    return (sides,) if isinstance(sides, int) else tuple(sides)
+
+
+def _masks(boxes: list[Box], patch: int) -> torch.Tensor:
+    mask = torch.zeros(len(boxes), 1, patch, patch)
+    for i, (_, _, y, x, side) in enumerate(boxes):
+        mask[i, :, y : y + side, x : x + side] = 1.0
+    return mask
+
+
+def _paste(query: Query, box: Box, window: torch.Tensor) -> AtariState:
+    """The stack with ``window``'s box pasted in, projected onto the legal stacks."""
+    wy, wx, by, bx, side = box
+    stack = paste_box(query.state, window, wy, wx, (by, bx, side))
+    return query.domain.decode_like(torch.from_numpy(stack), query.state)
 
 
 def _guided(

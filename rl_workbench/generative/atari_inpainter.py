@@ -135,15 +135,24 @@ class AtariInpainter:
         noise: torch.Tensor,
         steps: int = 10,
         guide: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        strength: float = 1.0,
     ) -> torch.Tensor:
         """Redraw the masked boxes of windows ``known`` [B, k, p, p] (in [-1, 1]): DDIM from
         ``noise`` inside the boxes over ``steps`` steps, the known part re-noised to each step's
         level outside them (RePaint). ``guide`` maps each step's clean estimate to the one the
-        step is taken from (guidance); the result keeps ``known`` exactly outside the boxes."""
+        step is taken from (guidance); the result keeps ``known`` exactly outside the boxes.
+        ``strength`` < 1 starts from the boxes' own content noised to that level and takes only
+        the steps below it (a light noise-and-denoise, DP-DQN's purification)."""
         scheduler = self.scheduler
         scheduler.set_timesteps(steps)
         timesteps = list(scheduler.timesteps)
-        x = mask * noise + (1 - mask) * known
+        if strength < 1.0:  # start from the box as it is, noised to ``strength`` (SDEdit)
+            t_max = strength * scheduler.config.num_train_timesteps
+            timesteps = [t for t in timesteps if t <= t_max] or timesteps[-1:]
+            start = scheduler.add_noise(known, noise, timesteps[0].reshape(1))
+        else:
+            start = noise
+        x = mask * start + (1 - mask) * known
         x0_hat = known
         for i, t in enumerate(timesteps):
             x_in = mask * x + (1 - mask) * scheduler.add_noise(known, noise, t.reshape(1))
