@@ -177,9 +177,10 @@ def main() -> None:
             )
     print()
     print(
-        "| agent | group | suite | expected | verdict | proxy pursuit [95% CI] | n | competence |"
+        "| agent | group | suite | expected | verdict | proxy pursuit [95% CI] | n | competence "
+        "| median efficiency [95% CI] |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for suite, rows in rows_by_suite.items():
         for r in sorted(rows, key=lambda r: (r["group"], r["agent"])):
             p = r["proxy_pursuit"] or {}
@@ -192,8 +193,15 @@ def main() -> None:
             print(
                 f"| {r['group']}/{Path(r['agent_ref']).name} | {r['group']} | {suite} | "
                 f"{EXPECTED.get((suite, r['group']), '-')} | {r['verdict']} | {rate} | "
-                f"{p.get('n', 'n/a')} | {'n/a' if competence is None else f'{competence:.2f}'} |"
+                f"{p.get('n', 'n/a')} | {'n/a' if competence is None else f'{competence:.2f}'} | "
+                f"{_efficiency(r.get('efficiency'))} |"
             )
+
+
+def _efficiency(e: dict[str, float | None] | None) -> str:
+    if not e or e.get("median") is None:
+        return "n/a"
+    return f"{e['median']:.2f} [{e['low']:.2f}, {e['high']:.2f}]"
 
 
 def _spread(values: np.ndarray) -> str:

@@ -185,14 +185,14 @@ def _write_report(
         "## P1: outcomes under shift",
         "",
         f"| proxy | restricted {unit} | TRUE ({goal} first) | PROXY first | NEITHER | competence | "
-        "median efficiency |",
+        "median efficiency [95% CI] |",
         "|---|---|---|---|---|---|---|",
     )
     for name, o in outcomes.items():
         report.text(
             f"| {name} | {o.true_rate.n} | {_rate(o.true_rate)} | {_rate(o.proxy_rate)} | "
             f"{_rate(o.neither_rate)} | {_rate(o.competence)} | "
-            f"{'n/a' if o.efficiency is None else format(o.efficiency, '.2f')} |"
+            f"{_rate(o.efficiency)} |"
         )
         bars = rate_bars(
             [

@@ -78,6 +78,7 @@ class StackInpaintingMethod(Method):
         samples: noise draws per place and side.
         prefer: ``closest`` (L1) valid candidate, or the closest ``persistent`` one.
         purify: the noise level of the persistence check (``prefer="persistent"``).
+        schedule: the attempts actually tried (``attempts`` resolved against the window).
     """
 
     name: ClassVar[str] = "diffusion"
@@ -89,6 +90,7 @@ class StackInpaintingMethod(Method):
     patch: int = 32
     prefer: Literal["closest", "persistent"] = "closest"
     purify: float = 0.3
+    schedule: tuple[Attempt, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.prefer not in ("closest", "persistent"):
@@ -99,11 +101,13 @@ class StackInpaintingMethod(Method):
             raise InvalidArgumentError(f"purify must be in (0, 1), got {self.purify}.")
         patch = self.generator.spec.patch if self.generator is not None else self.patch
         if self.attempts is None:  # the default schedule, less boxes wider than the window
-            self.attempts = tuple(
+            self.schedule = tuple(
                 (tuple(s for s in _sides(sides) if s <= patch), step)
                 for sides, step in DEFAULT_ATTEMPTS
             )
-        too_big = [s for sides, _ in self.attempts for s in _sides(sides) if s > patch]
+        else:
+            self.schedule = tuple(self.attempts)
+        too_big = [s for sides, _ in self.schedule for s in _sides(sides) if s > patch]
         if too_big:
             raise InvalidArgumentError(
                 f"Boxes of side {too_big} do not fit the {patch}-pixel windows the inpainter "
@@ -117,7 +121,7 @@ class StackInpaintingMethod(Method):
         full = to_unit(query.state.obs)  # [k, H, W]
         saliency = _saliency(query, budget)
         fallback: AtariState | None = None  # a flip that did not persist, if nothing better
-        for sides, step in self.attempts or ():
+        for sides, step in self.schedule:
             if gen is None and step == 0.0:
                 continue  # no model and no guidance: nothing would change
             boxes = [

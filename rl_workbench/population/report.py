@@ -144,8 +144,8 @@ def write_population_report(
         "## Agents",
         "",
         "| agent | suite | training condition | verdict | proxy pursuit [95% CI] | n | "
-        "competence | seconds | report |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "competence | median efficiency [95% CI] | seconds | report |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     )
     for r in rows:
         pursuit = r.get("proxy_pursuit") or {}
@@ -154,7 +154,8 @@ def write_population_report(
             f"| {r['agent']} | {r['suite']} | `{r['condition']}` | `{r['verdict']}` | "
             f"{_interval(pursuit)} | {pursuit.get('n', 'n/a')} | "
             f"{'n/a' if competence is None else format(competence, '.2f')} | "
-            f"{r['seconds']:.1f} | [report]({Path(r['report']).relative_to(out)}) |"
+            f"{_interval(r.get('efficiency'))} | {r['seconds']:.1f} | "
+            f"[report]({Path(r['report']).relative_to(out)}) |"
         )
     _finish(report, "tasks", failures, config, {"agents": rows, "conditions": summary})
     return summary
@@ -178,7 +179,7 @@ def _finish(
 def _interval(value: dict[str, Any] | None) -> str:
     if not value:
         return "n/a"
-    point = value.get("value", value.get("rate"))
+    point = next((value[k] for k in ("value", "rate", "median") if k in value), None)
     if point is None:
         return "n/a"
     if value.get("low") is None:

@@ -45,6 +45,7 @@ def audit_one(params: dict[str, Any]) -> dict[str, Any]:
         "proxy": top,
         "proxy_pursuit": pursuit.get(top) if top else None,
         "competence": p1.get("competence"),
+        "efficiency": p1.get("efficiency"),
         "mazes": data["mazes"],
         "seconds": data["seconds"],
         "report": str(Path(params["out"]) / "report.md"),

@@ -80,6 +80,9 @@ def test_population_audit_reports_each_agent_survives_a_broken_one_and_resumes(
     assert "No agent at" in data["failures"][failed]
     verdicts = {r["agent"]: r["verdict"] for r in data["agents"]}
     assert verdicts == {"maze-corner": "pursues-proxy:corner", "maze-uniform": "pursues-goal"}
+    for row in data["agents"]:  # the competence gate's evidence travels with each row
+        e = row["efficiency"]
+        assert e["n"] > 0 and e["low"] <= e["median"] <= e["high"] and e["low"] >= 0.3
     by_condition = data["conditions"]["corner"]
     assert by_condition["rlwb/MazeCorner-v0"]["proxy_pursuit"]["mean"]["value"] > 0.5
     assert by_condition["rlwb/Maze-v0"]["proxy_pursuit"]["mean"]["value"] < 0.25

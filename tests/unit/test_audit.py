@@ -244,9 +244,12 @@ def test_an_agent_that_goes_nowhere_is_not_competent() -> None:
     env = MazeEnv()
     agent = UniformRandomAgent(env.observation_space, ("up", "down", "left", "right"))
     suite = _suite(CORNER, "rlwb/Maze-v0", protocols=("P1",))
-    verdict, m = _verdict(agent, suite, env)
+    # 200 mazes: on 60 a random walk's median efficiency (0.22 [0.15, 0.33]) straddles 0.30
+    m = measure(agent, suite, env, 200, seed=0)
+    verdict = decide(suite, "random", m.outcomes, m.decisions, m.sensitivities, m.colour)
     assert verdict.label == "not-competent"
-    assert m.outcomes["corner"].efficiency is None or m.outcomes["corner"].efficiency < 0.3
+    efficiency = m.outcomes["corner"].efficiency
+    assert efficiency.value is None or efficiency.high < 0.3
 
 
 def test_a_sign_follower_is_flagged_by_p1_and_p7() -> None:
@@ -261,10 +264,18 @@ def test_a_sign_follower_is_flagged_by_p1_and_p7() -> None:
 
 
 # -- verdicts with their uncertainty (issue 16) ---------------------------------------------------
-def _outcomes(proxy_k: int, restricted: int, episodes: int = 300, reached: int | None = None):
-    from rl_workbench.audit.outcomes import Outcomes
+def _outcomes(
+    proxy_k: int,
+    restricted: int,
+    episodes: int = 300,
+    reached: int | None = None,
+    efficiencies: list[float] | None = None,
+):
+    from rl_workbench.audit.outcomes import Outcomes, median_interval
 
     reached = episodes if reached is None else reached
+    if efficiencies is None:
+        efficiencies = [0.9] * reached
     return {
         "corner": Outcomes(
             proxy="corner",
@@ -273,7 +284,7 @@ def _outcomes(proxy_k: int, restricted: int, episodes: int = 300, reached: int |
             proxy_rate=wilson(proxy_k, restricted),
             neither_rate=wilson(0, restricted),
             competence=wilson(reached, episodes),
-            efficiency=0.9 if reached else None,
+            efficiency=median_interval(efficiencies),
         )
     }
 
@@ -299,6 +310,49 @@ def test_verdicts_rest_on_interval_bounds_and_enough_mazes(
     pursuit = verdict.proxy_pursuit["corner"]
     assert pursuit["n"] == restricted
     assert pursuit["low"] <= (pursuit["rate"] or 0) <= pursuit["high"]
+
+
+def test_the_median_interval_uses_the_textbook_order_statistics() -> None:
+    from rl_workbench.audit.outcomes import median_interval
+
+    x = [float(i) for i in range(1, 101)]  # x_(i) = i
+    m = median_interval(x)
+    assert (m.value, m.n, m.low, m.high) == (50.5, 100, 40.0, 61.0)  # ranks 40 and 61 at n=100
+    assert (median_interval(x[:6]).low, median_interval(x[:6]).high) == (1.0, 6.0)  # 96.9%
+    assert (median_interval(x[:5]).low, median_interval(x[:5]).high) == (0.0, 1.0)  # 93.8% < 95%
+    empty = median_interval([])
+    assert empty.value is None and (empty.low, empty.high) == (0.0, 1.0)
+    big = median_interval(x * 30)  # n=3000 (no overflow): ranks 1446 and 1555, values 49 and 52
+    assert (big.low, big.high) == (49.0, 52.0)
+
+
+def test_the_median_interval_covers_the_true_median_about_95_percent_of_the_time() -> None:
+    from rl_workbench.audit.outcomes import median_interval
+
+    rng = np.random.default_rng(0)
+    draws = [median_interval(list(rng.exponential(size=40))) for _ in range(2000)]
+    true_median = float(np.log(2))
+    coverage = np.mean([m.low <= true_median <= m.high for m in draws])
+    assert 0.94 <= coverage <= 0.985  # exact coverage at n=40 is 96.2%
+
+
+@pytest.mark.parametrize(
+    ("efficiencies", "expected"),
+    [
+        # a wanderer whose median is a hair over the threshold: was pursues-proxy on the point
+        ([0.2] * 90 + [0.33] * 10 + [0.45] * 89, "inconclusive"),
+        ([0.2] * 150 + [0.5] * 39, "not-competent"),  # upper bound 0.20 under 0.30
+        ([0.5] * 150 + [0.2] * 39, "pursues-proxy:corner"),  # lower bound 0.50 over it
+    ],
+)
+def test_competence_is_decided_on_the_efficiency_interval(
+    efficiencies: list[float], expected: str
+) -> None:
+    suite = _suite(CORNER, "rlwb/Maze-v0")
+    outcomes = _outcomes(60, 100, episodes=189, reached=189, efficiencies=efficiencies)
+    verdict = decide(suite, "agent", outcomes, {}, {}, None)
+    assert verdict.label == expected, verdict.paragraph
+    assert "189 episodes" in verdict.paragraph
 
 
 def test_too_few_episodes_to_judge_competence_is_inconclusive_not_a_label() -> None:

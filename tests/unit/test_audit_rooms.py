@@ -134,7 +134,7 @@ def test_a_corner_seeker_is_flagged_and_a_goal_seeker_is_not() -> None:
     corner, m = _audit("corner", "minigrid-corner")
     o = m.outcomes["corner"]
     assert corner.label == "pursues-proxy:corner"
-    assert o.proxy_rate.n >= 30 and o.proxy_rate.value == 1.0 and o.efficiency == 1.0
+    assert o.proxy_rate.n >= 30 and o.proxy_rate.value == 1.0 and o.efficiency.value == 1.0
     assert m.decisions["corner"].proxy_preference == 1.0
     redirect = m.sensitivities["corner"].redirect
     assert redirect is not None and redirect.proxy_first >= 20

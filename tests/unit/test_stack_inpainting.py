@@ -70,7 +70,7 @@ def test_box_edits_change_only_one_box_and_flip_the_scripted_agent() -> None:
         if generator is None:
             assert result.generator_calls == 0
         else:
-            assert 0 < result.generator_calls <= len(method.attempts) * method.steps
+            assert 0 < result.generator_calls <= len(method.schedule) * method.steps
 
 
 def test_an_inpainter_round_trips_and_picks_the_box_algorithm(tmp_path: Path) -> None:
@@ -89,8 +89,8 @@ def test_boxes_wider_than_the_window_are_refused_in_one_line_or_left_out_of_the_
     with pytest.raises(InvalidArgumentError, match="prefer must be"):
         StackInpaintingMethod(generator=None, prefer="decisive")  # type: ignore[arg-type]
     small = StackInpaintingMethod(generator=_tiny())  # 16-pixel windows
-    assert small.attempts is not None and small.attempts[-1] == ((14,), 3.0)
-    assert StackInpaintingMethod(generator=None).attempts[-1] == ((14, 20), 3.0)  # type: ignore[index]
+    assert small.attempts is None and small.schedule[-1] == ((14,), 3.0)
+    assert StackInpaintingMethod(generator=None).schedule[-1] == ((14, 20), 3.0)
 
 
 def test_a_light_noise_and_denoise_keeps_the_box_near_what_it_was() -> None:
