@@ -82,7 +82,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     results = []
     for i, s in enumerate(states):
-        target = parse_target(_target(args.target, loaded, s, rng), loaded.agent.action_names)
+        target = parse_target(
+            _target(args.target, loaded, domain, s, rng), loaded.agent.action_names
+        )
         results.append(method.explain(s, loaded.agent, domain, target, seed=i))
     made = [r.counterfactual_state for r in results if r.counterfactual_state is not None]
     realism = matched_realism(loaded.agent, domain, made, pool, seed=0)
@@ -130,12 +132,14 @@ def _attempts(rows: list[list[Any]]) -> tuple[tuple[Any, float], ...]:
     )
 
 
-def _target(spec: str, loaded: Any, state: Any, rng: np.random.Generator) -> str:
+def _target(
+    spec: str, loaded: Any, domain: AtariDomain, state: Any, rng: np.random.Generator
+) -> str:
     """``any``, or ``other``: one action drawn uniformly among those the agent does not take."""
     if spec != "other":
         return spec
     names = loaded.agent.action_names
-    taken = int(agent_actions(loaded.agent, AtariDomain(loaded.env_id), [state])[0])
+    taken = int(agent_actions(loaded.agent, domain, [state])[0])
     return str(names[rng.choice([a for a in range(len(names)) if a != taken])])
 
 
