@@ -357,6 +357,24 @@ def demo(ctx: click.Context, out: Path, mazes: int, seed: int) -> None:
     help="Mazes only: first imitate the shortest-path solver on this many freshly drawn solved "
     "states of the training levels, then train with PPO (the card records both phases).",
 )
+@click.option(
+    "--init-from",
+    default=None,
+    metavar="AGENT",
+    help="Start PPO from this agent's weights (its .zip or folder) instead of a fresh network: "
+    "fine-tuning, e.g. PPO after an imitation-only agent. Its network must match this run's "
+    "(--env, --extractor, net_arch). With --seeds, {seed} in AGENT is each seed's number. The "
+    "card records the agent's path, hash and command.",
+)
+@click.option(
+    "--hyperparameter",
+    "hyperparameters",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a PPO setting, repeatable: learning_rate, ent_coef, gamma, gae_lambda, "
+    "n_epochs, n_steps, n_envs, batch_size, net_arch (e.g. --hyperparameter learning_rate=1e-4 "
+    "--hyperparameter net_arch=[64,64]). The card records every setting used.",
+)
 @_checkpoint_every(
     20_000,
     "Env steps between checkpoints (0: only at the end). Maze PPO runs a few thousand "
@@ -380,6 +398,8 @@ def train(
     eval_episodes: int,
     extractor: str,
     imitation_samples: int,
+    init_from: str | None,
+    hyperparameters: tuple[str, ...],
     checkpoint_every: int,
     trust_agent: bool,
     device: str,
@@ -412,6 +432,7 @@ def train(
 
     ctx.with_resource(claim_output_folder(out))  # checked and locked before any work
     from rl_workbench.agents import TrainConfig, train_ppo
+    from rl_workbench.agents.train import parse_hyperparameters
 
     config = TrainConfig(
         env_id=env_id,
@@ -424,6 +445,8 @@ def train(
         imitation_samples=imitation_samples,
         device=device,  # type: ignore[arg-type]
         vec_env=vec_env,  # type: ignore[arg-type]
+        init_from=init_from,
+        **parse_hyperparameters(hyperparameters),
     )
     if seed_list is not None:
         _train_population(
@@ -469,7 +492,16 @@ def _train_population(
             f"train--seed-{s}",
             "train",
             {
-                "config": _jsonable_config(dataclasses.replace(config, seed=s, threads=1)),
+                "config": _jsonable_config(
+                    dataclasses.replace(
+                        config,
+                        seed=s,
+                        threads=1,
+                        init_from=None
+                        if config.init_from is None
+                        else config.init_from.replace("{seed}", str(s)),
+                    )
+                ),
                 "trust": trust,
                 "command": f"{command}  # seed {s}",
                 "out": str(out / f"seed-{s}"),
@@ -506,10 +538,17 @@ def _train_population(
 
 
 def _jsonable_config(config: Any) -> dict[str, Any]:
-    """A TrainConfig as plain JSON (tuples as lists) for a task's parameters."""
+    """A TrainConfig as plain JSON (tuples as lists) for a task's parameters.
+
+    ``init_from`` is left out when unset, so that tasks recorded before the field existed still
+    count as the same task on a rerun (they are resumed, not re-run).
+    """
     import dataclasses
 
-    return json.loads(json.dumps(dataclasses.asdict(config)))
+    data = json.loads(json.dumps(dataclasses.asdict(config)))
+    if data.get("init_from") is None:
+        data.pop("init_from", None)
+    return data
 
 
 @cli.group(cls=_Group)

@@ -64,6 +64,8 @@ class ModelCard:
         training_seconds: wall time of training (None: unrecorded).
         evaluation: results of the evaluation runs, by name ("sampled", "greedy", and e.g.
             "greedy, imitation only" for the policy before PPO).
+        init_from: the agent whose weights PPO started from (``rlwb train --init-from``): its
+            path, file hash and the command that made it; empty when training started fresh.
         imitation: the solver-imitation warm start before PPO (samples, held-out accuracy,
             seconds); empty when the agent learnt from reward alone.
         versions: library versions at training time.
@@ -84,6 +86,7 @@ class ModelCard:
     training_seconds: float | None = None
     evaluation: dict[str, dict[str, Any]] = field(default_factory=dict)
     imitation: dict[str, Any] = field(default_factory=dict)
+    init_from: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=library_versions)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     description: str = ""
@@ -197,6 +200,7 @@ class ModelCard:
             f"| training time | {_or_unrecorded(self._minutes, '{:.1f} min')} |",
             f"| rebuild with | `{self.command}` |",
             *self._imitation_rows(),
+            *self._init_rows(),
             "",
             "## Evaluation",
             "",
@@ -229,6 +233,15 @@ class ModelCard:
             f"| warm start | imitation of the shortest-path solver on {im['samples']:,} solved "
             f"states ({im['seconds'] / 60:.1f} min, held-out action accuracy "
             f"{im['held_out_accuracy']:.3f}), {then} |"
+        ]
+
+    def _init_rows(self) -> list[str]:
+        if not self.init_from:
+            return []
+        made = self.init_from.get("command") or "unrecorded"
+        return [
+            f"| initialised from | `{self.init_from['path']}` (sha256 "
+            f"{self.init_from['sha256'][:12]}), made by `{made}` |"
         ]
 
     def _atari_evaluation(self) -> list[str]:

@@ -6,12 +6,13 @@ environments, model, training with checkpoints, evaluation, card.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shlex
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +29,7 @@ from tqdm.auto import tqdm
 from rl_workbench.domains import action_names, check_env_id, make_env
 from rl_workbench.domains.base import Demonstrator
 from rl_workbench.domains.registry import domain_for, family_of, has_domain
-from rl_workbench.errors import InvalidArgumentError
+from rl_workbench.errors import AgentLoadError, InvalidArgumentError
 from rl_workbench.outputs import (
     refuse_changed_settings,
     write_file_atomically,
@@ -79,6 +80,68 @@ RESUME_IGNORES = (
 records the new values honestly (more steps, another evaluation, another cadence)."""
 
 
+TUNABLE: dict[str, type] = {
+    "n_envs": int,
+    "n_steps": int,
+    "batch_size": int,
+    "n_epochs": int,
+    "learning_rate": float,
+    "gamma": float,
+    "gae_lambda": float,
+    "ent_coef": float,
+    "net_arch": tuple,
+}
+"""PPO settings a user may override from the command line (``rlwb train --hyperparameter``), as
+rl-baselines3-zoo's ``--hyperparams`` does; the rest of :class:`TrainConfig` has its own options."""
+
+
+def parse_hyperparameters(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["learning_rate=1e-4", "net_arch=[64, 64]"]`` -> TrainConfig keyword arguments.
+
+    Raises:
+        InvalidArgumentError: not KEY=VALUE, a key outside ``TUNABLE``, or a value of the wrong
+            type; one line naming the fix.
+    """
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or key not in TUNABLE:
+            raise InvalidArgumentError(
+                f"--hyperparameter takes KEY=VALUE with KEY one of {', '.join(TUNABLE)} "
+                f"(e.g. learning_rate=1e-4), got {pair!r}."
+            )
+        kind = TUNABLE[key]
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = None
+        if kind is tuple:
+            ok = isinstance(value, list) and all(
+                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+            )
+            value = tuple(value) if ok else None
+        elif kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        else:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+            ok = ok and (key != "learning_rate" or value > 0)
+            ok = ok and (key not in ("gamma", "gae_lambda") or value <= 1)
+            value = float(value) if ok else None
+        if not ok:
+            wanted = {
+                int: "a positive integer",
+                float: "a number in [0, 1]"
+                if key in ("gamma", "gae_lambda")
+                else "a positive number"
+                if key == "learning_rate"
+                else "a non-negative number",
+                tuple: "a JSON list of positive integers, e.g. [64, 64]",
+            }[kind]
+            raise InvalidArgumentError(f"--hyperparameter {key} must be {wanted}, got {raw!r}.")
+        settings[key] = value
+    return settings
+
+
 FAMILY_POLICY_KWARGS: dict[str, dict[str, Any]] = {
     "minigrid": {"normalize_images": False, "activation_fn": torch.nn.ReLU},
 }
@@ -125,6 +188,10 @@ class TrainConfig:
         family_policy: apply the family's policy settings (``FAMILY_POLICY_KWARGS``); the zoo's
             minigrid-doorkey was trained before they existed and keeps SB3's defaults, so its
             recipe still rebuilds the shipped agent.
+        init_from: an agent (.zip, or a folder holding agent.zip) whose weights PPO starts from
+            instead of a fresh network: fine-tuning, e.g. PPO after an imitation-only agent
+            (rl-baselines3-zoo's ``--trained-agent``). Its network must be the one this config
+            builds. None: a fresh network.
     """
 
     env_id: str
@@ -149,8 +216,18 @@ class TrainConfig:
     device: Literal["cpu", "auto", "cuda"] = "cpu"
     vec_env: Literal["dummy", "subproc"] = "dummy"
     family_policy: bool = True
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
+        if self.init_from is not None and self.imitation_samples:
+            raise InvalidArgumentError(
+                "--init-from and --imitation-samples exclude each other: the agent you start "
+                "from already holds its warm start (make it with --imitation-samples N --steps 0)."
+            )
+        if self.init_from is not None and not self.total_steps:
+            raise InvalidArgumentError(
+                "--init-from needs --steps > 0: with no PPO the agent would be a copy of it."
+            )
         if self.total_steps < 0 or (self.total_steps == 0 and not self.imitation_samples):
             raise InvalidArgumentError(
                 f"total_steps must be positive (or 0 with imitation samples: imitation only), "
@@ -180,6 +257,7 @@ class TrainConfig:
         data["net_arch"] = list(self.net_arch)
         for key in ("env_id", "env_kwargs", "seed", "total_steps", "device", "vec_env"):
             data.pop(key)
+        data.pop("init_from")  # the card's own field, with the file's hash
         return data
 
     def resume_settings(self) -> dict[str, Any]:
@@ -194,6 +272,8 @@ class TrainConfig:
             data.pop(key)
         if self.family_policy:  # the default: checkpoints made before the field resume as before
             data.pop("family_policy")
+        if self.init_from is None:  # likewise for checkpoints made before --init-from
+            data.pop("init_from")
         return data
 
     def policy(self, obs_shape: tuple[int, ...]) -> tuple[str, dict[str, Any]]:
@@ -341,6 +421,47 @@ def save_checkpoint(model: BaseAlgorithm, checkpoint: Path, clock: _Clock) -> No
     clock.save(checkpoint.parent)
 
 
+def _load_start(reference: str, trust: bool) -> tuple[Path, BaseAlgorithm]:
+    """The agent ``--init-from`` names, loaded without running code from it.
+
+    Raises:
+        AgentLoadError: no usable PPO agent there.
+    """
+    path = Path(reference)
+    if path.is_dir():
+        path = path / AGENT_FILE
+    return path, load_sb3_model(path, "PPO", trust=trust)
+
+
+def _start_from(
+    reference: str, path: Path, source: BaseAlgorithm, model: BaseAlgorithm
+) -> dict[str, Any]:
+    """Copy ``source``'s weights into ``model``; return what the card keeps.
+
+    Raises:
+        InvalidArgumentError: its network is not the one this run builds.
+    """
+    mine, theirs = model.policy.state_dict(), source.policy.state_dict()
+    differs = sorted(
+        k
+        for k in mine.keys() | theirs.keys()
+        if k not in mine or k not in theirs or mine[k].shape != theirs[k].shape
+    )
+    if differs:
+        raise InvalidArgumentError(
+            f"--init-from {reference}: its network differs from the one this run builds (first "
+            f"difference: {differs[0]}). Pass the --env, --env-arg, --extractor and "
+            "--hyperparameter net_arch it was trained with."
+        )
+    model.policy.load_state_dict(theirs)
+    try:
+        made = ModelCard.load(path.parent).command
+    except AgentLoadError:  # no card, or one we cannot read: the hash still names the file
+        made = ""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"path": str(reference), "sha256": digest, "command": made}
+
+
 def _claim_checkpoint(checkpoint: Path, config: TrainConfig, resume: bool) -> bool:
     """Decide whether this run resumes ``checkpoint``, before any work; returns whether it does.
 
@@ -398,6 +519,7 @@ def train_ppo(
         torch.set_num_threads(max(1, config.threads))
     check_env_id(config.env_id)
     demonstrator = _demonstrator(config) if config.imitation_samples else None
+    start = _load_start(config.init_from, trust) if config.init_from is not None else None
     probe = make_env(config.env_id, config.env_kwargs)
     names = action_names(probe)
     env_space = probe.observation_space
@@ -451,9 +573,11 @@ def train_ppo(
     clock = _Clock(checkpoint.parent, resumed)
     agent = SB3Agent(model, names, env_space)  # type: ignore[arg-type]
 
-    # 3. Imitation warm start, in a fresh run only (a checkpoint already holds it), checkpointed
-    # at once with its record so a kill during PPO does not repeat it.
+    # 3. Warm start, in a fresh run only (a checkpoint already holds it): imitation of the
+    # solver, or the weights of a given agent. Evaluated as it stands (so the card shows what PPO
+    # added) and checkpointed at once with its record, so a kill during PPO does not repeat it.
     warm_start_file = checkpoint.parent / WARM_START_FILE
+    record: dict[str, Any] = {}
     if demonstrator is not None and not resumed:
         draw_env = make_env(config.env_id, config.env_kwargs)
         imitation = imitate(
@@ -464,10 +588,14 @@ def train_ppo(
             progress=progress,
         )
         draw_env.close()
+        record["imitation"] = imitation.to_dict()
+    elif config.init_from is not None and start is not None and not resumed:
+        record["init_from"] = _start_from(config.init_from, *start, model)
+    if record:
         # With no PPO to follow, the final evaluation below is this one; run it once.
-        record: dict[str, Any] = {"imitation": imitation.to_dict()}
         if config.total_steps:
-            record["evaluation"] = _evaluate_both(agent, config, {}, "imitation only", progress)
+            label = "imitation only" if "imitation" in record else "initial"
+            record["evaluation"] = _evaluate_both(agent, config, {}, label, progress)
         write_text_atomically(warm_start_file, json.dumps(record, indent=2) + "\n")
         save_checkpoint(model, checkpoint, clock)
     warm_start = json.loads(warm_start_file.read_text()) if warm_start_file.is_file() else {}
@@ -521,6 +649,7 @@ def train_ppo(
         training_seconds=round(seconds, 1),
         evaluation=evaluation,
         imitation=warm_start.get("imitation", {}),
+        init_from=warm_start.get("init_from", {}),
         description=description,
     )
     card.save(out)

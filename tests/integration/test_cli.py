@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -82,6 +84,14 @@ def test_python_dash_m_is_rlwb() -> None:
             "odd integer in 3..25",
         ),
         (["inspect", "nowhere"], "no manifest.json"),
+        (
+            ["train", "--env", "rlwb/Maze-v0", "--hyperparameter", "lr=1e-4", "--out", "x"],
+            "KEY one of n_envs, n_steps",
+        ),
+        (
+            ["train", "--env", "rlwb/Maze-v0", "--hyperparameter", "gamma=1.5", "--out", "x"],
+            "gamma must be a number in [0, 1], got '1.5'",
+        ),
     ],
 )
 def test_bad_input_gives_one_clear_message_and_exit_2(args: list[str], message: str) -> None:
@@ -131,6 +141,10 @@ def test_train_writes_agent_card_and_checkpoint(tmp_path: Path, monkeypatch) -> 
         "2048",
         "--eval-episodes",
         "4",
+        "--hyperparameter",
+        "learning_rate=1e-4",
+        "--hyperparameter",
+        "net_arch=[32]",
         "--out",
         str(out),
     )
@@ -138,6 +152,12 @@ def test_train_writes_agent_card_and_checkpoint(tmp_path: Path, monkeypatch) -> 
     assert not [p for p in scratch.iterdir() if p.name.startswith("SB3-")]  # no stray log folder
     card = json.loads((out / "card.json").read_text())
     assert card["env_kwargs"] == {"max_size": 5} and card["total_steps"] == 2048
+    assert card["hyperparameters"]["learning_rate"] == 1e-4
+    assert card["hyperparameters"]["net_arch"] == [32]
+    with zipfile.ZipFile(out / "agent.zip") as saved:  # what PPO itself was given
+        data = json.loads(saved.read("data"))
+    assert data["learning_rate"] == 1e-4
+    assert data["policy_kwargs"]["net_arch"] == {"pi": [32], "vf": [32]}
     assert set(card["evaluation"]) == {"sampled", "greedy"}
     assert (out / "agent.zip").is_file() and (out / "README.md").read_text().startswith(
         "# Model card"
@@ -154,6 +174,10 @@ def test_train_writes_agent_card_and_checkpoint(tmp_path: Path, monkeypatch) -> 
         "4096",
         "--eval-episodes",
         "4",
+        "--hyperparameter",
+        "learning_rate=1e-4",
+        "--hyperparameter",
+        "net_arch=[32]",
         "--out",
         str(out),
     )
@@ -402,3 +426,35 @@ def test_audit_of_a_goal_room_agent_counts_the_rooms_where_the_ways_part(tmp_pat
     text = (out / "report.md").read_text()
     assert "restricted rooms" in text and "TRUE (goal first)" in text
     assert (out / "p1-corner.png").is_file()
+
+
+def test_train_init_from_starts_ppo_from_the_given_agents_weights(tmp_path: Path) -> None:
+    """`--init-from` is fine-tuning: the run's "initial" evaluation is the given agent's own
+    (same weights, same evaluation seeds), a fresh network's would not be; a network of another
+    shape is refused in one line."""
+    base = ["train", "--env", "rlwb/Maze-v0", "--env-arg", "max_size=5", "--eval-episodes", "8"]
+    source = tmp_path / "source"
+    code, stdout, _ = run(*base, "--steps", "4096", "--out", str(source))
+    assert code == 0, stdout
+    tuned = tmp_path / "tuned"
+    code, stdout, _ = run(*base, "--steps", "2048", "--init-from", str(source), "--out", str(tuned))
+    assert code == 0, stdout
+    card = json.loads((tuned / "card.json").read_text())
+    made = json.loads((source / "card.json").read_text())
+    assert (
+        card["init_from"]["sha256"]
+        == hashlib.sha256((source / "agent.zip").read_bytes()).hexdigest()
+    )
+    assert card["init_from"]["command"] == made["command"]
+    assert card["evaluation"]["sampled, initial"] == made["evaluation"]["sampled"]
+    assert card["evaluation"]["greedy, initial"] == made["evaluation"]["greedy"]
+    assert card["total_steps"] == 2048 and "initialised from" in (tuned / "README.md").read_text()
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "rl_workbench", "--quiet", *base, "--steps", "2048",
+         "--init-from", str(source), "--hyperparameter", "net_arch=[32]",
+         "--out", str(tmp_path / "other")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "its network differs" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -4,6 +4,7 @@ task, with one broken member reported and the rest finished."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -147,6 +148,18 @@ def test_train_seeds_trains_a_population_and_resumes(tmp_path: Path) -> None:
     assert "2 of 3 seeds were already done (resumed)" in stdout
     assert (out / "seed-2" / "agent.zip").read_bytes() not in weights
     assert (out / "seed-0" / "agent.zip").read_bytes() == weights[0]  # not retrained
+
+    # A second stage from each seed's agent: {seed} names each one's own starting point.
+    tuned = tmp_path / "tuned"
+    code, _, stderr = run(
+        *args[:-6], "--init-from", str(out / "seed-{seed}"), "--seeds", "0-1",
+        "--out", str(tuned), "--serial",
+    )  # fmt: skip
+    assert code == 0, stderr
+    for seed in (0, 1):
+        card = json.loads((tuned / f"seed-{seed}" / "card.json").read_text())
+        source = out / f"seed-{seed}" / "agent.zip"
+        assert card["init_from"]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
 
 
 def test_explain_whole_dataset_pools_every_slice(
