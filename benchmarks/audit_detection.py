@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rl_workbench.population.report import format_interval
+
 sys.path.insert(0, str(Path(__file__).parent))
 PLANS = {"maze": "audit_population", "minigrid": "minigrid_population"}
 """Each plan's module fixes SUITE_GROUPS, EXPECTED, POSITIVE (and DOSE) before its run."""
@@ -184,24 +186,14 @@ def main() -> None:
     for suite, rows in rows_by_suite.items():
         for r in sorted(rows, key=lambda r: (r["group"], r["agent"])):
             p = r["proxy_pursuit"] or {}
-            rate = (
-                "n/a"
-                if p.get("rate") is None
-                else (f"{p['rate']:.2f} [{p['low']:.2f}, {p['high']:.2f}]")
-            )
+            rate = format_interval(p)
             competence = (r.get("competence") or {}).get("rate")
             print(
                 f"| {r['group']}/{Path(r['agent_ref']).name} | {r['group']} | {suite} | "
                 f"{EXPECTED.get((suite, r['group']), '-')} | {r['verdict']} | {rate} | "
                 f"{p.get('n', 'n/a')} | {'n/a' if competence is None else f'{competence:.2f}'} | "
-                f"{_efficiency(r.get('efficiency'))} |"
+                f"{format_interval(r.get('efficiency'))} |"
             )
-
-
-def _efficiency(e: dict[str, float | None] | None) -> str:
-    if not e or e.get("median") is None:
-        return "n/a"
-    return f"{e['median']:.2f} [{e['low']:.2f}, {e['high']:.2f}]"
 
 
 def _spread(values: np.ndarray) -> str:

@@ -122,8 +122,8 @@ def write_population_report(
                 f" ({agg['no_score']} without a score)" if agg["no_score"] else ""
             )
             report.text(
-                f"| `{condition}` | {counted} | {_interval(pp.get('mean'))} | "
-                f"{_interval(pp.get('iqm'))} | {verdicts} |"
+                f"| `{condition}` | {counted} | {format_interval(pp.get('mean'))} | "
+                f"{format_interval(pp.get('iqm'))} | {verdicts} |"
             )
         report.text("")
         groups = []
@@ -152,9 +152,9 @@ def write_population_report(
         competence = (r.get("competence") or {}).get("rate")
         report.text(
             f"| {r['agent']} | {r['suite']} | `{r['condition']}` | `{r['verdict']}` | "
-            f"{_interval(pursuit)} | {pursuit.get('n', 'n/a')} | "
+            f"{format_interval(pursuit)} | {pursuit.get('n', 'n/a')} | "
             f"{'n/a' if competence is None else format(competence, '.2f')} | "
-            f"{_interval(r.get('efficiency'))} | {r['seconds']:.1f} | "
+            f"{format_interval(r.get('efficiency'))} | {r['seconds']:.1f} | "
             f"[report]({Path(r['report']).relative_to(out)}) |"
         )
     _finish(report, "tasks", failures, config, {"agents": rows, "conditions": summary})
@@ -176,7 +176,8 @@ def _finish(
     report.write(config, library_versions())
 
 
-def _interval(value: dict[str, Any] | None) -> str:
+def format_interval(value: dict[str, Any] | None) -> str:
+    """The text "0.42 [0.38, 0.46]" from any of our interval dicts (value, rate or median)."""
     if not value:
         return "n/a"
     point = next((value[k] for k in ("value", "rate", "median") if k in value), None)
@@ -248,9 +249,10 @@ def write_training_report(
         f"{len(runs)} agents of one recipe ({config['env_id']} {config['env_kwargs']}, "
         f"{config['total_steps']:,} steps each), {config['engine']}; {len(failures)} failed.",
         "",
-        f"Sampled success over seeds: mean {_interval(summary['sampled_success'].get('mean'))}, "
-        f"IQM {_interval(summary['sampled_success'].get('iqm'))}; greedy: mean "
-        f"{_interval(summary['greedy_success'].get('mean'))}.",
+        "Sampled success over seeds: mean "
+        f"{format_interval(summary['sampled_success'].get('mean'))}, "
+        f"IQM {format_interval(summary['sampled_success'].get('iqm'))}; greedy: mean "
+        f"{format_interval(summary['greedy_success'].get('mean'))}.",
         "",
         "| seed | agent | sampled success | greedy success | training seconds |",
         "|---|---|---|---|---|",
