@@ -78,10 +78,12 @@ def detection_plot(
     ``groups`` is (label, [(score, low, high), ...]); a grey line marks ``threshold``. This is
     the population audit's picture: do agents trained on a proxy score apart from controls?
     """
-    height, top, bottom, left = 260, 28, 44, 34
+    height, top, bottom, left = 272, 28, 56, 34
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
-    draw.text((4, 4), title, fill="black")
+    # The threshold is named in the title: a label on its line would sit on some group's dots.
+    rule = "" if threshold is None else f" (grey line: threshold {threshold:.2f})"
+    draw.text((4, 4), title + rule, fill="black")
     plot_h = height - top - bottom
     for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = top + plot_h * (1 - frac)
@@ -90,7 +92,6 @@ def detection_plot(
     if threshold is not None:
         y = top + plot_h * (1 - threshold)
         draw.line((left, y, width - 6, y), fill=(150, 150, 150), width=2)
-        draw.text((width - 110, y - 13), f"threshold {threshold:.2f}", fill=(110, 110, 110))
     slot = (width - left - 6) / max(1, len(groups))
     for i, (label, points) in enumerate(groups):
         x0 = left + i * slot
@@ -105,6 +106,15 @@ def detection_plot(
             mean = sum(p[0] for p in points) / len(points)
             y = top + plot_h * (1 - mean)
             draw.line((x0 + slot * 0.1, y, x0 + slot * 0.9, y), fill="black", width=2)
-        draw.text((x0 + 2, top + plot_h + 4), label[: max(4, int(slot / 6.5))], fill="black")
-        draw.text((x0 + 2, top + plot_h + 18), f"n={len(points)}", fill="gray")
+        for k, line in enumerate(_label_lines(label, max(4, int(slot / 6.5)))):
+            draw.text((x0 + 2, top + plot_h + 4 + 12 * k), line, fill="black")
+        draw.text((x0 + 2, top + plot_h + 30), f"n={len(points)}", fill="gray")
     return img
+
+
+def _label_lines(label: str, chars: int) -> list[str]:
+    """At most two lines of ``chars``: a condition such as "MiniGrid-GoalBallAway[size=8]" breaks
+    before its arguments, so neighbouring slots' labels do not run into each other."""
+    head, sep, args = label.partition("[")
+    lines = [head, sep + args] if sep and len(label) > chars else [label[:chars], label[chars:]]
+    return [line[:chars] for line in lines if line]
