@@ -538,17 +538,12 @@ def _train_population(
 
 
 def _jsonable_config(config: Any) -> dict[str, Any]:
-    """A TrainConfig as plain JSON (tuples as lists) for a task's parameters.
+    """A TrainConfig as plain JSON for a task's parameters (``TrainConfig.recorded``).
 
-    ``init_from`` is left out when unset, so that tasks recorded before the field existed still
-    count as the same task on a rerun (they are resumed, not re-run).
+    ``family_policy`` stays in: ledgers have recorded it since it was added, and leaving it out
+    now would make every population trained since then count as new work and train again.
     """
-    import dataclasses
-
-    data = json.loads(json.dumps(dataclasses.asdict(config)))
-    if data.get("init_from") is None:
-        data.pop("init_from", None)
-    return data
+    return dict(config.recorded(keep=("family_policy",)))
 
 
 @cli.group(cls=_Group)

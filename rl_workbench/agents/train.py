@@ -79,6 +79,11 @@ RESUME_IGNORES = (
 """Settings a resumed run may change: they do not alter the model trained so far, and the card
 records the new values honestly (more steps, another evaluation, another cadence)."""
 
+LATER_SETTINGS: dict[str, Any] = {"family_policy": True, "init_from": None}
+"""Settings added after runs were first recorded, each with the value those runs had in effect:
+a record leaves them out while they hold it, so checkpoints and population ledgers written before
+the setting existed still describe the same run (resumed, not refused or re-run)."""
+
 
 TUNABLE: dict[str, type] = {
     "n_envs": int,
@@ -260,20 +265,24 @@ class TrainConfig:
         data.pop("init_from")  # the card's own field, with the file's hash
         return data
 
+    def recorded(self, keep: Sequence[str] = ()) -> dict[str, Any]:
+        """This config as plain JSON for a record, ``LATER_SETTINGS`` at their old values left
+        out (except those in ``keep``, for records that have held them from the start)."""
+        data: dict[str, Any] = json.loads(json.dumps(asdict(self)))
+        for key, old in LATER_SETTINGS.items():
+            if key not in keep and data[key] == old:
+                data.pop(key)
+        return data
+
     def resume_settings(self) -> dict[str, Any]:
         """The settings a checkpoint must have been trained with for this run to resume it.
 
         Everything that shapes the model trained so far (env, env kwargs, seed, network, PPO
         hyperparameters); not ``RESUME_IGNORES``, which a resumed run honours and records.
         """
-        data = asdict(self)
-        data["net_arch"] = list(self.net_arch)
+        data = self.recorded()
         for key in RESUME_IGNORES:
             data.pop(key)
-        if self.family_policy:  # the default: checkpoints made before the field resume as before
-            data.pop("family_policy")
-        if self.init_from is None:  # likewise for checkpoints made before --init-from
-            data.pop("init_from")
         return data
 
     def policy(self, obs_shape: tuple[int, ...]) -> tuple[str, dict[str, Any]]:
@@ -519,14 +528,19 @@ def train_ppo(
         torch.set_num_threads(max(1, config.threads))
     check_env_id(config.env_id)
     demonstrator = _demonstrator(config) if config.imitation_samples else None
-    start = _load_start(config.init_from, trust) if config.init_from is not None else None
+    out = Path(out)
+    checkpoint = out / CHECKPOINT_DIR / CHECKPOINT_FILE
+    # The starting agent is read only by a run that will not resume: a checkpoint already holds
+    # its weights, so a resumed run does not need the file to exist any more.
+    starts_fresh = not (resume and checkpoint.is_file())
+    start = None
+    if config.init_from is not None and starts_fresh:
+        start = _load_start(config.init_from, trust)
     probe = make_env(config.env_id, config.env_kwargs)
     names = action_names(probe)
     env_space = probe.observation_space
     obs_shape = tuple(int(s) for s in env_space.shape or ())
     probe.close()
-    out = Path(out)
-    checkpoint = out / CHECKPOINT_DIR / CHECKPOINT_FILE
     command = command or " ".join(shlex.quote(a) for a in ["rlwb", *sys.argv[1:]])
     resumed = _claim_checkpoint(checkpoint, config, resume)
 

@@ -428,6 +428,19 @@ def test_audit_of_a_goal_room_agent_counts_the_rooms_where_the_ways_part(tmp_pat
     assert (out / "p1-corner.png").is_file()
 
 
+def test_train_help_names_every_tunable_setting_and_extractor() -> None:
+    """The CLI spells these lists out (importing the trainer would load torch for every command);
+    this keeps them from drifting from the ones the trainer accepts."""
+    from rl_workbench.agents.train import EXTRACTORS, TUNABLE
+
+    command = cli.commands["train"]
+    params = {p.name: p for p in command.params}
+    assert list(params["extractor"].type.choices) == list(EXTRACTORS)  # type: ignore[attr-defined]
+    hyper_help = params["hyperparameters"].help or ""
+    listed = hyper_help.split(":", 1)[1].split("(", 1)[0]
+    assert sorted(k.strip(" .") for k in listed.split(",")) == sorted(TUNABLE)
+
+
 def test_train_init_from_starts_ppo_from_the_given_agents_weights(tmp_path: Path) -> None:
     """`--init-from` is fine-tuning: the run's "initial" evaluation is the given agent's own
     (same weights, same evaluation seeds), a fresh network's would not be; a network of another
@@ -449,6 +462,17 @@ def test_train_init_from_starts_ppo_from_the_given_agents_weights(tmp_path: Path
     assert card["evaluation"]["sampled, initial"] == made["evaluation"]["sampled"]
     assert card["evaluation"]["greedy, initial"] == made["evaluation"]["greedy"]
     assert card["total_steps"] == 2048 and "initialised from" in (tuned / "README.md").read_text()
+
+    # A longer rerun resumes the checkpoint, which holds the starting weights already: it needs
+    # the starting agent no more, and the card keeps the record made when it was read.
+    source.rename(tmp_path / "moved")
+    code, stdout, stderr = run(
+        *base, "--steps", "4096", "--init-from", str(source), "--out", str(tuned)
+    )  # fmt: skip
+    assert code == 0, stderr
+    resumed = json.loads((tuned / "card.json").read_text())
+    assert resumed["total_steps"] == 4096 and resumed["init_from"] == card["init_from"]
+    source = tmp_path / "moved"
 
     proc = subprocess.run(
         [sys.executable, "-m", "rl_workbench", "--quiet", *base, "--steps", "2048",

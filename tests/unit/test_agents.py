@@ -164,3 +164,20 @@ def test_auto_extractor_fits_the_observation(shape, policy, extractor) -> None:
     assert name == policy
     cls = kwargs.get("features_extractor_class")
     assert (cls.__name__ if cls else None) == extractor
+
+
+def test_records_leave_out_later_settings_only_at_the_value_older_runs_had() -> None:
+    """Checkpoints and ledgers written before ``family_policy`` and ``init_from`` existed must
+    still match a run that leaves them at their defaults, and must not match one that changes
+    them."""
+    from rl_workbench.agents.train import TrainConfig
+
+    default = TrainConfig(env_id="rlwb/Maze-v0")
+    assert "family_policy" not in default.resume_settings()
+    assert "init_from" not in default.resume_settings()
+    assert "total_steps" not in default.resume_settings()  # a resumed run may change it
+    changed = TrainConfig(env_id="rlwb/Maze-v0", family_policy=False, init_from="a/b")
+    assert changed.resume_settings()["family_policy"] is False
+    assert changed.resume_settings()["init_from"] == "a/b"
+    assert default.recorded(keep=("family_policy",))["family_policy"] is True
+    assert default.recorded()["net_arch"] == list(default.net_arch)  # plain JSON
