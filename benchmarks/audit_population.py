@@ -60,7 +60,9 @@ on the corner suite ``pursues-proxy:corner``, corner first in 42% [38%, 46%] of 
 (``runs/population15/GROUP/seed-N``, already trained for corner 0-9 and uniform 0-3), then
 ``rlwb train --init-from runs/population15/GROUP/seed-{seed} --steps 100000`` with those PPO
 settings into ``runs/population15ppo/GROUP`` (about 47 min per agent on one core, both stages).
-The population the plan is tested on is ``runs/population15ppo``.
+The population the plan is tested on is ``runs/population15ppo``. Its finished agents are kept
+in ``benchmarks/populations`` (``benchmarks/population_store.py``: the population takes more
+sittings than a machine keeps files) and a seed whose second stage is done is skipped whole.
 """
 
 from __future__ import annotations
@@ -69,6 +71,10 @@ import argparse
 import subprocess
 import sys
 from pathlib import Path
+
+from population_store import finished
+
+from rl_workbench.population.members import parse_seeds
 
 RECIPE = [
     "--extractor", "recurrent-grid", "--imitation-samples", "100000", "--steps", "20000",
@@ -138,6 +144,13 @@ def main() -> None:
     engine = ["--workers", args.workers] + (["--ray"] if args.ray else [])
     for group in groups:
         seeds = args.seeds or SEEDS.get(group, "0-9")
+        if args.scale == 15:  # a seed whose second stage is done needs neither stage again
+            done = Path(f"{out}ppo")
+            todo = [s for s in parse_seeds(seeds) if not finished(done, group, f"train--seed-{s}")]
+            if not todo:
+                print(f"{group}: every seed of {seeds} finished in {done / group}", flush=True)
+                continue
+            seeds = ",".join(str(s) for s in todo)
         command = [*rlwb, "train", *GROUPS[group], *recipe, "--seeds", seeds]
         command += ["--out", str(out / group), *engine]
         print(" ".join(command[2:]), flush=True)
