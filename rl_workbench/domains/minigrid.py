@@ -45,6 +45,8 @@ MOVABLE = (KEY, BALL, BOX)
 DOOR_OPEN, DOOR_CLOSED, DOOR_LOCKED = 0, 1, 2
 DIRECTIONS = ("right", "down", "left", "up")
 """minigrid's ``agent_dir``: 0 faces right (+x), then clockwise."""
+SOLVER_PROBE_LEVELS = 8
+"""Levels (seeds 0-7) the MiniGrid solver must be able to walk before an imitation warm start."""
 
 
 @dataclass(frozen=True)
@@ -588,16 +590,24 @@ class MiniGridDomain:
     # -- the solver's demonstrations, for an imitation warm start -------------------------------
     def solver_refusal(self) -> str | None:
         """Why the shortest-way solver cannot solve this env's levels (None: it can): it walks
-        open floor to the goal, so levels with doors, keys or lava are refused before training."""
-        state = read_state(self.env)
-        kinds = set(np.unique(state.array[:, :, 0]).tolist())
-        blocked = sorted(IDX_TO_OBJECT[k] for k in kinds & {DOOR, KEY, BOX, LAVA})
-        if blocked or self.shortest_steps(state, "goal") is None:
-            return (
-                f"{self.env_id}'s levels need more than walking to the goal "
-                f"({', '.join(blocked) or 'the goal is out of reach'}); the MiniGrid solver "
-                "only walks open floor"
-            )
+        open floor to the goal, so levels with doors, keys or lava are refused before training.
+
+        Judged on the levels of seeds 0 to ``SOLVER_PROBE_LEVELS - 1``, freshly drawn, not on
+        whatever level the env holds: a family may put a door in only some of its levels.
+        """
+        for seed in range(SOLVER_PROBE_LEVELS):
+            self.env.reset(seed=seed)
+            state = read_state(self.env)
+            kinds = set(np.unique(state.array[:, :, 0]).tolist())
+            blocked = sorted(IDX_TO_OBJECT[k] for k in kinds & {DOOR, KEY, BOX, LAVA})
+            if blocked or self.shortest_steps(state, "goal") is None:
+                self.env.reset(seed=0)
+                return (
+                    f"{self.env_id}'s levels need more than walking to the goal (level of seed "
+                    f"{seed}: {', '.join(blocked) or 'the goal is out of reach'}); the MiniGrid "
+                    "solver only walks open floor"
+                )
+        self.env.reset(seed=0)
         return None
 
     def demonstrations(

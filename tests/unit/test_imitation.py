@@ -201,3 +201,16 @@ def test_the_shipped_doorkey_recipe_keeps_the_policy_it_was_trained_with() -> No
     assert fresh["normalize_images"] is False and fresh["activation_fn"] is torch.nn.ReLU
     _, shipped = RECIPES["minigrid-doorkey"].config.policy((3, 5, 5))
     assert "normalize_images" not in shipped and "activation_fn" not in shipped
+
+
+def test_the_minigrid_solver_is_judged_on_fresh_levels_not_the_one_the_env_holds() -> None:
+    """A door left in the domain's env by earlier work must not refuse an open-room family."""
+    from minigrid.core.world_object import Door
+
+    from rl_workbench.domains.registry import domain_for
+
+    domain = domain_for("rlwb/MiniGrid-GoalRoom-v0", {"size": 6})
+    domain.env.unwrapped.grid.set(1, 1, Door("red"))
+    assert domain.solver_refusal() is None
+    doors = domain_for("MiniGrid-DoorKey-5x5-v0", {})
+    assert "level of seed 0: door, key" in (doors.solver_refusal() or "")
