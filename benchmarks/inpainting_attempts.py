@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/inpainting_attempts.py [--generator zoo:spaceinvaders-inpainter]
            [--states 60] [--reference 600] [--attempts '[[[6,10,14],0],[[10,14],1]]']
-           [--centres 4] [--samples 2] [--steps 10] [--prefer closest|persistent]
+           [--centres 4] [--samples 2] [--steps 10] [--prefer closest|persistent|purified]
            [--purify 0.3] [--target any|other] [--transfer-agents A.zip B.zip]
            [--cache stacks.npz]
 
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--centres", type=int, default=None)
     parser.add_argument("--samples", type=int, default=None)
     parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--prefer", choices=("closest", "persistent"), default=None)
+    parser.add_argument("--prefer", choices=("closest", "persistent", "purified"), default=None)
     parser.add_argument("--target", default="any")
     parser.add_argument("--purify", type=float, default=None)
     parser.add_argument("--transfer-agents", nargs="*", default=[])

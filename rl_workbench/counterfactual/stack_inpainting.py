@@ -28,7 +28,10 @@ that look like the game (``benchmarks/inpainting_attempts.py`` measures the trad
 survives a light noise-and-denoise of its box by the same inpainter (DP-DQN's purification,
 strength ``purify``), and goes on to the next attempt when none does (the closest flip that did
 not persist is the fallback). Its flips move independently trained agents more often, and they
-are easier to tell from real stacks: a choice, measured, not the default.
+are easier to tell from real stacks: a choice, measured, not the default. ``prefer="purified"``
+returns that noised-and-denoised stack itself (the flip checked on it), so that the inpainter
+draws the final pixels of the box; measured, it is told from real stacks as often as the default
+(BENCHMARKS.md), because a light redraw keeps the guided box's layout.
 
 Ablations (issue 12, section 2; ``benchmarks/counterfactual_atari.py``): the same method with an
 untrained inpainter of the same shape, and with no generator (``generator=None``: the same boxes
@@ -76,8 +79,9 @@ class StackInpaintingMethod(Method):
             without the boxes wider than the inpainter's window.
         centres: salient places tried per attempt and side.
         samples: noise draws per place and side.
-        prefer: ``closest`` (L1) valid candidate, or the closest ``persistent`` one.
-        purify: the noise level of the persistence check (``prefer="persistent"``).
+        prefer: ``closest`` (L1) valid candidate, the closest ``persistent`` one, or the
+            ``purified`` redraw of the closest persistent one (the generator's own pixels).
+        purify: the noise level of the persistence check (``prefer`` not ``closest``).
         schedule: the attempts actually tried (``attempts`` resolved against the window).
     """
 
@@ -88,14 +92,14 @@ class StackInpaintingMethod(Method):
     centres: int = 4
     samples: int = 2
     patch: int = 32
-    prefer: Literal["closest", "persistent"] = "closest"
+    prefer: Literal["closest", "persistent", "purified"] = "closest"
     purify: float = 0.3
     schedule: tuple[Attempt, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.prefer not in ("closest", "persistent"):
+        if self.prefer not in ("closest", "persistent", "purified"):
             raise InvalidArgumentError(
-                f"prefer must be 'closest' or 'persistent', got {self.prefer!r}."
+                f"prefer must be 'closest', 'persistent' or 'purified', got {self.prefer!r}."
             )
         if not 0.0 < self.purify < 1.0:
             raise InvalidArgumentError(f"purify must be in (0, 1), got {self.purify}.")
@@ -158,7 +162,7 @@ class StackInpaintingMethod(Method):
             if not valid:
                 continue
             closest = sorted(valid, key=lambda c: _l1(c, query.state))
-            if self.prefer != "persistent" or gen is None:
+            if self.prefer == "closest" or gen is None:
                 return closest[0]
             kept = self._persistent(query, budget, gen, closest, [made[c] for c in closest])
             if kept is not None:
@@ -174,7 +178,8 @@ class StackInpaintingMethod(Method):
         valid: list[AtariState],
         boxes: list[Box],
     ) -> AtariState | None:
-        """The first of ``valid`` whose flip survives a light noise-and-denoise of its box."""
+        """The first of ``valid`` whose flip survives a light noise-and-denoise of its box (with
+        ``prefer="purified"``, that redrawn stack instead: the flip checked on it)."""
         patch = gen.spec.patch
         known = torch.stack(
             [
@@ -188,9 +193,9 @@ class StackInpaintingMethod(Method):
         budget.generator_calls += max(1, sum(1 for t in gen.scheduler.timesteps if t <= t_max))
         purified = [_paste(query, box, w) for box, w in zip(boxes, windows, strict=True)]
         _score, ok = query.score_levels(purified, budget)
-        for c, good in zip(valid, ok.tolist(), strict=True):
-            if good:
-                return c
+        for c, redrawn, good in zip(valid, purified, ok.tolist(), strict=True):
+            if good and not (self.prefer == "purified" and redrawn == query.state):
+                return redrawn if self.prefer == "purified" else c
         return None
 
 

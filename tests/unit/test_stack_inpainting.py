@@ -131,3 +131,25 @@ def test_persistent_falls_back_to_the_first_flip_when_no_flip_persists(monkeypat
     fallback = persistent.explain(state, agent, AtariDomain(), target, seed=3)
     assert fallback.valid and fallback.counterfactual_state == first.counterfactual_state
     assert fallback.generator_calls == len(FITS_16) * persistent.steps > first.generator_calls
+
+
+def test_purified_returns_the_generators_redraw_of_a_persistent_flip_checked_on_it() -> None:
+    agent = BrightSpotAgent()
+    state = AtariState(dark_stack())
+    target = parse_target("any", agent.action_names)
+    runs = {
+        prefer: StackInpaintingMethod(
+            generator=_tiny(), patch=16, attempts=FITS_16, prefer=prefer
+        ).explain(state, agent, AtariDomain(), target, seed=3)
+        for prefer in ("persistent", "purified")
+    }
+    guided, redrawn = runs["persistent"], runs["purified"]
+    assert guided.valid and redrawn.valid
+    assert agent.action_names[redrawn.counterfactual_action] == "FIRE"  # checked on the redraw
+    # The same persistent flip, its box redrawn by the inpainter: different pixels, same box.
+    differs = (redrawn.counterfactual_state.obs != guided.counterfactual_state.obs).any(axis=-1)
+    edited = (guided.counterfactual_state.obs != state.obs).any(axis=-1)
+    rows, cols = np.nonzero(edited)
+    box = np.zeros_like(edited)
+    box[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] = True
+    assert differs.any() and not (differs & ~box).any()
