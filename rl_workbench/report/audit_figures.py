@@ -107,8 +107,8 @@ def detection_plot(
             y = top + plot_h * (1 - mean)
             draw.line((x0 + slot * 0.1, y, x0 + slot * 0.9, y), fill="black", width=2)
         for k, line in enumerate(_label_lines(label, max(4, int(slot / 6.5)))):
-            draw.text((x0 + 2, top + plot_h + 4 + 12 * k), line, fill="black")
-        draw.text((x0 + 2, top + plot_h + 30), f"n={len(points)}", fill="gray")
+            draw.text((x0 + 2, top + plot_h + 8 + 12 * k), line, fill="black")
+        draw.text((x0 + 2, top + plot_h + 34), f"n={len(points)}", fill="gray")
     return img
 
 
