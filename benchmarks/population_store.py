@@ -26,47 +26,44 @@ POPULATIONS = {"population15": "population15ppo"}
 AGENT_FILES = ("agent.zip", "card.json", "README.md")
 
 
+def _agent(population: Path, group: str, key: str) -> Path:
+    """The agent folder of training task ``key`` (``train--seed-N`` -> ``seed-N``)."""
+    return population / group / f"seed-{key.rsplit('-', 1)[1]}"
+
+
 def finished(population: Path, group: str, key: str) -> bool:
     """Whether the ledger holds ``key`` as done and its agent is there."""
     try:
         record = json.loads((population / group / "tasks" / f"{key}.json").read_text())
     except (OSError, ValueError):
         return False
-    seed = key.rsplit("-", 1)[1]
-    return bool(
-        record.get("status") == "done"
-        and (population / group / f"seed-{seed}" / "agent.zip").is_file()
+    return (
+        record.get("status") == "done" and (_agent(population, group, key) / "agent.zip").is_file()
     )
 
 
-def tasks_of(root: Path) -> list[tuple[str, str, str]]:
+def tasks_of(root: Path, population: str = "*") -> list[tuple[str, str, str]]:
     """(population, group, task key) for every training task recorded under ``root``."""
     found = []
-    for ledger in sorted(root.glob("*/*/tasks/train--seed-*.json")):
+    for ledger in sorted(root.glob(f"{population}/*/tasks/train--seed-*.json")):
         group = ledger.parent.parent
         found.append((group.parent.name, group.name, ledger.stem))
     return found
 
 
-def tasks_of_population(root: Path, population: str) -> list[tuple[str, str, str]]:
-    return [t for t in tasks_of(root) if t[0] == population]
-
-
 def copy_task(source: Path, target: Path, group: str, key: str) -> None:
-    seed = key.rsplit("-", 1)[1]
     (target / group / "tasks").mkdir(parents=True, exist_ok=True)
     shutil.copy2(source / group / "tasks" / f"{key}.json", target / group / "tasks")
-    agent = target / group / f"seed-{seed}"
+    agent = _agent(target, group, key)
     agent.mkdir(parents=True, exist_ok=True)
     for name in AGENT_FILES:
-        if (source / group / f"seed-{seed}" / name).is_file():
-            shutil.copy2(source / group / f"seed-{seed}" / name, agent / name)
+        if (_agent(source, group, key) / name).is_file():
+            shutil.copy2(_agent(source, group, key) / name, agent / name)
 
 
 def drop_task(root: Path, group: str, key: str) -> None:
-    seed = key.rsplit("-", 1)[1]
     (root / group / "tasks" / f"{key}.json").unlink(missing_ok=True)
-    shutil.rmtree(root / group / f"seed-{seed}", ignore_errors=True)
+    shutil.rmtree(_agent(root, group, key), ignore_errors=True)
 
 
 def save(runs: Path, store: Path) -> tuple[int, int]:
@@ -74,14 +71,14 @@ def save(runs: Path, store: Path) -> tuple[int, int]:
     kept = dropped = 0
     for first, second in POPULATIONS.items():
         for population in (first, second):
-            for _, group, key in tasks_of_population(runs, population):
+            for _, group, key in tasks_of(runs, population):
                 if not finished(runs / population, group, key):
                     continue
                 if population == first and finished(runs / second, group, key):
                     continue  # its second stage is done and kept instead
                 copy_task(runs / population, store / population, group, key)
                 kept += 1
-        for _, group, key in tasks_of_population(store, first):
+        for _, group, key in tasks_of(store, first):
             if finished(store / second, group, key):
                 drop_task(store / first, group, key)
                 dropped += 1

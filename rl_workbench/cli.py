@@ -543,7 +543,7 @@ def _jsonable_config(config: Any) -> dict[str, Any]:
     ``family_policy`` stays in: ledgers have recorded it since it was added, and leaving it out
     now would make every population trained since then count as new work and train again.
     """
-    return dict(config.recorded(keep=("family_policy",)))
+    return config.recorded(keep=("family_policy",))
 
 
 @cli.group(cls=_Group)

@@ -595,20 +595,21 @@ class MiniGridDomain:
         Judged on the levels of seeds 0 to ``SOLVER_PROBE_LEVELS - 1``, freshly drawn, not on
         whatever level the env holds: a family may put a door in only some of its levels.
         """
-        for seed in range(SOLVER_PROBE_LEVELS):
-            self.env.reset(seed=seed)
-            state = read_state(self.env)
-            kinds = set(np.unique(state.array[:, :, 0]).tolist())
-            blocked = sorted(IDX_TO_OBJECT[k] for k in kinds & {DOOR, KEY, BOX, LAVA})
-            if blocked or self.shortest_steps(state, "goal") is None:
-                self.env.reset(seed=0)
-                return (
-                    f"{self.env_id}'s levels need more than walking to the goal (level of seed "
-                    f"{seed}: {', '.join(blocked) or 'the goal is out of reach'}); the MiniGrid "
-                    "solver only walks open floor"
-                )
-        self.env.reset(seed=0)
-        return None
+        try:
+            for seed in range(SOLVER_PROBE_LEVELS):
+                self.env.reset(seed=seed)
+                state = read_state(self.env)
+                kinds = set(np.unique(state.array[:, :, 0]).tolist())
+                blocked = sorted(IDX_TO_OBJECT[k] for k in kinds & {DOOR, KEY, BOX, LAVA})
+                if blocked or self.shortest_steps(state, "goal") is None:
+                    return (
+                        f"{self.env_id}'s levels need more than walking to the goal (level of "
+                        f"seed {seed}: {', '.join(blocked) or 'the goal is out of reach'}); the "
+                        "MiniGrid solver only walks open floor"
+                    )
+            return None
+        finally:
+            self.env.reset(seed=0)  # as the domain was made (for_env_id)
 
     def demonstrations(
         self, env: gym.Env, n: int, rng: np.random.Generator, gamma: float
