@@ -3,7 +3,8 @@
 Usage: python benchmarks/inpainting_attempts.py [--generator zoo:spaceinvaders-inpainter]
            [--states 60] [--reference 600] [--attempts '[[[6,10,14],0],[[10,14],1]]']
            [--centres 4] [--samples 2] [--steps 10] [--prefer closest|persistent|purified]
-           [--purify 0.3] [--target any|other] [--transfer-agents A.zip B.zip]
+           [--purify 0.3] [--label-scale 3] [--target any|other]
+           [--transfer-agents A.zip B.zip]
            [--cache stacks.npz]
 
 ``diffusion`` with an inpainter tries (box sides, guidance step) attempts in turn; stronger
@@ -55,6 +56,12 @@ def main() -> None:
     parser.add_argument("--prefer", choices=("closest", "persistent", "purified"), default=None)
     parser.add_argument("--target", default="any")
     parser.add_argument("--purify", type=float, default=None)
+    parser.add_argument(
+        "--label-scale",
+        type=float,
+        default=None,
+        help="classifier-free guidance toward the target action (conditioned inpainters)",
+    )
     parser.add_argument("--transfer-agents", nargs="*", default=[])
     parser.add_argument(
         "--cache", type=Path, default=None, help="keep the sampled stacks here (npz) for reruns"
@@ -74,18 +81,21 @@ def main() -> None:
             ("steps", args.steps),
             ("prefer", args.prefer),
             ("purify", args.purify),
+            ("label_scale", args.label_scale),
         )
         if value is not None
     }
+    names = loaded.agent.action_names
     generator = None if args.generator == "none" else load_generator(args.generator)
     method = StackInpaintingMethod(generator=generator, **settings)  # type: ignore[arg-type]
     rng = np.random.default_rng(0)
     results = []
+    by_target: dict[str, list[bool]] = {}
     for i, s in enumerate(states):
-        target = parse_target(
-            _target(args.target, loaded, domain, s, rng), loaded.agent.action_names
-        )
+        wanted = _target(args.target, loaded, domain, s, rng)
+        target = parse_target(wanted, loaded.agent.action_names)
         results.append(method.explain(s, loaded.agent, domain, target, seed=i))
+        by_target.setdefault(wanted, []).append(results[-1].valid)
     made = [r.counterfactual_state for r in results if r.counterfactual_state is not None]
     realism = matched_realism(loaded.agent, domain, made, pool, seed=0)
     moved = []
@@ -106,6 +116,11 @@ def main() -> None:
         f"{statistics.median(r.generator_calls for r in results):.0f} | "
         f"{realism.cell('cnn')} | {realism.cell('probe')} | {' / '.join(moved) or 'n/a'} |"
     )
+    if args.target != "any":  # which targets flip: the agent's own play never asks for some
+        taken = np.bincount(agent_actions(loaded.agent, domain, states), minlength=len(names))
+        print("explained states' own actions:", dict(zip(names, taken.tolist(), strict=True)))
+        for wanted, valid in sorted(by_target.items()):
+            print(f"  target {wanted}: {sum(valid)}/{len(valid)} valid")
 
 
 def _states(loaded: Any, args: argparse.Namespace) -> tuple[list[AtariState], list[AtariState]]:

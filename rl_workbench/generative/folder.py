@@ -34,9 +34,11 @@ def make_unet(
     sample_size: int,
     block_out_channels: tuple[int, ...],
     in_channels: int | None = None,
+    num_class_embeds: int | None = None,
 ) -> UNet2DModel:
     """A UNet without attention (fast on CPU), one resnet layer per block; ``in_channels``
-    (default: ``channels``) is larger for a conditioned model (inpainting)."""
+    (default: ``channels``) is larger for a conditioned model (inpainting);
+    ``num_class_embeds`` adds diffusers' class embedding (a label added to the time step's)."""
     return UNet2DModel(
         sample_size=sample_size,
         in_channels=channels if in_channels is None else in_channels,
@@ -47,6 +49,7 @@ def make_unet(
         up_block_types=("UpBlock2D",) * len(block_out_channels),
         add_attention=False,
         norm_num_groups=8,
+        num_class_embeds=num_class_embeds,
     )
 
 
@@ -125,7 +128,7 @@ def read_spec(folder: str | Path, expected_format: str | None = None) -> dict[st
 
 
 def load_weights(
-    folder: str | Path, channels: int, sample_size: int
+    folder: str | Path, channels: int, sample_size: int, num_class_embeds: int | None = None
 ) -> tuple[UNet2DModel, DDIMScheduler]:
     """The UNet and scheduler of a folder, checked against the input size the spec describes."""
     folder = Path(folder)
@@ -141,6 +144,11 @@ def load_weights(
         raise GeneratorLoadError(
             f"{folder}: the UNet takes {unet.config.in_channels}x{unet.config.sample_size}² "
             f"inputs but generator.json describes {channels}x{sample_size}²."
+        )
+    if unet.config.num_class_embeds != num_class_embeds:
+        raise GeneratorLoadError(
+            f"{folder}: the UNet has {unet.config.num_class_embeds} class embeddings but "
+            f"generator.json describes {num_class_embeds}."
         )
     return unet, scheduler
 

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
 from rl_workbench.counterfactual import make_method
-from rl_workbench.counterfactual.stack_inpainting import StackInpaintingMethod
+from rl_workbench.counterfactual.stack_inpainting import StackInpaintingMethod, _wanted_actions
 from rl_workbench.counterfactual.targets import parse_target
 from rl_workbench.domains.atari import AtariDomain, AtariState
 from rl_workbench.errors import InvalidArgumentError
-from rl_workbench.generative import AtariInpainter, AtariInpainterSpec, load_generator_folder
+from rl_workbench.generative import (
+    AtariInpainter,
+    AtariInpainterSpec,
+    GeneratorLoadError,
+    load_generator_folder,
+)
 from rl_workbench.generative.atari_inpainter import training_windows
 from tests.helpers import BrightSpotAgent, dark_stack
 
@@ -153,3 +159,104 @@ def test_purified_returns_the_generators_redraw_of_a_persistent_flip_checked_on_
     box = np.zeros_like(edited)
     box[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] = True
     assert differs.any() and not (differs & ~box).any()
+
+
+def _tiny_conditioned(actions: int = 4) -> AtariInpainter:
+    torch.manual_seed(0)
+    gen = AtariInpainter.create(
+        AtariInpainterSpec(env_id="ALE/Breakout-v5", patch=16, actions=actions), (8, 16)
+    )
+    torch.nn.init.normal_(gen.unet.class_embedding.weight)  # as if fitted: labels matter
+    return gen
+
+
+def test_a_conditioned_inpainter_round_trips_and_old_folders_load_unconditioned(
+    tmp_path: Path,
+) -> None:
+    gen = _tiny_conditioned()
+    gen.save_pretrained(tmp_path / "cond")
+    loaded = load_generator_folder(tmp_path / "cond")
+    assert isinstance(loaded, AtariInpainter) and loaded.spec.actions == 4 and loaded.conditioned
+    assert torch.equal(loaded.unet.class_embedding.weight, gen.unet.class_embedding.weight)
+    # A folder written before conditioning existed has no "actions" key: unconditioned.
+    _tiny().save_pretrained(tmp_path / "old")
+    spec_file = tmp_path / "old" / "generator.json"
+    spec_file.write_text(spec_file.read_text().replace('"actions": 0', '"unused": 0'))
+    old = load_generator_folder(tmp_path / "old")
+    assert isinstance(old, AtariInpainter) and not old.conditioned
+    # A spec that disagrees with the weights is refused, not silently misread.
+    spec_file = tmp_path / "cond" / "generator.json"
+    spec_file.write_text(spec_file.read_text().replace('"actions": 4', '"actions": 5'))
+    with pytest.raises(
+        GeneratorLoadError, match=r"has 5 class embeddings but generator\.json describes 6"
+    ):
+        load_generator_folder(tmp_path / "cond")
+
+
+def test_classifier_free_guidance_mixes_the_labelled_and_unlabelled_estimates() -> None:
+    gen = _tiny_conditioned()
+    torch.manual_seed(2)
+    x_t, known = torch.randn(3, 4, 16, 16), torch.rand(3, 4, 16, 16) * 2 - 1
+    mask = torch.zeros(3, 1, 16, 16)
+    mask[..., 4:10, 4:10] = 1.0
+    t = torch.tensor([900, 500, 100])
+    labels = torch.tensor([0, 1, 3])
+    with torch.no_grad():
+        with_label = gen.predict_noise(x_t, known, mask, t, labels)
+        without = gen.predict_noise(x_t, known, mask, t)
+        mixed = gen._guided_noise(x_t, known, mask, t, labels, 3.0)
+        other = gen.predict_noise(x_t, known, mask, t, torch.tensor([2, 2, 2]))
+    assert not torch.allclose(with_label, without) and not torch.allclose(with_label, other)
+    torch.testing.assert_close(mixed, without + 3.0 * (with_label - without))
+    # An unconditioned inpainter ignores labels: the estimate without any.
+    plain = _tiny()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            plain._guided_noise(x_t, known, mask, t, labels, 3.0),
+            plain.predict_noise(x_t, known, mask, t),
+        )
+
+
+def test_a_conditioned_inpainter_trains_on_one_label_per_stack() -> None:
+    gen = _tiny_conditioned()
+    states = [AtariState(dark_stack(seed)) for seed in range(4)]
+    with pytest.raises(ValueError, match="one action label per stack"):
+        gen.training_loss(states, np.random.default_rng(0))
+    loss = gen.training_loss(states, np.random.default_rng(0), [0, 1, 2, 3])
+    loss.backward()  # the labels reach the class embedding
+    assert gen.unet.class_embedding.weight.grad is not None
+    assert gen.unet.class_embedding.weight.grad[:4].abs().sum() > 0
+
+
+def test_the_edit_draws_boxes_for_the_target_action_or_the_agents_likelier_others() -> None:
+    agent = BrightSpotAgent()
+    state = AtariState(dark_stack())
+    gen = _tiny_conditioned(len(agent.action_names))
+    seen: list[torch.Tensor] = []
+    inpaint = gen.inpaint
+
+    def recording(*args, labels=None, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(labels)
+        return inpaint(*args, labels=labels, **kwargs)
+
+    gen.inpaint = recording  # type: ignore[method-assign]
+    method = StackInpaintingMethod(generator=gen, patch=16, attempts=(((6,), 0.0),), samples=2)
+    named = agent.action_names[-1]
+    method.explain(state, agent, AtariDomain(), parse_target(named, agent.action_names))
+    assert set(seen[-1].tolist()) == {len(agent.action_names) - 1}
+    result = method.explain(state, agent, AtariDomain(), parse_target("any", agent.action_names))
+    assert set(seen[-1].tolist()) == {1 - result.original_action}  # the one other action
+    assert result.generator_calls == 2 * method.steps  # both estimates each step
+
+
+def test_for_any_other_action_the_boxes_are_drawn_for_the_likelier_others_first() -> None:
+    logits = torch.tensor([[0.5, 3.0, -1.0, 2.0, 0.0]])
+    query = SimpleNamespace(
+        steer=parse_target("any", ("a", "b", "c", "d", "e")),
+        agent=SimpleNamespace(action_logits=lambda obs: logits),
+        state=AtariState(dark_stack()),
+        original_action=1,
+    )
+    assert _wanted_actions(query) == [3, 0, 4, 2]  # type: ignore[arg-type]
+    query.steer = parse_target("c", ("a", "b", "c", "d", "e"))
+    assert _wanted_actions(query) == [2]  # type: ignore[arg-type]
