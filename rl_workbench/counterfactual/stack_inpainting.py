@@ -111,6 +111,10 @@ class StackInpaintingMethod(Method):
             raise InvalidArgumentError(
                 f"prefer must be 'closest', 'persistent' or 'purified', got {self.prefer!r}."
             )
+        if self.label_scale < 0.0:
+            raise InvalidArgumentError(
+                f"label_scale must be 0 (unlabelled) or more, got {self.label_scale}."
+            )
         if not 0.0 < self.purify < 1.0:
             raise InvalidArgumentError(f"purify must be in (0, 1), got {self.purify}.")
         patch = self.generator.spec.patch if self.generator is not None else self.patch
@@ -134,7 +138,7 @@ class StackInpaintingMethod(Method):
         size = query.state.obs.shape[0]
         full = to_unit(query.state.obs)  # [k, H, W]
         saliency = _saliency(query, budget)
-        wanted = _wanted_actions(query) if gen is not None and gen.conditioned else None
+        wanted = (_wanted_actions(query) or None) if gen is not None and gen.conditioned else None
         fallback: AtariState | None = None  # a flip that did not persist, if nothing better
         for sides, step in self.schedule:
             if gen is None and step == 0.0:
@@ -228,9 +232,12 @@ class StackInpaintingMethod(Method):
 
 def _wanted_actions(query: Query) -> list[int]:
     """The actions a conditioned inpainter draws boxes for: the named target, or for ``any`` the
-    other actions, the agent's likelier ones on the original first."""
+    other actions, the agent's likelier ones on the original first; none for a value target
+    (no action label stands for it: the boxes are drawn unlabelled)."""
     if query.steer.kind == "action":
         return [int(query.steer.action)]  # type: ignore[arg-type]
+    if query.steer.kind != "any":
+        return []
     with torch.no_grad():
         logits = query.agent.action_logits(
             torch.from_numpy(query.state.obs.astype(np.float32))[None]

@@ -260,3 +260,7 @@ def test_for_any_other_action_the_boxes_are_drawn_for_the_likelier_others_first(
     assert _wanted_actions(query) == [3, 0, 4, 2]  # type: ignore[arg-type]
     query.steer = parse_target("c", ("a", "b", "c", "d", "e"))
     assert _wanted_actions(query) == [2]  # type: ignore[arg-type]
+    query.steer = parse_target("value-high", ("a", "b", "c", "d", "e"))
+    assert _wanted_actions(query) == []  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="label_scale must be"):
+        StackInpaintingMethod(generator=None, label_scale=-1.0)
