@@ -127,7 +127,7 @@ def _salient_loss(
     rng: np.random.Generator,
 ) -> torch.Tensor:
     """The conditioned noise-prediction loss, windows and boxes around the salient places."""
-    patch, size, unlabelled = gen.spec.patch, gen.spec.size, gen.spec.actions
+    patch, size = gen.spec.patch, gen.spec.size
     if rng.random() < SALIENT_SHARE:
         windows, masks = [], []
         for (state, _), (cy, cx) in zip(batch, peaks, strict=True):
@@ -143,14 +143,8 @@ def _salient_loss(
         w, m = np.stack(windows), np.stack(masks)
     else:
         w, m = ai.training_windows([s for s, _ in batch], patch, rng)
-    labels = np.array([a for _, a in batch])
-    labels = np.where(rng.random(len(batch)) < ai.UNLABELLED, unlabelled, labels)
-    x0, mask_t = ai.to_unit(w), torch.from_numpy(m)[:, None]
-    noise = torch.randn_like(x0)
-    t = torch.from_numpy(rng.integers(0, gen.scheduler.config.num_train_timesteps, len(batch)))
-    x_t = gen.scheduler.add_noise(x0, noise, t.long())
-    err = (gen.predict_noise(x_t, x0, mask_t, t.long(), torch.from_numpy(labels)) - noise) ** 2
-    return (err * mask_t).sum() / (mask_t.sum() * x0.shape[1])
+    labels = gen.training_labels([a for _, a in batch], rng)
+    return gen.window_loss(w, m, rng, labels)
 
 
 def probe(gen: Any, dataset: Dataset) -> None:

@@ -255,16 +255,31 @@ class AtariInpainter:
         if self.conditioned:
             if labels is None or len(labels) != len(states):
                 raise ValueError("a conditioned inpainter trains on one action label per stack")
-            dropped = rng.random(len(states)) < UNLABELLED
-            class_labels = torch.from_numpy(
-                np.where(dropped, self.spec.actions, np.asarray(labels, dtype=np.int64))
-            )
+            class_labels = self.training_labels(labels, rng)
         windows, masks = training_windows(states, self.spec.patch, rng)
+        return self.window_loss(windows, masks, rng, class_labels)
+
+    def training_labels(self, labels: list[int], rng: np.random.Generator) -> torch.Tensor:
+        """Action labels with a :data:`UNLABELLED` share dropped to the "no label" class."""
+        dropped = rng.random(len(labels)) < UNLABELLED
+        return torch.from_numpy(
+            np.where(dropped, self.spec.actions, np.asarray(labels, dtype=np.int64))
+        )
+
+    def window_loss(
+        self,
+        windows: np.ndarray,
+        masks: np.ndarray,
+        rng: np.random.Generator,
+        class_labels: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """DDPM's noise-prediction loss inside the boxes ``masks`` [B, p, p] of ``windows``
+        [B, p, p, k] (uint8), however the windows were chosen."""
         x0 = to_unit(windows)
         mask = torch.from_numpy(masks)[:, None].float()
         noise = torch.randn_like(x0)
         steps = self.scheduler.config.num_train_timesteps
-        t = torch.from_numpy(rng.integers(0, steps, len(states))).long()
+        t = torch.from_numpy(rng.integers(0, steps, len(windows))).long()
         x_t = self.scheduler.add_noise(x0, noise, t)
         err = (self.predict_noise(x_t, x0, mask, t, class_labels) - noise) ** 2
         return (err * mask).sum() / (mask.sum() * x0.shape[1]).clamp_min(1.0)
