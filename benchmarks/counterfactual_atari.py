@@ -7,11 +7,11 @@ Prints a Markdown table for BENCHMARKS.md (and, with --json, every pair's figure
 States are met by the agent in fresh, seeded games (``sample_states``: one state per game,
 after 0-199 of its own steps drawn uniformly, across lost lives; duplicates removed).
 ``--target any`` asks for any action other than the agent's; ``--target other`` draws, per pair,
-one specific other action (the harder question Olson et al. and
-GANterfactual-RL asked). Metrics follow REFERENCES.md: validity over all pairs (a pair whose
-method returns nothing counts as invalid), proximity and sparsity over the counterfactuals made
-(median and mean), wall seconds and generator calls per counterfactual (median). One torch
-thread, so timings are per core.
+one specific other action (the harder question Olson et al. and GANterfactual-RL asked), and a
+second table splits validity by the action asked for. Metrics follow REFERENCES.md: validity over
+all pairs (a pair whose method returns nothing counts as invalid), proximity and sparsity over the
+counterfactuals made (median and mean), wall seconds and generator calls per counterfactual
+(median). One torch thread, so timings are per core.
 
 Realism, persistence, transfer (issue 12, section 1; ``counterfactual/stack_realism.py``):
 ``matched AUC`` tells each method's counterfactuals from held-out real stacks (``--reference``
@@ -157,6 +157,7 @@ def main() -> None:
     others = [load_agent(path, loaded.env_id) for path in args.transfer_agents]
     nearest_outputs = None
     rows, records, figures = [], {}, {}
+    by_target: dict[str, dict[str, list[bool]]] = {}
     for name in args.methods:
         method = _method(name, loaded, args, pool)
         results = [
@@ -165,6 +166,8 @@ def main() -> None:
                 tqdm(list(zip(states, targets, strict=True)), desc=name)
             )
         ]
+        for r in results:
+            by_target.setdefault(name, {}).setdefault(r.target, []).append(r.valid)
         made = [r for r in results if r.counterfactual_state is not None]
         prox = [proximity(r.original_state, r.counterfactual_state) for r in made]
         spar = [sparsity(r.original_state, r.counterfactual_state) for r in made]
@@ -254,6 +257,8 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
+    if args.target != "any":
+        _print_by_target(by_target, loaded.agent.action_names)
     controls = _controls(loaded, domain, states, targets, pool, nearest_outputs, reference, args)
     print()
     print(
@@ -362,6 +367,20 @@ def _targets(loaded, states, mode: str, seed: int) -> list[Target]:
         other = [a for a in range(len(names)) if a != original]
         out.append(parse_target(names[int(rng.choice(other))], names))
     return out
+
+
+def _print_by_target(by_target: dict[str, dict[str, list[bool]]], names) -> None:
+    """Validity per asked action: an agent that never takes some actions in its own play cannot
+    be asked for them with the same success, so the overall share hides where flips come from."""
+    asked = [n for n in names if any(n in per for per in by_target.values())]
+    print()
+    print("Validity by the action asked for (valid / pairs):")
+    print()
+    print("| method | " + " | ".join(asked) + " |")
+    print("|---|" + "---|" * len(asked))
+    for method, per in by_target.items():
+        cells = [f"{sum(per[n])}/{len(per[n])}" if n in per else "-" for n in asked]
+        print(f"| {method} | " + " | ".join(cells) + " |")
 
 
 def _with_metrics(results):
