@@ -4,7 +4,7 @@ Usage: python benchmarks/inpainting_attempts.py [--generator zoo:spaceinvaders-i
            [--states 60] [--reference 600] [--attempts '[[[6,10,14],0],[[10,14],1]]']
            [--centres 4] [--samples 2] [--steps 10] [--prefer closest|persistent|purified]
            [--purify 0.3] [--label-scale 3] [--target any|other]
-           [--transfer-agents A.zip B.zip]
+           [--transfer-agents A.zip B.zip] [--real-patches DATA [--per-box 64 --bank-size N]]
            [--cache stacks.npz]
 
 ``diffusion`` with an inpainter tries (box sides, guidance step) attempts in turn; stronger
@@ -15,8 +15,10 @@ median seconds and UNet calls, the matched realism AUC (CNN on pixels, probe on 
 features; ``counterfactual/stack_realism.py``) against ``--reference`` held-out real stacks, and
 the share of valid counterfactuals that move each ``--transfer-agents`` agent
 (``benchmarks/transfer_agents.py`` makes them). ``--generator none`` runs the no-model ablation
-(box-gradient). ``--cache`` keeps the sampled stacks so that variants are compared on the same
-states without sampling them again. One torch thread.
+(box-gradient); ``--real-patches DATA`` fills the same kind of boxes with real patches of a
+collected dataset instead (``real_patches.py``, no model at all). ``--cache`` keeps the sampled
+stacks so that variants are compared on the same states without sampling them again. One torch
+thread.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from real_patches import RealPatchMethod
 
 import rl_workbench  # noqa: F401
 from rl_workbench.agents import load_agent
 from rl_workbench.counterfactual import parse_target, sample_states
+from rl_workbench.counterfactual.base import Method
 from rl_workbench.counterfactual.stack_inpainting import StackInpaintingMethod
 from rl_workbench.counterfactual.stack_realism import (
     ReferencePool,
@@ -40,6 +44,7 @@ from rl_workbench.counterfactual.stack_realism import (
     matched_realism,
     transfer,
 )
+from rl_workbench.data.dataset import Dataset
 from rl_workbench.domains.atari import AtariDomain, AtariState
 from rl_workbench.generative.zoo import load_generator
 
@@ -64,6 +69,17 @@ def main() -> None:
     )
     parser.add_argument("--transfer-agents", nargs="*", default=[])
     parser.add_argument(
+        "--real-patches",
+        type=Path,
+        default=None,
+        metavar="DATA",
+        help="no model: fill the boxes with real patches from this dataset (real_patches.py)",
+    )
+    parser.add_argument("--per-box", type=int, default=64, help="real patches tried per box")
+    parser.add_argument(
+        "--bank-size", type=int, default=None, help="use the dataset's first N stacks [all]"
+    )
+    parser.add_argument(
         "--cache", type=Path, default=None, help="keep the sampled stacks here (npz) for reruns"
     )
     args = parser.parse_args()
@@ -86,8 +102,17 @@ def main() -> None:
         if value is not None
     }
     names = loaded.agent.action_names
-    generator = None if args.generator == "none" else load_generator(args.generator)
-    method = StackInpaintingMethod(generator=generator, **settings)  # type: ignore[arg-type]
+    method: Method
+    if args.real_patches is not None:
+        bank = Dataset.open(args.real_patches).arrays("obs")["obs"][: args.bank_size]
+        method = RealPatchMethod(bank=bank, per_box=args.per_box)
+        args.generator = f"real patches ({len(bank)} stacks, {args.per_box} per box)"
+        settings = {"centres": args.centres} if args.centres is not None else {}
+        if args.centres is not None:
+            method.centres = args.centres
+    else:
+        generator = None if args.generator == "none" else load_generator(args.generator)
+        method = StackInpaintingMethod(generator=generator, **settings)  # type: ignore[arg-type]
     rng = np.random.default_rng(0)
     results = []
     by_target: dict[str, list[bool]] = {}
