@@ -105,11 +105,9 @@ def main() -> None:
     method: Method
     if args.real_patches is not None:
         bank = Dataset.open(args.real_patches).arrays("obs")["obs"][: args.bank_size]
-        method = RealPatchMethod(bank=bank, per_box=args.per_box)
-        args.generator = f"real patches ({len(bank)} stacks, {args.per_box} per box)"
         settings = {"centres": args.centres} if args.centres is not None else {}
-        if args.centres is not None:
-            method.centres = args.centres
+        method = RealPatchMethod(bank=bank, per_box=args.per_box, **settings)  # type: ignore[arg-type]
+        args.generator = f"real patches ({len(bank)} stacks, {args.per_box} per box)"
     else:
         generator = None if args.generator == "none" else load_generator(args.generator)
         method = StackInpaintingMethod(generator=generator, **settings)  # type: ignore[arg-type]
