@@ -4,8 +4,8 @@ Usage: python benchmarks/inpainting_attempts.py [--generator zoo:spaceinvaders-i
            [--states 60] [--reference 600] [--attempts '[[[6,10,14],0],[[10,14],1]]']
            [--centres 4] [--samples 2] [--steps 10] [--prefer closest|persistent|purified]
            [--purify 0.3] [--label-scale 3] [--target any|other]
-           [--transfer-agents A.zip B.zip] [--real-patches DATA [--per-box 64 --bank-size N]]
-           [--cache stacks.npz]
+           [--transfer-agents A.zip B.zip] [--cache stacks.npz]
+           [--real-patches DATA [--per-box 64] [--bank-size N] [--unselected]]
 
 ``diffusion`` with an inpainter tries (box sides, guidance step) attempts in turn; stronger
 guidance flips more states but its edits look more like what the agent's gradient wants than like
@@ -77,6 +77,11 @@ def main() -> None:
     )
     parser.add_argument("--per-box", type=int, default=64, help="real patches tried per box")
     parser.add_argument(
+        "--unselected",
+        action="store_true",
+        help="with --real-patches: return a random candidate, flip or not (the control)",
+    )
+    parser.add_argument(
         "--bank-size", type=int, default=None, help="use the dataset's first N stacks [all]"
     )
     parser.add_argument(
@@ -106,8 +111,15 @@ def main() -> None:
     if args.real_patches is not None:
         bank = Dataset.open(args.real_patches).arrays("obs")["obs"][: args.bank_size]
         settings = {"centres": args.centres} if args.centres is not None else {}
-        method = RealPatchMethod(bank=bank, per_box=args.per_box, **settings)  # type: ignore[arg-type]
-        args.generator = f"real patches ({len(bank)} stacks, {args.per_box} per box)"
+        method = RealPatchMethod(
+            bank=bank,
+            per_box=args.per_box,
+            select_flips=not args.unselected,
+            **settings,  # type: ignore[arg-type]
+        )
+        args.generator = f"real patches ({len(bank)} stacks, {args.per_box} per box" + (
+            ", unselected)" if args.unselected else ")"
+        )
     else:
         generator = None if args.generator == "none" else load_generator(args.generator)
         method = StackInpaintingMethod(generator=generator, **settings)  # type: ignore[arg-type]

@@ -11,8 +11,11 @@ the target wins. No generator, no gradient push on pixels: every box is somethin
 Run it through the same harness and judges as the inpainter's attempts:
 ``python benchmarks/inpainting_attempts.py --real-patches runs/data/si [--per-box 64]``
 (the bank: ``rlwb --threads 1 collect --agent zoo:spaceinvaders-ppo --n-states 30000 --seed 0
---out runs/data/si``). Measured in BENCHMARKS.md; kept as a benchmark reference, not a product
-method, because it is no better than the trained inpainter's own unguided samples.
+--out runs/data/si``). ``--unselected`` returns one candidate drawn at random, flip or not: the
+same composites without the selection, so that a judge's verdict on the selected ones can be
+read as seams or as selection. Measured in BENCHMARKS.md (the unselected composites sit at chance,
+the selected ones do not: the judges see the selection); kept as a benchmark reference, not a
+product method, because it is no better than the trained inpainter's own unguided samples.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+import torch
 
 from rl_workbench.counterfactual.base import Budget, Method, Query
 from rl_workbench.counterfactual.stack_inpainting import _l1, _peaks, _saliency
@@ -37,6 +41,9 @@ class RealPatchMethod(Method):
         centres: salient places per side.
         per_box: real patches tried per place and side (best ring match first).
         ring: pixels around the box matched against the original.
+        select_flips: keep the closest candidate that flips (the method); False returns one
+            candidate drawn at random, flip or not: the same edits without the selection, the
+            control that says whether a judge sees the composites or the selection.
     """
 
     name: ClassVar[str] = "real-patches"
@@ -45,6 +52,7 @@ class RealPatchMethod(Method):
     centres: int = 6
     per_box: int = 64
     ring: int = 3
+    select_flips: bool = True
 
     def __post_init__(self) -> None:
         self._bank16 = self.bank.astype(np.int16)  # differences without wrap-around
@@ -69,6 +77,8 @@ class RealPatchMethod(Method):
         if not candidates:
             return None
         ranked = list(candidates)
+        if not self.select_flips:
+            return ranked[int(torch.randint(len(ranked), (1,), generator=query.rng))]
         _score, ok = query.score_levels(ranked, budget)
         valid = [c for c, good in zip(ranked, ok.tolist(), strict=True) if good]
         return min(valid, key=lambda c: _l1(c, query.state)) if valid else None
