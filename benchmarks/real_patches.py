@@ -27,8 +27,8 @@ import numpy as np
 import torch
 
 from rl_workbench.counterfactual.base import Budget, Method, Query
-from rl_workbench.counterfactual.stack_inpainting import _l1, _peaks, _saliency
-from rl_workbench.domains.atari import AtariState
+from rl_workbench.counterfactual.stack_inpainting import _boxes, _l1, _peaks, _saliency
+from rl_workbench.domains.atari import AtariState, padding_frames
 
 
 @dataclass
@@ -60,17 +60,17 @@ class RealPatchMethod(Method):
     def _propose(self, query: Query, budget: Budget) -> AtariState | None:
         original = query.state.obs
         size = original.shape[0]
-        padding = original.reshape(-1, original.shape[-1]).max(axis=0) == 0
+        padding = padding_frames(original)
         saliency = _saliency(query, budget)
         candidates: dict[AtariState, None] = {}
         for side in self.sides:
-            for py, px in _peaks(saliency, self.centres, side):
-                y = int(np.clip(py - side // 2, 0, size - side))
-                x = int(np.clip(px - side // 2, 0, size - side))
+            peaks = _peaks(saliency, self.centres, side)
+            for wy, wx, by, bx in _boxes(peaks, side, side, size):  # a window the box's own size
+                y, x = wy + by, wx + bx
                 for index in self._matches(original, y, x, side):
                     stack = original.copy()
                     stack[y : y + side, x : x + side] = self.bank[index, y : y + side, x : x + side]
-                    stack[..., padding] = 0  # the original's padding frames stay black
+                    stack[..., :padding] = 0  # the original's padding frames stay black
                     candidate = AtariState(stack)
                     if candidate != query.state:
                         candidates.setdefault(candidate, None)
