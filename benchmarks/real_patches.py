@@ -54,9 +54,6 @@ class RealPatchMethod(Method):
     ring: int = 3
     select_flips: bool = True
 
-    def __post_init__(self) -> None:
-        self._bank16 = self.bank.astype(np.int16)  # differences without wrap-around
-
     def _propose(self, query: Query, budget: Budget) -> AtariState | None:
         original = query.state.obs
         size = original.shape[0]
@@ -91,7 +88,9 @@ class RealPatchMethod(Method):
         y1, x1 = min(size, y + side + self.ring), min(size, x + side + self.ring)
         inside = np.zeros((y1 - y0, x1 - x0), bool)
         inside[y - y0 : y - y0 + side, x - x0 : x - x0 + side] = True
-        diff = np.abs(self._bank16[:, y0:y1, x0:x1] - original[y0:y1, x0:x1].astype(np.int16))
+        # int16 for differences without wrap-around, cast per crop: a whole-bank copy is 1.7 GB
+        crop = self.bank[:, y0:y1, x0:x1].astype(np.int16)
+        diff = np.abs(crop - original[y0:y1, x0:x1].astype(np.int16))
         ring = diff[:, ~inside].reshape(len(diff), -1).sum(axis=1)
         changed = diff[:, inside].reshape(len(diff), -1).sum(axis=1) > 0
         ring = np.where(changed, ring, np.iinfo(np.int64).max)
