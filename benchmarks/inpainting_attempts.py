@@ -5,7 +5,7 @@ Usage: python benchmarks/inpainting_attempts.py [--generator zoo:spaceinvaders-i
            [--centres 4] [--samples 2] [--steps 10] [--prefer closest|persistent|purified]
            [--purify 0.3] [--label-scale 3] [--target any|other]
            [--transfer-agents A.zip B.zip] [--cache stacks.npz]
-           [--real-patches DATA [--per-box 64] [--bank-size N] [--unselected]]
+           [--real-patches DATA [--per-box 64] [--bank-size N] [--unselected]] [--peers A.zip ...]
 
 ``diffusion`` with an inpainter tries (box sides, guidance step) attempts in turn; stronger
 guidance flips more states but its edits look more like what the agent's gradient wants than like
@@ -16,7 +16,8 @@ features; ``counterfactual/stack_realism.py``) against ``--reference`` held-out 
 the share of valid counterfactuals that move each ``--transfer-agents`` agent
 (``benchmarks/transfer_agents.py`` makes them). ``--generator none`` runs the no-model ablation
 (box-gradient); ``--real-patches DATA`` fills the same kind of boxes with real patches of a
-collected dataset instead (``real_patches.py``, no model at all). ``--cache`` keeps the sampled
+collected dataset instead (``real_patches.py``, no model at all); ``--peers`` guides and selects
+by other agents too (``consensus_guidance.py``). ``--cache`` keeps the sampled
 stacks so that variants are compared on the same states without sampling them again. One torch
 thread.
 """
@@ -31,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from consensus_guidance import ConsensusMethod
 from real_patches import RealPatchMethod
 
 import rl_workbench  # noqa: F401
@@ -87,6 +89,14 @@ def main() -> None:
     parser.add_argument(
         "--cache", type=Path, default=None, help="keep the sampled stacks here (npz) for reruns"
     )
+    parser.add_argument(
+        "--peers",
+        nargs="+",
+        default=[],
+        metavar="AGENT",
+        help="guide by these agents too and keep flips that move them (consensus_guidance.py); "
+        "measure transfer on others",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     loaded = load_agent("zoo:spaceinvaders-ppo")
@@ -122,7 +132,13 @@ def main() -> None:
         )
     else:
         generator = None if args.generator == "none" else load_generator(args.generator)
-        method = StackInpaintingMethod(generator=generator, **settings)  # type: ignore[arg-type]
+        if args.peers:
+            peers = tuple(load_agent(path).agent for path in args.peers)
+            settings["prefer"] = "persistent"  # its peer check replaces the persistence check
+            method = ConsensusMethod(generator=generator, peers=peers, **settings)  # type: ignore[arg-type]
+            args.generator += f" + {len(peers)} peer(s)"
+        else:
+            method = StackInpaintingMethod(generator=generator, **settings)  # type: ignore[arg-type]
     rng = np.random.default_rng(0)
     results = []
     by_target: dict[str, list[bool]] = {}
@@ -133,7 +149,10 @@ def main() -> None:
         by_target.setdefault(wanted, []).append(results[-1].valid)
     made = [r.counterfactual_state for r in results if r.counterfactual_state is not None]
     realism = matched_realism(loaded.agent, domain, made, pool, seed=0)
-    moved = []
+    moved, context = [], []
+    own = agent_actions(loaded.agent, domain, states)
+    returned = [(s, r.counterfactual_state) for s, r in zip(states, results, strict=True)]
+    returned = [(s, c) for s, c in returned if c is not None]
     for reference in args.transfer_agents:
         other = load_agent(reference).agent
         share = transfer(
@@ -144,6 +163,17 @@ def main() -> None:
             [r.valid for r in results],
         ).share_of_valid
         moved.append("n/a" if share is None else f"{share:.1%}")
+        # what the share is read against: how often this agent acts as the explained one does,
+        # and how often any returned edit (valid or not) moves it (the base rate unselected)
+        theirs = agent_actions(other, domain, states)
+        before = agent_actions(other, domain, [s for s, _ in returned])
+        after = agent_actions(other, domain, [c for _, c in returned])
+        context.append(
+            f"{Path(reference).parent.name or reference}: agrees with the explained agent on "
+            f"{np.mean(theirs == own):.1%} of the states; moved by "
+            f"{np.mean(before != after) if returned else float('nan'):.1%} of the "
+            f"{len(returned)} returned edits, valid or not"
+        )
     print(
         f"| {args.generator} | {json.dumps(settings)} | {args.target} | "
         f"{statistics.mean(r.valid for r in results):.1%} | "
@@ -151,6 +181,8 @@ def main() -> None:
         f"{statistics.median(r.generator_calls for r in results):.0f} | "
         f"{realism.cell('cnn')} | {realism.cell('probe')} | {' / '.join(moved) or 'n/a'} |"
     )
+    for line in context:
+        print("  transfer agent", line)
     if args.target != "any":  # which targets flip: the agent's own play never asks for some
         taken = np.bincount(agent_actions(loaded.agent, domain, states), minlength=len(names))
         print("explained states' own actions:", dict(zip(names, taken.tolist(), strict=True)))
