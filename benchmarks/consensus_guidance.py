@@ -25,9 +25,13 @@ import torch
 
 from rl_workbench.agents.base import Agent
 from rl_workbench.counterfactual.base import Budget, Query
-from rl_workbench.counterfactual.stack_inpainting import StackInpaintingMethod, _gradient
+from rl_workbench.counterfactual.stack_inpainting import (
+    StackInpaintingMethod,
+    _gradient,
+    windows_in_stack,
+)
 from rl_workbench.domains.atari import AtariState
-from rl_workbench.generative.atari_inpainter import AtariInpainter, from_unit
+from rl_workbench.generative.atari_inpainter import AtariInpainter
 
 
 @dataclass
@@ -41,16 +45,15 @@ class ConsensusMethod(StackInpaintingMethod):
 
     peers: tuple[Agent, ...] = field(default=(), repr=False)
     weight: float = 1.0
-    _own: dict[int, list[int]] = field(default_factory=dict, init=False, repr=False)
+    _own: dict[AtariState, list[int]] = field(default_factory=dict, init=False, repr=False)
 
     def _peer_actions(self, query: Query) -> list[int]:
         """Each peer's own action on the original (cached per state)."""
-        key = id(query.state)
-        if key not in self._own:
+        if query.state not in self._own:
             obs = torch.from_numpy(query.state.obs.astype(np.float32))[None]
             with torch.no_grad():
-                self._own[key] = [int(p.action_logits(obs).argmax()) for p in self.peers]
-        return self._own[key]
+                self._own[query.state] = [int(p.action_logits(obs).argmax()) for p in self.peers]
+        return self._own[query.state]
 
     def _target_gradient(
         self,
@@ -64,16 +67,11 @@ class ConsensusMethod(StackInpaintingMethod):
         if not self.peers or self.weight == 0.0:
             return own
         windows = windows.detach().requires_grad_(True)
-        p = windows.shape[-1]
-        stacks = []
-        for (y, x), window in zip(tops, windows, strict=True):
-            mid = torch.cat([full[:, y : y + p, :x], window, full[:, y : y + p, x + p :]], dim=2)
-            stacks.append(torch.cat([full[:, :y], mid, full[:, y + p :]], dim=1))
-        obs = from_unit(torch.stack(stacks))
+        obs = windows_in_stack(full, tops, windows)
         score = torch.zeros(())
         for peer, action in zip(self.peers, self._peer_actions(query), strict=True):
             score = score - torch.log_softmax(peer.action_logits(obs), dim=-1)[:, action].sum()
-        budget.agent_calls += len(stacks) * len(self.peers)
+        budget.agent_calls += len(obs) * len(self.peers)
         (theirs,) = torch.autograd.grad(score, windows)
         total = own + self.weight * _unit_max(theirs)
         return _unit_max(total)

@@ -166,12 +166,14 @@ def main() -> None:
         # what the share is read against: how often this agent acts as the explained one does,
         # and how often any returned edit (valid or not) moves it (the base rate unselected)
         theirs = agent_actions(other, domain, states)
-        before = agent_actions(other, domain, [s for s, _ in returned])
-        after = agent_actions(other, domain, [c for _, c in returned])
+        base = "n/a"
+        if returned:
+            before = agent_actions(other, domain, [s for s, _ in returned])
+            after = agent_actions(other, domain, [c for _, c in returned])
+            base = f"{np.mean(before != after):.1%}"
         context.append(
             f"{Path(reference).parent.name or reference}: agrees with the explained agent on "
-            f"{np.mean(theirs == own):.1%} of the states; moved by "
-            f"{np.mean(before != after) if returned else float('nan'):.1%} of the "
+            f"{np.mean(theirs == own):.1%} of the states; moved by {base} of the "
             f"{len(returned)} returned edits, valid or not"
         )
     print(

@@ -303,21 +303,27 @@ def _gradient(
 ) -> torch.Tensor:
     """d target score / d window for each candidate, scaled so its largest entry is 1."""
     windows = windows.detach().requires_grad_(True)
-    p = windows.shape[-1]
-    stacks = []
-    for (y, x), window in zip(tops, windows, strict=True):
-        top = full[:, :y]
-        mid = torch.cat([full[:, y : y + p, :x], window, full[:, y : y + p, x + p :]], dim=2)
-        bottom = full[:, y + p :]
-        stacks.append(torch.cat([top, mid, bottom], dim=1))
-    obs = from_unit(torch.stack(stacks))
+    obs = windows_in_stack(full, tops, windows)
     logits = query.agent.action_logits(obs)
     values = query.agent.value(obs) if query.target.needs_value else None
-    budget.agent_calls += len(stacks)
+    budget.agent_calls += len(obs)
     score = query.steer.score(logits, values, query.original_action).sum()
     (grad,) = torch.autograd.grad(score, windows)
     scale = grad.flatten(1).abs().amax(dim=1).clamp_min(1e-12)
     return grad / scale[:, None, None, None]
+
+
+def windows_in_stack(
+    full: torch.Tensor, tops: list[tuple[int, int]], windows: torch.Tensor
+) -> torch.Tensor:
+    """Agent observations [B, H, W, k] of ``full`` (unit range [k, H, W]) with each window
+    pasted at its top-left corner; differentiable in ``windows``."""
+    p = windows.shape[-1]
+    stacks = []
+    for (y, x), window in zip(tops, windows, strict=True):
+        mid = torch.cat([full[:, y : y + p, :x], window, full[:, y : y + p, x + p :]], dim=2)
+        stacks.append(torch.cat([full[:, :y], mid, full[:, y + p :]], dim=1))
+    return from_unit(torch.stack(stacks))
 
 
 def _saliency(query: Query, budget: Budget) -> torch.Tensor:
