@@ -21,15 +21,26 @@ from tests.tui.conftest import DECK, scripted_agents
 pytestmark = pytest.mark.anyio
 
 
+LOADING_LIMIT_S = 600.0
+"""How long a deck may load (its agent, states and pictures, on a worker thread) before a test
+gives up: loading is not what these tests time, and on a crowded 2-core machine the Space
+Invaders deck has taken over 10 s."""
+
+
 async def _wait_for(pilot, app: QuizApp, name: str, tries: int = 100) -> None:
     """Wait until screen ``name`` shows, going past phase intro cards on the way (tested on
-    their own in test_each_phase_opens_with_its_card)."""
-    for _ in range(tries):
+    their own in test_each_phase_opens_with_its_card). Polls while the loading screen shows do
+    not count against ``tries``."""
+    loading_until = time.monotonic() + LOADING_LIMIT_S
+    while tries > 0:
         await pilot.pause(0.02)
         current = type(app.screen).__name__
         if current == name:
             await pilot.pause()  # until the screen is composed and mounted, not only switched to
             return
+        if current == "LoadingScreen" and time.monotonic() < loading_until:
+            continue
+        tries -= 1
         if current == "IntroScreen":
             await pilot.press("enter")
     raise AssertionError(f"never reached {name}; on {type(app.screen).__name__}")
