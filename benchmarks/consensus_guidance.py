@@ -27,7 +27,7 @@ from rl_workbench.agents.base import Agent
 from rl_workbench.counterfactual.base import Budget, Query
 from rl_workbench.counterfactual.stack_inpainting import (
     StackInpaintingMethod,
-    _gradient,
+    unit_max,
     windows_in_stack,
 )
 from rl_workbench.domains.atari import AtariState
@@ -63,7 +63,7 @@ class ConsensusMethod(StackInpaintingMethod):
         tops: list[tuple[int, int]],
         windows: torch.Tensor,
     ) -> torch.Tensor:
-        own = _gradient(query, budget, full, tops, windows)
+        own = super()._target_gradient(query, budget, full, tops, windows)
         if not self.peers or self.weight == 0.0:
             return own
         windows = windows.detach().requires_grad_(True)
@@ -73,8 +73,8 @@ class ConsensusMethod(StackInpaintingMethod):
             score = score - torch.log_softmax(peer.action_logits(obs), dim=-1)[:, action].sum()
         budget.agent_calls += len(obs) * len(self.peers)
         (theirs,) = torch.autograd.grad(score, windows)
-        total = own + self.weight * _unit_max(theirs)
-        return _unit_max(total)
+        total = own + self.weight * unit_max(theirs)
+        return unit_max(total)
 
     def _persistent(
         self,
@@ -93,8 +93,3 @@ class ConsensusMethod(StackInpaintingMethod):
                 moved &= peer.action_logits(obs).argmax(dim=1).ne(action)
         budget.agent_calls += len(valid) * len(self.peers)
         return next((c for c, m in zip(valid, moved.tolist(), strict=True) if m), None)
-
-
-def _unit_max(grad: torch.Tensor) -> torch.Tensor:
-    """Each item's gradient scaled so its largest entry is 1."""
-    return grad / grad.flatten(1).abs().amax(dim=1).clamp_min(1e-12)[:, None, None, None]

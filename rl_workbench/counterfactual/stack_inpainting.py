@@ -213,9 +213,17 @@ class StackInpaintingMethod(Method):
         tops: list[tuple[int, int]],
         windows: torch.Tensor,
     ) -> torch.Tensor:
-        """The direction the guided attempts move each box's clean estimate in: the target's
-        gradient. A method: benchmarks probe other objectives by overriding it."""
-        return _gradient(query, budget, full, tops, windows)
+        """The direction the guided attempts move each box's clean estimate in: d target score /
+        d window for each candidate, scaled so its largest entry is 1. A method: benchmarks probe
+        other objectives by overriding it."""
+        windows = windows.detach().requires_grad_(True)
+        obs = windows_in_stack(full, tops, windows)
+        logits = query.agent.action_logits(obs)
+        values = query.agent.value(obs) if query.target.needs_value else None
+        budget.agent_calls += len(obs)
+        score = query.steer.score(logits, values, query.original_action).sum()
+        (grad,) = torch.autograd.grad(score, windows)
+        return unit_max(grad)
 
     def _persistent(
         self,
@@ -294,23 +302,10 @@ def _guided(
     return moved.clamp(-1, 1)
 
 
-def _gradient(
-    query: Query,
-    budget: Budget,
-    full: torch.Tensor,
-    tops: list[tuple[int, int]],
-    windows: torch.Tensor,
-) -> torch.Tensor:
-    """d target score / d window for each candidate, scaled so its largest entry is 1."""
-    windows = windows.detach().requires_grad_(True)
-    obs = windows_in_stack(full, tops, windows)
-    logits = query.agent.action_logits(obs)
-    values = query.agent.value(obs) if query.target.needs_value else None
-    budget.agent_calls += len(obs)
-    score = query.steer.score(logits, values, query.original_action).sum()
-    (grad,) = torch.autograd.grad(score, windows)
-    scale = grad.flatten(1).abs().amax(dim=1).clamp_min(1e-12)
-    return grad / scale[:, None, None, None]
+def unit_max(grad: torch.Tensor) -> torch.Tensor:
+    """Each item's gradient scaled so its largest entry is 1 (the guidance step is then in
+    pixel units whatever the agent's scale)."""
+    return grad / grad.flatten(1).abs().amax(dim=1).clamp_min(1e-12)[:, None, None, None]
 
 
 def windows_in_stack(
