@@ -17,42 +17,18 @@ from rl_workbench.quiz.deck import DeckError, parse_deck, resolve_deck
 from rl_workbench.quiz.scoring import confidence_distribution, squared_distance
 from rl_workbench.quiz.store import AnswerStore
 from tests.tui.conftest import DECK, scripted_agents
+from tests.tui.pilot import wait_for_screen
 
 pytestmark = pytest.mark.anyio
 
 
-LOADING_LIMIT_S = 600.0
-"""How long a deck may load (its agent, states and pictures, on a worker thread) before a test
-gives up: loading is not what these tests time, and on a crowded 2-core machine the Space
-Invaders deck has taken over 10 s."""
-
-
-async def _wait_for(pilot, app: QuizApp, name: str, tries: int = 100) -> None:
-    """Wait until screen ``name`` shows, going past phase intro cards on the way (tested on
-    their own in test_each_phase_opens_with_its_card). Polls while the loading screen shows do
-    not count against ``tries``."""
-    loading_until = time.monotonic() + LOADING_LIMIT_S
-    while tries > 0:
-        await pilot.pause(0.02)
-        current = type(app.screen).__name__
-        if current == name:
-            await pilot.pause()  # until the screen is composed and mounted, not only switched to
-            return
-        if current == "LoadingScreen" and time.monotonic() < loading_until:
-            continue
-        tries -= 1
-        if current == "IntroScreen":
-            await pilot.press("enter")
-    raise AssertionError(f"never reached {name}; on {type(app.screen).__name__}")
-
-
 async def _to_first_prediction(pilot, app: QuizApp) -> None:
     """From the start, past the tiny deck's study item, to its first predict item."""
-    await _wait_for(pilot, app, "WelcomeScreen")
+    await wait_for_screen(pilot, app, "WelcomeScreen")
     await pilot.press("enter")
-    await _wait_for(pilot, app, "StudyScreen")
+    await wait_for_screen(pilot, app, "StudyScreen")
     await pilot.press("enter")
-    await _wait_for(pilot, app, "PredictScreen")
+    await wait_for_screen(pilot, app, "PredictScreen")
 
 
 async def answer_until(pilot, app: QuizApp, name: str, tries: int = 400) -> None:
@@ -91,22 +67,22 @@ def _app(db: Path, condition: str = "explain") -> QuizApp:
 async def test_a_whole_session_is_scored_and_stored(db: Path) -> None:
     app = _app(db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         await pilot.press("enter")
-        await _wait_for(pilot, app, "StudyScreen")
+        await wait_for_screen(pilot, app, "StudyScreen")
         shown = screen_text(app)
         assert "After:" in shown and "Change: " in shown  # explain: the whole change, in words
         await pilot.press("enter")
         # Predict with feedback: pick "right", be 0.55 sure, see the agent's answer.
-        await _wait_for(pilot, app, "PredictScreen")
+        await wait_for_screen(pilot, app, "PredictScreen")
         item = app.screen.item
         await pilot.press("4", "plus", "plus", "plus", "plus", "plus", "plus", "enter")
         await pilot.pause(0.05)
         assert "The agent:" in screen_text(app)
         await pilot.press("enter")
-        await _wait_for(pilot, app, "PredictScreen")
+        await wait_for_screen(pilot, app, "PredictScreen")
         await pilot.press("1", "enter", "enter")
-        await _wait_for(pilot, app, "ConstructScreen")
+        await wait_for_screen(pilot, app, "ConstructScreen")
         await pilot.press("enter")  # a stray Enter never submits the untouched level
         assert "No edits yet" in screen_text(app)
         level = app.screen.item.state
@@ -120,13 +96,13 @@ async def test_a_whole_session_is_scored_and_stored(db: Path) -> None:
         assert "fewest possible" in screen_text(app)
         await pilot.press("enter")
         for _ in range(2):
-            await _wait_for(pilot, app, "StudyScreen")
+            await wait_for_screen(pilot, app, "StudyScreen")
             assert "Agent A" in screen_text(app) or "Agent B" in screen_text(app)
             await pilot.press("enter")
-        await _wait_for(pilot, app, "SpotQuestionScreen")
+        await wait_for_screen(pilot, app, "SpotQuestionScreen")
         # The right agent, the wrong object: the two answers are scored and shown apart.
         await pilot.press(app.session.flawed_label.lower(), "2", "enter")
-        await _wait_for(pilot, app, "ResultsScreen")
+        await wait_for_screen(pilot, app, "ResultsScreen")
         assert "Spot the flawed agent: named 100%, what it ignores 0%" in screen_text(app)
     rows = AnswerStore(db).rows("ada")
     assert [r["kind"] for r in rows] == [
@@ -149,9 +125,9 @@ async def test_construct_checks_each_edit_says_the_real_rule_and_undoes(db: Path
     deck = DECK.__class__(**{**DECK.__dict__, "phases": (DECK.phases[2],), "digest": "c"})
     app = create_app(deck, "bo", db, agents=scripted_agents(), seed=1)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         await pilot.press("enter")
-        await _wait_for(pilot, app, "ConstructScreen")
+        await wait_for_screen(pilot, app, "ConstructScreen")
         screen = app.screen
         level = screen.item.state
         cells = [(r, c) for r in range(level.world_size) for c in range(level.world_size)]
@@ -187,14 +163,14 @@ async def test_construct_checks_each_edit_says_the_real_rule_and_undoes(db: Path
 async def test_control_condition_studies_actions_only(db: Path) -> None:
     app = _app(db, condition="control")
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         welcome = screen_text(app).lower()
         assert "control" not in welcome and "condition" not in welcome  # the arm stays hidden
         await pilot.press("enter")
-        await _wait_for(pilot, app, "StudyScreen")
+        await wait_for_screen(pilot, app, "StudyScreen")
         assert "After:" not in screen_text(app) and "The agent:" in screen_text(app)
         await pilot.press("enter")
-        await _wait_for(pilot, app, "PredictScreen")
+        await wait_for_screen(pilot, app, "PredictScreen")
     assert AnswerStore(db).rows("ada")[0]["explanation_shown"] is False
 
 
@@ -222,15 +198,15 @@ async def test_an_interrupted_session_resumes_where_it_stopped(db: Path) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         await _to_first_prediction(pilot, app)
         await pilot.press("2", "enter", "enter")
-        await _wait_for(pilot, app, "PredictScreen")  # the second predict item
+        await wait_for_screen(pilot, app, "PredictScreen")  # the second predict item
         await pilot.press("q")
     again = _app(db, condition="control")  # the participant's assigned condition wins
     async with again.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, again, "WelcomeScreen")
+        await wait_for_screen(pilot, again, "WelcomeScreen")
         assert "Resuming: 2 of 7 items" in screen_text(again)
         assert again.session is not None and again.session.condition == "explain"
         await pilot.press("enter")
-        await _wait_for(pilot, again, "PredictScreen")
+        await wait_for_screen(pilot, again, "PredictScreen")
         assert again.screen.item.index == 2
 
 
@@ -256,15 +232,15 @@ def test_killing_a_running_quiz_loses_no_answered_item(tmp_path: Path) -> None:
         f"""
         import asyncio, sys
         sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-        from tests.tui.test_quiz_app import _app, _wait_for
+        from tests.tui.test_quiz_app import _app, wait_for_screen
         async def main():
             app = _app(__import__("pathlib").Path({str(db)!r}))
             async with app.run_test(size=(80, 24)) as pilot:
-                await _wait_for(pilot, app, "WelcomeScreen")
+                await wait_for_screen(pilot, app, "WelcomeScreen")
                 await pilot.press("enter")
-                await _wait_for(pilot, app, "StudyScreen")
+                await wait_for_screen(pilot, app, "StudyScreen")
                 await pilot.press("enter")
-                await _wait_for(pilot, app, "PredictScreen")
+                await wait_for_screen(pilot, app, "PredictScreen")
                 await pilot.press("2", "enter")
                 print("answered 2", flush=True)
                 await asyncio.sleep(60)   # the person walks away; the process is killed
@@ -319,15 +295,15 @@ def test_frame_view_draws_every_pixel_at_full_contrast_and_each_frame() -> None:
 async def test_the_space_invaders_deck_predicts_from_frames(db: Path) -> None:
     app = create_app("spaceinvaders", "cy", db, condition="control", seed=0)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen", tries=500)
+        await wait_for_screen(pilot, app, "WelcomeScreen", tries=500)
         await pilot.press("enter")
         for _ in range(3):  # control condition: the agent's action on each study state
-            await _wait_for(pilot, app, "StudyScreen", tries=500)
+            await wait_for_screen(pilot, app, "StudyScreen", tries=500)
             screen = app.screen
             await pilot.press("enter")
             while app.screen is screen:
                 await pilot.pause(0.02)
-        await _wait_for(pilot, app, "PredictScreen", tries=500)
+        await wait_for_screen(pilot, app, "PredictScreen", tries=500)
         assert "RIGHTFIRE" in screen_text(app) and "▀" in screen_text(app)
         await pilot.press("6", "plus", "enter")
         await pilot.pause(0.05)
@@ -386,9 +362,9 @@ async def test_clicking_a_cell_moves_the_editing_cursor(db: Path) -> None:
     deck = DECK.__class__(**{**DECK.__dict__, "phases": (DECK.phases[2],), "digest": "m"})
     app = create_app(deck, "dan", db, agents=scripted_agents(), seed=1)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         await pilot.press("enter")
-        await _wait_for(pilot, app, "ConstructScreen")
+        await wait_for_screen(pilot, app, "ConstructScreen")
         await pilot.click("#editor", offset=(4 * 3 + 1, 2 * 2))  # row 2, column 3
         assert app.screen.view.cursor == (2, 3)
 
@@ -398,9 +374,9 @@ async def test_the_15x15_deck_shows_the_whole_maze_at_80x24(db: Path) -> None:
 
     app = create_app("maze15", "ada", db, condition="control", seed=7)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen", tries=1500)
+        await wait_for_screen(pilot, app, "WelcomeScreen", tries=1500)
         await pilot.press("enter")
-        await _wait_for(pilot, app, "StudyScreen", tries=1500)
+        await wait_for_screen(pilot, app, "StudyScreen", tries=1500)
         view = app.screen.query_one(MazeView)
         assert view.state.world_size == 15
         assert (view.size.width, view.size.height) == (30, 15)
@@ -451,9 +427,9 @@ async def test_an_answered_screen_takes_no_second_answer_and_the_next_item_is_bu
     and keeps the first answer's time; the item after the one on screen is built ahead."""
     app = _app(db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         await pilot.press("enter")
-        await _wait_for(pilot, app, "StudyScreen")
+        await wait_for_screen(pilot, app, "StudyScreen")
         study = app.screen
         for _ in range(100):  # the predict item after it is prepared while the study is read
             await pilot.pause(0.02)
@@ -475,9 +451,9 @@ async def test_a_built_item_is_shown_while_a_later_item_is_still_being_built(db:
 
     app = _app(db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         await pilot.press("enter")
-        await _wait_for(pilot, app, "StudyScreen")
+        await wait_for_screen(pilot, app, "StudyScreen")
         for _ in range(100):
             await pilot.pause(0.02)
             if app.session.is_built(1):
@@ -494,7 +470,7 @@ async def test_a_built_item_is_shown_while_a_later_item_is_still_being_built(db:
         await pilot.press("enter")  # to the predict phase's card
         started = time.perf_counter()
         await pilot.press("enter")  # to item 1, built: shown at once
-        await _wait_for(pilot, app, "PredictScreen", tries=200)
+        await wait_for_screen(pilot, app, "PredictScreen", tries=200)
         assert time.perf_counter() - started < 2.5
 
 
@@ -510,7 +486,7 @@ async def test_a_deck_asking_for_more_levels_than_exist_stops_with_the_reason(db
     app = create_app(deck, "gus", db, agents=scripted_agents(), seed=1)
     answered = 0
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         await pilot.press("enter")
         for _ in range(3000):
             if app.failure is not None or answered >= 60:
@@ -535,9 +511,9 @@ async def test_atari_frames_use_every_pixel_when_the_terminal_has_room(db: Path)
     for size, stride in (((140, 60), 1), ((80, 24), 3)):
         app = create_app("spaceinvaders", f"w{size[0]}", db, condition="control", seed=0)
         async with app.run_test(size=size) as pilot:
-            await _wait_for(pilot, app, "WelcomeScreen", tries=500)
+            await wait_for_screen(pilot, app, "WelcomeScreen", tries=500)
             await pilot.press("enter")
-            await _wait_for(pilot, app, "StudyScreen", tries=1500)
+            await wait_for_screen(pilot, app, "StudyScreen", tries=1500)
             view = app.screen.query_one(FrameView)
             assert view.stride == stride and view.frame_number == 4
             text = screen_text(app)
@@ -552,7 +528,7 @@ async def test_each_phase_opens_with_its_card_the_same_in_both_arms(db: Path) ->
         app = create_app(DECK, user, db, agents=scripted_agents(), condition=arm, seed=1)
         seen = []
         async with app.run_test(size=(80, 24)) as pilot:
-            await _wait_for(pilot, app, "WelcomeScreen")
+            await wait_for_screen(pilot, app, "WelcomeScreen")
             await pilot.press("enter")
             for _ in range(40):
                 try:
@@ -573,7 +549,7 @@ async def test_each_phase_opens_with_its_card_the_same_in_both_arms(db: Path) ->
 async def test_a_terminal_below_80x24_is_told_the_size_it_needs(db: Path) -> None:
     app = _app(db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         await pilot.resize_terminal(60, 20)
         await pilot.pause(0.1)
         assert type(app.screen).__name__ == "TooSmallScreen"
@@ -603,10 +579,10 @@ async def test_a_study_time_budget_moves_on_by_itself_in_both_arms(db: Path) -> 
     for user, arm in (("kim", "explain"), ("lee", "control")):
         app = create_app(deck, user, db, agents=scripted_agents(), condition=arm, seed=1)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _wait_for(pilot, app, "WelcomeScreen")
+            await wait_for_screen(pilot, app, "WelcomeScreen")
             await pilot.press("enter")
-            await _wait_for(pilot, app, "StudyScreen")
-            await _wait_for(pilot, app, "PredictScreen", tries=150)  # no key pressed
+            await wait_for_screen(pilot, app, "StudyScreen")
+            await wait_for_screen(pilot, app, "PredictScreen", tries=150)  # no key pressed
         study = AnswerStore(db).rows(user)[0]
         assert study["kind"] == "study" and 0.9 < study["seconds"] < 2.0
 

@@ -9,17 +9,20 @@ from pathlib import Path
 import pytest
 
 from rl_workbench.agents import LoadedAgent
-from rl_workbench.quiz.app import QuizApp, create_app, screen_text
+from rl_workbench.quiz.app import create_app, screen_text
 from rl_workbench.quiz.deck import Deck, Phase, parse_deck
 from rl_workbench.quiz.items import QuizAgents
 from rl_workbench.quiz.store import AnswerStore
 from rl_workbench.quiz.widgets import GridView
 from rl_workbench.quiz.widgets.grid_view import ARROWS
+from tests.tui.pilot import wait_for_screen
 from tests.unit.test_minigrid_domain import GoalSeeker
 
 pytestmark = pytest.mark.anyio
 
 ENV = "MiniGrid-Empty-5x5-v0"
+PAST = ("IntroScreen", "WelcomeScreen")
+"""Screens the session is taken past with enter on the way to the one a test waits for."""
 
 
 def _agents() -> QuizAgents:
@@ -44,24 +47,12 @@ def _deck() -> Deck:
     )
 
 
-async def _wait_for(pilot, app: QuizApp, name: str, tries: int = 300) -> None:
-    for _ in range(tries):
-        await pilot.pause(0.05)
-        current = type(app.screen).__name__
-        if current == name:
-            await pilot.pause()
-            return
-        if current in ("IntroScreen", "WelcomeScreen"):
-            await pilot.press("enter")
-    raise AssertionError(f"never reached {name}; on {type(app.screen).__name__}")
-
-
 async def test_a_minigrid_session_draws_the_room_explains_and_scores(tmp_path: Path) -> None:
     agents = _agents()
     db = tmp_path / "q.sqlite"
     app = create_app(_deck(), "ada", db, agents=agents, condition="explain", seed=3)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _wait_for(pilot, app, "StudyScreen")
+        await wait_for_screen(pilot, app, "StudyScreen", tries=750, press_enter_on=PAST)
         views = list(app.screen.query(GridView))
         assert len(views) == 2  # before and after
         before, after = views
@@ -112,7 +103,7 @@ async def test_a_minigrid_session_draws_the_room_explains_and_scores(tmp_path: P
                 break
         assert "fewest possible" in screen_text(app)
         await pilot.press("enter")
-        await _wait_for(pilot, app, "ResultsScreen")
+        await wait_for_screen(pilot, app, "ResultsScreen", tries=750, press_enter_on=PAST)
     store = AnswerStore(db, read_only=True)
     rows = store.rows()
     assert [r["kind"] for r in rows] == ["study", "predict", "predict", "construct"]

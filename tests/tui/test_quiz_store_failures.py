@@ -15,7 +15,7 @@ from rl_workbench.quiz.app import QuizApp, create_app, screen_text
 from rl_workbench.quiz.session import QuizSession
 from rl_workbench.quiz.store import AnswerStore, SessionLockedError
 from tests.tui.conftest import DECK, scripted_agents
-from tests.tui.test_quiz_app import _wait_for
+from tests.tui.pilot import wait_for_screen
 
 
 @pytest.fixture(autouse=True)
@@ -64,12 +64,12 @@ async def test_a_refused_answer_is_shown_kept_and_stored_with_the_next_one(
 ) -> None:
     app = _app(db)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         await pilot.press("enter")
-        await _wait_for(pilot, app, "StudyScreen")
+        await wait_for_screen(pilot, app, "StudyScreen")
         locker.lock()
         await pilot.press("enter")  # the study item is answered while the database is locked
-        await _wait_for(pilot, app, "PredictScreen")
+        await wait_for_screen(pilot, app, "PredictScreen")
         text = _flat(app)
         assert "Answer not stored" in text and "database is locked" in text, text
         assert "retried" in text
@@ -90,12 +90,12 @@ async def test_answers_still_refused_at_the_end_are_written_to_a_file(
 ) -> None:
     app = _app(db)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         await pilot.press("enter")
-        await _wait_for(pilot, app, "StudyScreen")
+        await wait_for_screen(pilot, app, "StudyScreen")
         locker.lock()
         await pilot.press("enter")
-        await _wait_for(pilot, app, "PredictScreen")
+        await wait_for_screen(pilot, app, "PredictScreen")
         await pilot.press("3", "enter")
         await pilot.pause(0.1)
         await pilot.press("q")

@@ -15,7 +15,8 @@ from rl_workbench.quiz.session import QuizSession
 from rl_workbench.quiz.stats import format_summary, summarise
 from rl_workbench.quiz.store import AnswerStore
 from tests.tui.conftest import DECK, scripted_agents
-from tests.tui.test_quiz_app import _wait_for, answer_until
+from tests.tui.pilot import wait_for_screen
+from tests.tui.test_quiz_app import answer_until
 
 pytestmark = pytest.mark.anyio
 
@@ -45,7 +46,7 @@ async def test_declining_consent_ends_the_quiz_with_nothing_about_the_person_sto
 ) -> None:
     app = create_app(STUDY, "ada", db, agents=scripted_agents(), seed=1)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _wait_for(pilot, app, "ConsentScreen")
+        await wait_for_screen(pilot, app, "ConsentScreen")
         assert "We keep your answers, not your name." in screen_text(app)
         await pilot.press("n")
         await pilot.pause(0.1)
@@ -61,7 +62,7 @@ async def test_declining_consent_ends_the_quiz_with_nothing_about_the_person_sto
 async def test_consent_then_attention_check_then_debrief_and_completion_code(db: Path) -> None:
     app = create_app(STUDY, "ada", db, agents=scripted_agents(), seed=1)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _wait_for(pilot, app, "ConsentScreen")
+        await wait_for_screen(pilot, app, "ConsentScreen")
         assert _count(db, "participants") == 0  # no arm is drawn before the agreement
         await pilot.press("y")
         await answer_until(pilot, app, "AttentionScreen")
@@ -70,7 +71,7 @@ async def test_consent_then_attention_check_then_debrief_and_completion_code(db:
         assert "Pick an option first" in screen_text(app)
         assert _count(db, "answers") == 1
         await pilot.press("2", "enter")  # Green: a failed check
-        await _wait_for(pilot, app, "ResultsScreen")
+        await wait_for_screen(pilot, app, "ResultsScreen")
         text = screen_text(app)
         assert "Your completion code: C0DE-42" in text
         assert "The agent was trained with the cheese anywhere." in text
@@ -85,9 +86,9 @@ async def test_consent_then_attention_check_then_debrief_and_completion_code(db:
     back = create_app(STUDY, "ada", db, agents=scripted_agents(), single_session=True)
     assert not back.needs_consent
     async with back.run_test(size=(100, 30)) as pilot:
-        await _wait_for(pilot, back, "WelcomeScreen")
+        await wait_for_screen(pilot, back, "WelcomeScreen")
         await pilot.press("enter")
-        await _wait_for(pilot, back, "ResultsScreen")
+        await wait_for_screen(pilot, back, "ResultsScreen")
         assert "C0DE-42" in screen_text(back)
     assert _count(db, "sessions") == 1
 

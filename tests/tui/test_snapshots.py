@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui.test_quiz_app import _app, _wait_for, answer_until
+from tests.tui.pilot import wait_for_screen
+from tests.tui.test_quiz_app import _app, answer_until
 
 SIZE = (80, 24)
 
@@ -18,7 +19,7 @@ SIZE = (80, 24)
 def _steps_to(screen: str, keys: tuple[str, ...] = ()):
     async def run_before(pilot) -> None:
         app = pilot.app
-        await _wait_for(pilot, app, "WelcomeScreen")
+        await wait_for_screen(pilot, app, "WelcomeScreen")
         if screen != "WelcomeScreen":
             await pilot.press("enter")
             await answer_until(pilot, app, screen)
