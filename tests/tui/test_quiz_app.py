@@ -232,7 +232,8 @@ def test_killing_a_running_quiz_loses_no_answered_item(tmp_path: Path) -> None:
         f"""
         import asyncio, sys
         sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-        from tests.tui.test_quiz_app import _app, wait_for_screen
+        from tests.tui.pilot import wait_for_screen
+        from tests.tui.test_quiz_app import _app
         async def main():
             app = _app(__import__("pathlib").Path({str(db)!r}))
             async with app.run_test(size=(80, 24)) as pilot:
