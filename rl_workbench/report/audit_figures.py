@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -78,13 +79,16 @@ def detection_plot(
     ``groups`` is (label, [(score, low, high), ...]); a grey line marks ``threshold``. This is
     the population audit's picture: do agents trained on a proxy score apart from controls?
     """
-    height, top, bottom, left = 272, 28, 56, 34
+    top, left, plot_h = 28, 34, 188
+    slot = (width - left - 6) / max(1, len(groups))
+    labels = [_label_lines(label, max(4, int(slot / 6.5))) for label, _ in groups]
+    rows = max([2, *(len(lines) for lines in labels)])  # the most lines any label needs
+    height = top + plot_h + 32 + 12 * rows
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
     # The threshold is named in the title: a label on its line would sit on some group's dots.
     rule = "" if threshold is None else f" (grey line: threshold {threshold:.2f})"
     draw.text((4, 4), title + rule, fill="black")
-    plot_h = height - top - bottom
     for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = top + plot_h * (1 - frac)
         draw.line((left, y, width - 6, y), fill=(225, 225, 225))
@@ -92,8 +96,7 @@ def detection_plot(
     if threshold is not None:
         y = top + plot_h * (1 - threshold)
         draw.line((left, y, width - 6, y), fill=(150, 150, 150), width=2)
-    slot = (width - left - 6) / max(1, len(groups))
-    for i, (label, points) in enumerate(groups):
+    for i, ((_, points), lines) in enumerate(zip(groups, labels, strict=True)):
         x0 = left + i * slot
         n = max(1, len(points))
         for j, (score, low, high) in enumerate(points):
@@ -106,15 +109,27 @@ def detection_plot(
             mean = sum(p[0] for p in points) / len(points)
             y = top + plot_h * (1 - mean)
             draw.line((x0 + slot * 0.1, y, x0 + slot * 0.9, y), fill="black", width=2)
-        for k, line in enumerate(_label_lines(label, max(4, int(slot / 6.5)))):
+        for k, line in enumerate(lines):
             draw.text((x0 + 2, top + plot_h + 8 + 12 * k), line, fill="black")
-        draw.text((x0 + 2, top + plot_h + 34), f"n={len(points)}", fill="gray")
+        draw.text((x0 + 2, top + plot_h + 10 + 12 * rows), f"n={len(points)}", fill="gray")
     return img
 
 
 def _label_lines(label: str, chars: int) -> list[str]:
-    """At most two lines of ``chars``: a condition such as "MiniGrid-GoalBallAway[size=8]" breaks
-    before its arguments, so neighbouring slots' labels do not run into each other."""
+    """Lines of at most ``chars``: a condition such as "MiniGrid-GoalBallAway[size=8]" breaks
+    before its arguments, and long arguments after their commas ("[max_size=15,",
+    "sign=independent]"), so neighbouring slots' labels do not run into each other and no
+    argument is cut. A name without arguments is cut to two lines."""
     head, sep, args = label.partition("[")
-    lines = [head, sep + args] if sep and len(label) > chars else [label[:chars], label[chars:]]
+    if len(label) <= chars:
+        return [label]
+    if not sep:
+        return [line for line in (label[:chars], label[chars : 2 * chars]) if line]
+    lines, current = [head], ""
+    for part in re.split(r"(?<=,)", sep + args):
+        if current and len(current) + len(part) > chars:
+            lines.append(current)
+            current = ""
+        current += part
+    lines.append(current)
     return [line[:chars] for line in lines if line]

@@ -28,3 +28,23 @@ def test_the_threshold_is_named_in_the_title_not_over_the_dots() -> None:
     band = with_rule[plot_right]
     assert (band.max(axis=-1) == 150).any()  # the grey line is drawn there
     assert not (band.max(axis=-1) < 140).any()  # and no text (darker) sits on it
+
+
+def test_long_arguments_break_after_commas_and_the_plot_grows_to_show_every_line() -> None:
+    label = "Maze[max_size=15,sign=independent]"  # the 15x15 sign controls' condition
+    lines = _label_lines(label, 28)
+    assert lines == ["Maze", "[max_size=15,", "sign=independent]"]
+    assert "".join(lines) == label  # nothing cut
+    short = detection_plot([("Maze[max_size=15]", [(0.0, 0.0, 0.01)])], "t")
+    long = detection_plot([(label, [(0.0, 0.0, 0.01)])] * 3, "t")
+    assert short.height == 272  # two label lines: the plot's old size
+    assert long.height == short.height + 12  # one more line of label
+    pixels = np.asarray(long)
+    # the third label line and the n= line below it are drawn (dark pixels) inside the image
+    assert (pixels[top_of(3) : top_of(3) + 10, :180].max(axis=-1) < 100).any()
+    assert (pixels[top_of(4) - 2 : top_of(4) + 10, :180].min(axis=-1) < 200).any()
+
+
+def top_of(line: int) -> int:
+    """Top y of label line ``line`` (1-based; n= is the line after the last label line)."""
+    return 28 + 188 + 8 + 12 * (line - 1) + (2 if line == 4 else 0)
