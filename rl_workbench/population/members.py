@@ -29,7 +29,8 @@ def read_population(source: str | Path) -> list[Member]:
     and ``#`` comments are skipped.
 
     Raises:
-        InvalidArgumentError: nothing there, or nothing that names an agent.
+        InvalidArgumentError: nothing there, nothing that names an agent, or a line of the file
+            naming one that does not exist.
     """
     path = Path(source).expanduser()
     if path.is_dir():
@@ -47,16 +48,30 @@ def read_population(source: str | Path) -> list[Member]:
                 "reference per line, or a folder of agents."
             ) from exc
         refs = []
-        for line in lines:
+        missing = []
+        for number, line in enumerate(lines, start=1):
             text = line.split("#", 1)[0].strip()
             if not text:
                 continue
             if text.startswith("zoo:"):
-                refs.append(text)
+                ref = text
             elif Path(text).expanduser().is_absolute():
-                refs.append(str(Path(text).expanduser()))
+                ref = str(Path(text).expanduser())
             else:
-                refs.append(str((path.parent / text).resolve()))
+                ref = str((path.parent / text).resolve())
+            if not _names_an_agent(ref):
+                missing.append(f"line {number} ({text})")
+            refs.append(ref)
+        if missing:
+            # Refused before any work starts: a typo found hours into a population run is the
+            # costly way to learn about it. Agents that exist but fail to load are still
+            # reported per task, without stopping the others.
+            raise InvalidArgumentError(
+                f"The population file {path} names agents that do not exist: "
+                f"{', '.join(missing[:5])}{' and more' if len(missing) > 5 else ''}. Fix or "
+                "remove those lines (a path to a .zip or to a folder with an agent.zip, relative "
+                "to the file's folder, or zoo:NAME)."
+            )
         where = f"the file {path}"
         hint = "one agent reference per line (a path or zoo:NAME)"
     else:
@@ -67,6 +82,16 @@ def read_population(source: str | Path) -> list[Member]:
     if not refs:
         raise InvalidArgumentError(f"No agents in {where}: expected {hint}.")
     return _named(refs)
+
+
+def _names_an_agent(ref: str) -> bool:
+    """Whether ``ref`` is a known zoo name, a file, or a folder with an agent file in it."""
+    if ref.startswith("zoo:"):
+        from rl_workbench.agents.zoo import zoo_names
+
+        return ref[len("zoo:") :] in zoo_names()
+    path = Path(ref)
+    return path.is_file() or (path / AGENT_FILE).is_file()
 
 
 def _named(refs: list[str]) -> list[Member]:

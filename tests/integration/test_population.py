@@ -63,13 +63,19 @@ def test_population_file_and_folder_name_their_agents(tmp_path: Path) -> None:
     for bad in (tmp_path / "empty.txt", tmp_path / "missing", tmp_path / "b" / "notes"):
         with pytest.raises(InvalidArgumentError):
             read_population(bad)
+    # A line naming nothing is refused before any work, with its line number.
+    listing.write_text("b/x\n\nb/typo\nzoo:maze-cornr\nb/y.zip\n")
+    with pytest.raises(InvalidArgumentError, match=r"line 3 \(b/typo\), line 4 \(zoo:maze-cornr\)\."):
+        read_population(listing)
 
 
 def test_population_audit_reports_each_agent_survives_a_broken_one_and_resumes(
     tmp_path: Path,
 ) -> None:
     listing = tmp_path / "agents.txt"
-    listing.write_text("zoo:maze-corner\nzoo:maze-uniform\nmissing-agent/\n")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "agent.zip").write_bytes(b"not a zip")  # exists, fails to load
+    listing.write_text("zoo:maze-corner\nzoo:maze-uniform\nbroken/\n")
     out = tmp_path / "pop"
     args = ("audit", "--population", str(listing), "--suite", "corner", "--mazes", "40")
     code, stdout, stderr = run(*args, "--out", str(out), "--workers", "2")
@@ -77,8 +83,8 @@ def test_population_audit_reports_each_agent_survives_a_broken_one_and_resumes(
     assert "1 of 3 audits failed" in stderr
     data = json.loads((out / "report.json").read_text())
     (failed,) = data["failures"]
-    assert failed.startswith("audit--") and failed.endswith("-missing-agent--corner")
-    assert "No agent at" in data["failures"][failed]
+    assert failed.startswith("audit--") and failed.endswith("-broken--corner")
+    assert "no card.json" in data["failures"][failed]
     verdicts = {r["agent"]: r["verdict"] for r in data["agents"]}
     assert verdicts == {"maze-corner": "pursues-proxy:corner", "maze-uniform": "pursues-goal"}
     for row in data["agents"]:  # the competence gate's evidence travels with each row
