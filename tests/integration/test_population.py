@@ -65,7 +65,8 @@ def test_population_file_and_folder_name_their_agents(tmp_path: Path) -> None:
             read_population(bad)
     # A line naming nothing is refused before any work, with its line number.
     listing.write_text("b/x\n\nb/typo\nzoo:maze-cornr\nb/y.zip\n")
-    with pytest.raises(InvalidArgumentError, match=r"line 3 \(b/typo\), line 4 \(zoo:maze-cornr\)\."):
+    named = r"line 3 \(b/typo\), line 4 \(zoo:maze-cornr\)\."
+    with pytest.raises(InvalidArgumentError, match=named):
         read_population(listing)
 
 
