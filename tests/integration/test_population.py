@@ -134,6 +134,55 @@ def test_ray_gives_the_pool_s_results(tmp_path: Path) -> None:
     assert pool == ray
 
 
+def test_ray_trains_and_explains_as_the_pool_does(
+    tiny_agent_dir: Path, tiny_dataset_dir: Path, tmp_path: Path
+) -> None:
+    """`rlwb train --seeds` and `rlwb explain --whole-dataset` on a local Ray with 2 CPUs give the
+    process pool's agents (the same weights, seed for seed) and the pool's items."""
+    pytest.importorskip("ray")
+    import zipfile
+
+    env_args = [a for k, v in TINY_MAZE.items() for a in ("--env-arg", f"{k}={v}")]
+    train = (
+        "train", "--env", "rlwb/MazeCorner-v0", *env_args, "--steps", "256",
+        "--eval-episodes", "4", "--seeds", "0-1", "--workers", "2",
+    )  # fmt: skip
+    explain = (
+        "explain", "--agent", str(tiny_agent_dir), "--env", "rlwb/Maze-v0", *env_args,
+        "--method", "nearest", "--data", str(tiny_dataset_dir), "--whole-dataset",
+        "--slice", "15", "--workers", "2",
+    )  # fmt: skip
+    for engine, extra in (("pool", ()), ("ray", ("--ray",))):
+        for command, name in ((train, "train"), (explain, "explain")):
+            code, _, stderr = run(*command, *extra, "--out", str(tmp_path / engine / name))
+            assert code == 0, stderr
+            if engine == "ray":
+                assert "local Ray (2 CPUs)" in stderr
+
+    def weights(engine: str, seed: int) -> bytes:
+        agent = tmp_path / engine / "train" / f"seed-{seed}" / "agent.zip"
+        with zipfile.ZipFile(agent) as archive:
+            return archive.read("policy.pth")
+
+    assert weights("pool", 0) != weights("pool", 1)
+    for seed in (0, 1):
+        assert weights("ray", seed) == weights("pool", seed)
+
+    def items(engine: str) -> list[dict]:
+        report = json.loads((tmp_path / engine / "explain" / "report.json").read_text())
+        slices = sorted(report["slices"], key=lambda s: s["start"])
+        assert len(slices) >= 2  # several tasks, so the engines really share the work
+        found = [json.loads((Path(s["out"]) / "report.json").read_text()) for s in slices]
+        return [{k: v for k, v in i.items() if k != "seconds"} for f in found for i in f["items"]]
+
+    from rl_workbench.data import Dataset
+
+    pooled = items("pool")
+    assert len(pooled) == len(dict.fromkeys(Dataset.open(tiny_dataset_dir).states()))
+    assert any(i["valid"] for i in pooled)
+    assert items("ray") == pooled
+
+
 def test_train_seeds_trains_a_population_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "pop"
     env_args = [a for k, v in TINY_MAZE.items() for a in ("--env-arg", f"{k}={v}")]
