@@ -85,13 +85,15 @@ def read_population(source: str | Path) -> list[Member]:
 
 
 def _names_an_agent(ref: str) -> bool:
-    """Whether ``ref`` is a known zoo name, a file, or a folder with an agent file in it."""
-    if ref.startswith("zoo:"):
-        from rl_workbench.agents.zoo import zoo_names
+    """Whether ``ref`` leads to an agent file, by the same rule that will load it."""
+    from rl_workbench.agents.zoo import resolve_agent_path
+    from rl_workbench.errors import AgentLoadError, UnknownNameError
 
-        return ref[len("zoo:") :] in zoo_names()
-    path = Path(ref)
-    return path.is_file() or (path / AGENT_FILE).is_file()
+    try:
+        resolve_agent_path(ref)
+    except (AgentLoadError, UnknownNameError):
+        return False
+    return True
 
 
 def _named(refs: list[str]) -> list[Member]:

@@ -119,7 +119,7 @@ def _label_lines(label: str, chars: int) -> list[str]:
     """Lines of at most ``chars``: a condition such as "MiniGrid-GoalBallAway[size=8]" breaks
     before its arguments, and long arguments after their commas ("[max_size=15,",
     "sign=independent]"), so neighbouring slots' labels do not run into each other and no
-    argument is cut. A name without arguments is cut to two lines."""
+    argument that fits a line is cut. A name without arguments is cut to two lines."""
     head, sep, args = label.partition("[")
     if len(label) <= chars:
         return [label]
