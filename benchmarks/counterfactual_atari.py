@@ -41,8 +41,9 @@ method issue 12 found wanting (saliency-masked pixel edits denoised by the whole
 
 ``objects`` (issue 12, section 4): the fewest edits of game objects through the emulator's RAM,
 drawn by the game itself (``counterfactual/objects.py``); its last column is the median number of
-object edits. For a game without a generator (Breakout), the rows that need one are skipped and
-persistence reads n/a.
+object edits. For a game without a generator, the rows that need one are skipped and
+persistence reads n/a (both shipped games have both models: Breakout's whole-stack generator,
+``zoo:breakout-generator``, was added for its latent and masked rows and its persistence column).
 """
 
 from __future__ import annotations

@@ -611,8 +611,8 @@ def zoo_build(
     (procgen's easy scale; solver imitation then PPO, about an hour each on one core),
     spaceinvaders-ppo, breakout-ppo, minigrid-doorkey (MiniGrid DoorKey, minutes).
     Generators: maze-generator and maze15-generator (minutes),
-    spaceinvaders-generator (whole stacks; also fits the latent method's autoencoder; on 2 CPU
-    cores it takes over an hour), spaceinvaders-inpainter and breakout-inpainter (what
+    spaceinvaders-generator and breakout-generator (whole stacks; also fit the latent method's
+    autoencoder; about 80 min on one core), spaceinvaders-inpainter and breakout-inpainter (what
     diffusion edits those games with; about 40 min each on one core).
     """
     from rl_workbench.generative.zoo import ZOO_GENERATORS
@@ -927,8 +927,8 @@ def fit_autoencoder_command(
     help="Generator folder for diffusion and latent [default: zoo:maze-generator for 7x7 mazes, "
     "zoo:maze15-generator for 15x15 ones; "
     "for Space Invaders zoo:spaceinvaders-inpainter (diffusion) and zoo:spaceinvaders-generator "
-    "(latent); for Breakout zoo:breakout-inpainter (diffusion); other games need one made with "
-    "collect + fit-generator --inpainting (+ fit-autoencoder for latent)].",
+    "(latent); for Breakout zoo:breakout-inpainter and zoo:breakout-generator; other games "
+    "need one made with collect + fit-generator --inpainting (+ fit-autoencoder for latent)].",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report folder.")

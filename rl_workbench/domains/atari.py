@@ -35,7 +35,10 @@ SHIPPED_GENERATORS = {
 """The shipped generator ``diffusion`` edits each Atari game with, by env id: an inpainter
 (issue 12: its box edits are the first the matched judge cannot tell from real stacks)."""
 
-SHIPPED_STACK_MODELS = {"ALE/SpaceInvaders-v5": "zoo:spaceinvaders-generator"}
+SHIPPED_STACK_MODELS = {
+    "ALE/SpaceInvaders-v5": "zoo:spaceinvaders-generator",
+    "ALE/Breakout-v5": "zoo:breakout-generator",
+}
 """Shipped whole-stack models, by env id: a UNet of whole stacks (the benchmark's purification
 check and the speckle method it is compared with) and, in ``vae/``, the latent method's
 autoencoder."""

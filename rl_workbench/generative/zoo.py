@@ -4,7 +4,8 @@
 ``rlwb/Maze-v0`` and fits a 3-level UNet on the spanning-tree lattices of the distinct levels
 among them; ``maze15-generator`` does the same at procgen's easy scale with ``zoo:maze15-uniform``.
 ``rlwb zoo build spaceinvaders-generator`` collects 30,000 stacks of ``zoo:spaceinvaders-ppo``
-and fits a 4-level UNet and the latent method's autoencoder on them.
+and fits a 4-level UNet and the latent method's autoencoder on them; ``breakout-generator`` does
+the same with ``zoo:breakout-ppo``.
 ``rlwb zoo build spaceinvaders-inpainter`` (and ``breakout-inpainter``, with ``zoo:breakout-ppo``)
 collects 30,000 stacks and fits the mask-conditioned inpainting UNet over 32x32 windows that
 ``diffusion`` edits the game with.
@@ -102,6 +103,16 @@ GENERATOR_RECIPES = {
     "spaceinvaders-generator": GeneratorRecipe(
         "spaceinvaders-generator",
         "zoo:spaceinvaders-ppo",
+        None,
+        30_000,
+        FitConfig(steps=2500, seed=0),
+        AutoencoderFitConfig(steps=2000, seed=0),
+    ),
+    # Breakout's whole-stack model: the latent method's autoencoder and the persistence check
+    # of the counterfactual benchmark (issue 12, section 5); the same recipe as Space Invaders'.
+    "breakout-generator": GeneratorRecipe(
+        "breakout-generator",
+        "zoo:breakout-ppo",
         None,
         30_000,
         FitConfig(steps=2500, seed=0),

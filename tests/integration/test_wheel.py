@@ -117,10 +117,12 @@ _QUIZ_CHECK = textwrap.dedent(
         "maze15-generator",
         "spaceinvaders-generator",
         "spaceinvaders-inpainter",
+        "breakout-generator",
         "breakout-inpainter",
     ):
         load_generator(f"zoo:{name}")
-    AtariAutoencoder.from_pretrained(resolve_generator("zoo:spaceinvaders-generator"))
+    for name in ("spaceinvaders-generator", "breakout-generator"):
+        AtariAutoencoder.from_pretrained(resolve_generator(f"zoo:{name}"))
     app = create_app("maze", "wheel-test", Path("quiz.sqlite"))  # every check before the app
     print("deck", app.session.deck.path)
     print("css", *app.css_path)

@@ -66,9 +66,9 @@ def test_breakout_agent_plays_as_its_card_says() -> None:
     assert greedy.mean_return >= 3 * max(random.mean_return, 1.0)
 
 
-def test_space_invaders_generators_are_shipped_and_explain_the_zoo_agent(tmp_path) -> None:
-    """zoo:spaceinvaders-inpainter (diffusion's default) and zoo:spaceinvaders-generator (whole
-    stacks + the latent method's vae/) load, match the agent, and carry their cards."""
+def test_atari_generators_are_shipped_and_explain_the_zoo_agent(tmp_path) -> None:
+    """Each game's inpainter (diffusion's default) and whole-stack generator (+ the latent
+    method's vae/) load, match the agent, and carry their cards."""
     import json
 
     from rl_workbench.counterfactual import ExplainConfig, run_explain
@@ -76,7 +76,12 @@ def test_space_invaders_generators_are_shipped_and_explain_the_zoo_agent(tmp_pat
     from rl_workbench.generative import AtariAutoencoder, AtariInpainter
     from rl_workbench.generative.zoo import GENERATOR_ZOO_DIR
 
-    for name in ("spaceinvaders-generator", "spaceinvaders-inpainter", "breakout-inpainter"):
+    for name in (
+        "spaceinvaders-generator",
+        "spaceinvaders-inpainter",
+        "breakout-generator",
+        "breakout-inpainter",
+    ):
         folder = GENERATOR_ZOO_DIR / name
         card = (folder / "README.md").read_text()
         assert f"rlwb zoo build {name}" in card and "realism" in card
@@ -90,6 +95,9 @@ def test_space_invaders_generators_are_shipped_and_explain_the_zoo_agent(tmp_pat
     breakout = load_agent("zoo:breakout-ppo")
     inpainter = load_method_model("diffusion", breakout, None, "zoo:breakout-ppo")
     assert isinstance(inpainter, AtariInpainter) and inpainter.spec.env_id == breakout.env_id
+    breakout_vae = load_method_model("latent", breakout, None, "zoo:breakout-ppo")
+    assert isinstance(breakout_vae, AtariAutoencoder)
+    assert breakout_vae.spec.env_id == breakout.env_id
     summary = run_explain(
         loaded, tmp_path / "cf", ExplainConfig(n=2, seed=1), generator=generator, progress=False
     )

@@ -156,25 +156,32 @@ def test_explain_on_atari_refuses_search(breakout_agent: Path, tmp_path: Path) -
 
 
 def test_a_method_without_its_model_names_the_two_commands(
-    breakout_agent: Path, tmp_path: Path
+    breakout_agent: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Breakout ships an inpainter for diffusion but no autoencoder for latent."""
+    """A game with no shipped model (Pong): the message names the commands that make one."""
+    from stable_baselines3 import PPO
+
+    from rl_workbench.counterfactual.explain import generator_commands, load_method_model
+    from rl_workbench.domains import atari
+    from rl_workbench.errors import InvalidArgumentError
+
+    pong = tmp_path / "pong_ppo.zip"
+    PPO("CnnPolicy", _sb3_stack("ALE/Pong-v5", seed=0), n_steps=16, batch_size=16).save(pong)
     proc = _rlwb(
-        "explain",
-        "--agent",
-        str(breakout_agent),
-        "--env",
-        GAME,
-        "--method",
-        "latent",
-        "--out",
-        str(tmp_path / "x"),
-    )
+        "explain", "--agent", str(pong), "--env", "ALE/Pong-v5", "--method", "latent",
+        "--out", str(tmp_path / "x"),
+    )  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "No generator exists for ALE/Breakout-v5" in proc.stderr
+    assert "No generator exists for ALE/Pong-v5" in proc.stderr
     assert "rlwb collect --agent" in proc.stderr and "rlwb fit-autoencoder --data" in proc.stderr
-    assert "or objects, which edits the game's own objects" in proc.stderr  # layout known
-    from rl_workbench.counterfactual.explain import generator_commands
+    assert "or objects" not in proc.stderr  # Pong's RAM layout is not known
+    # Where the layout is known, the message offers objects too (both such games ship every
+    # model, so one is taken away here to reach the message).
+    monkeypatch.delitem(atari.SHIPPED_STACK_MODELS, GAME)
+    breakout = load_agent("zoo:breakout-ppo")
+    with pytest.raises(InvalidArgumentError, match="No generator exists for ALE/Breakout-v5") as e:
+        load_method_model("latent", breakout, None, "zoo:breakout-ppo")
+    assert "or objects, which edits the game's own objects" in str(e.value)
 
     # A game with no shipped generator is told to fit the inpainting kind for diffusion.
     assert "--inpainting" in generator_commands("agent.zip", "ALE/Pong-v5")
