@@ -360,9 +360,12 @@ def write_atari_card(
         )
     lines += [
         "",
-        "Counterfactuals do not sample from noise: the diffusion method re-noises the agent's own "
-        "stack only where the agent looks and denoises that region with guidance, so these "
-        "figures bound the generator's free-running quality, not the counterfactuals' (see "
+        "Counterfactuals do not sample from noise. What uses this model: `diffusion` given it "
+        "as --generator (the benchmark's `masked-diffusion`: the agent's own stack re-noised "
+        "only where the agent looks and denoised with guidance), `latent` (a search in the "
+        "autoencoder's latents) and the benchmark's persistence check (a light "
+        "noise-and-denoise); `diffusion`'s default edits with the game's inpainter. So these "
+        "figures bound the model's free-running quality, not the counterfactuals' (see "
         "BENCHMARKS.md for those).",
         "",
     ]
