@@ -37,7 +37,9 @@ inpainter for Space Invaders (``counterfactual/stack_inpainting.py``: salient bo
 model); its two ablations are ``diffusion-untrained`` (the same UNet shape, fresh init) and
 ``box-gradient`` (the same boxes and guided steps with no model). ``masked-diffusion`` is the
 method issue 12 found wanting (saliency-masked pixel edits denoised by the whole-stack UNet,
-``--stack-model``), ``masked-gradient`` its no-model ablation.
+``--stack-model``), ``masked-gradient`` its no-model ablation; ``masked-diffusion-untrained`` and
+``latent-untrained`` are the whole-stack model's methods with a fresh init of the same UNet or
+autoencoder (``latent``'s no-model counterpart is ``pixel``, the edit made on pixels).
 
 ``objects`` (issue 12, section 4): the fewest edits of game objects through the emulator's RAM,
 drawn by the game itself (``counterfactual/objects.py``); its last column is the median number of
@@ -82,14 +84,16 @@ METHODS = (
     "diffusion-untrained",
     "box-gradient",
     "masked-diffusion",
+    "masked-diffusion-untrained",
     "masked-gradient",
     "latent",
+    "latent-untrained",
     "objects",
     "nearest",
     "pixel",
 )
 NEEDS_GENERATOR = ("diffusion", "diffusion-untrained")
-NEEDS_STACK_MODEL = ("masked-diffusion", "latent")
+NEEDS_STACK_MODEL = ("masked-diffusion", "masked-diffusion-untrained", "latent", "latent-untrained")
 
 
 def main() -> None:
@@ -309,24 +313,25 @@ def _method(name: str, loaded, args, pool):
         return MaskedGradientMethod()
     if name == "box-gradient":
         return StackInpaintingMethod(generator=None)
-    if name == "masked-diffusion":  # the speckle method of issue 12, with the whole-stack UNet
-        return make_method(
-            "diffusion",
-            generator=load_method_model("diffusion", loaded, args.stack_model, args.agent),
-        )
-    if name == "latent":
-        return make_method(
-            "latent", generator=load_method_model("latent", loaded, args.stack_model, args.agent)
-        )
-    if name == "diffusion-untrained":
-        trained = load_method_model("diffusion", loaded, args.generator, args.agent)
-        torch.manual_seed(0)  # a fresh init of the same UNet configuration
-        unet = type(trained.unet).from_config(trained.unet.config)
-        return make_method(
-            "diffusion", generator=type(trained)(unet, trained.scheduler, trained.spec)
-        )
+    untrained = name.endswith("-untrained")
+    base = name.removesuffix("-untrained")
+    if base in ("masked-diffusion", "latent"):  # the whole-stack model's methods
+        kind = "latent" if base == "latent" else "diffusion"
+        model = load_method_model(kind, loaded, args.stack_model, args.agent)
+        return make_method(kind, generator=_fresh(model) if untrained else model)
+    if base == "diffusion":
+        model = load_method_model("diffusion", loaded, args.generator, args.agent)
+        return make_method("diffusion", generator=_fresh(model) if untrained else model)
     model = load_method_model(name, loaded, args.generator, args.agent)
     return make_method(name, generator=model, pool=pool)
+
+
+def _fresh(model):
+    """The ablation: the same network configuration with a fresh init (torch seed 0)."""
+    torch.manual_seed(0)
+    if hasattr(model, "vae"):  # an autoencoder (latent)
+        return type(model)(type(model.vae).from_config(model.vae.config), model.spec)
+    return type(model)(type(model.unet).from_config(model.unet.config), model.scheduler, model.spec)
 
 
 def _controls(loaded, domain, states, targets, pool, nearest_outputs, reference, args):
